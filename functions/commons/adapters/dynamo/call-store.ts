@@ -1,0 +1,176 @@
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CallState, CallSummary, Direction, Outcome } from '../../domain/call';
+import type { CallFinalization, CallStore, StoredCall } from '../../ports';
+import { cancellationCodes, isConditionalCheckFailed } from './document-client';
+import { callKey, callsIndexPk, callsIndexSk, clientKey, messageKey } from './keys';
+
+/** One entry of the project's call log (`GET /projects/{id}/calls`). */
+export interface CallLogEntry {
+  extTrackingId: string;
+  direction: Direction;
+  outcome: Outcome;
+  clientPhone?: string;
+  clientId?: string;
+  operatorPhone?: string;
+  startedAt: string;
+  endedAt?: string;
+  recordLink?: string;
+}
+
+interface CallItem {
+  pk: string;
+  sk: string;
+  gsi1pk: string;
+  gsi1sk: string;
+  version: number;
+  /** The aggregate as JSON: read and written whole, never queried into. */
+  state: string;
+  extTrackingId: string;
+  direction: Direction;
+  outcome: Outcome;
+  clientPhone?: string;
+  clientId?: string;
+  operatorPhone?: string;
+  startedAt: string;
+  endedAt?: string;
+  recordLink?: string;
+}
+
+export class DynamoCallStore implements CallStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: callKey(projectId, extTrackingId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const item = Item as CallItem;
+    return { state: JSON.parse(item.state) as CallState, version: item.version };
+  }
+
+  async save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand(this.conditionalPut(state, summary, expectedVersion)));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async finalize(input: CallFinalization): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: this.finalizeItems(input, true) }));
+      return true;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (!codes) throw error;
+      const [clientCode, , callCode] = codes;
+      if (callCode === 'ConditionalCheckFailed') return false;
+      if (input.client && clientCode === 'ConditionalCheckFailed') {
+        // The client already holds variables of a later call (events arrived out of order):
+        // post the notification and close the call, leave the newer variables in place.
+        await this.db.send(new TransactWriteCommand({ TransactItems: this.finalizeItems(input, false) }));
+        return true;
+      }
+      throw error;
+    }
+  }
+
+  async listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': callsIndexPk(projectId) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => toLogEntry(item as CallItem));
+  }
+
+  private finalizeItems({ stored, state, summary, client, at }: CallFinalization, writeVariables: boolean) {
+    const { projectId, extTrackingId } = state;
+    const callPut = { Put: this.conditionalPut(state, summary, stored.version) };
+    if (!client) return [callPut];
+    const startedAt = summary.startedAt;
+    const names: Record<string, string> = { '#dv': 'dealVariables' };
+    const values: Record<string, unknown> = { ':startedAt': startedAt, ':one': 1 };
+    const assignments = Object.entries(client.variables).map(([name, value], i) => {
+      names[`#v${i}`] = name;
+      values[`:v${i}`] = value;
+      return `#dv.#v${i} = :v${i}`;
+    });
+    const clientUpdate = writeVariables
+      ? {
+          Update: {
+            TableName: this.tableName,
+            Key: clientKey(projectId, client.clientId),
+            // The version bump makes a concurrent platform update of the client retry, not overwrite.
+            UpdateExpression: `SET ${assignments.join(', ')}, lastCallStartedAt = :startedAt ADD version :one`,
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastCallStartedAt) OR lastCallStartedAt <= :startedAt)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+        }
+      : { ConditionCheck: { TableName: this.tableName, Key: clientKey(projectId, client.clientId), ConditionExpression: 'attribute_exists(pk)' } };
+    const atIso = at.toISOString();
+    const message = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...messageKey(projectId, client.clientId, atIso, `call-${extTrackingId}`),
+          text: client.notification,
+          kind: 'notification',
+          at: atIso,
+          extTrackingId,
+        },
+      },
+    };
+    return [clientUpdate, message, callPut];
+  }
+
+  private conditionalPut(state: CallState, summary: CallSummary, expectedVersion: number) {
+    const startedAt = new Date(summary.startedAt).toISOString();
+    const item: CallItem = {
+      ...callKey(state.projectId, state.extTrackingId),
+      gsi1pk: callsIndexPk(state.projectId),
+      gsi1sk: callsIndexSk(startedAt, state.extTrackingId),
+      version: expectedVersion + 1,
+      state: JSON.stringify(state),
+      extTrackingId: state.extTrackingId,
+      direction: summary.direction,
+      outcome: summary.outcome,
+      clientPhone: summary.clientPhone,
+      clientId: state.finalized?.clientId,
+      operatorPhone: summary.operatorPhone,
+      startedAt,
+      endedAt: summary.endedAt === undefined ? undefined : new Date(summary.endedAt).toISOString(),
+    };
+    return {
+      TableName: this.tableName,
+      Item: item,
+      ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+      ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':version': expectedVersion },
+    };
+  }
+}
+
+function toLogEntry(item: CallItem): CallLogEntry {
+  return {
+    extTrackingId: item.extTrackingId,
+    direction: item.direction,
+    outcome: item.outcome,
+    clientPhone: item.clientPhone,
+    clientId: item.clientId,
+    operatorPhone: item.operatorPhone,
+    startedAt: item.startedAt,
+    endedAt: item.endedAt,
+    recordLink: item.recordLink,
+  };
+}

@@ -1,0 +1,175 @@
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
+import type { ClientDirectory } from '../../ports';
+import { cancellationCodes } from './document-client';
+import {
+  clientKey,
+  clientPk,
+  MESSAGE_PREFIX,
+  phonePk,
+  TELEPHONY_SK,
+  telephonyIndexKey,
+  variableIndexKey,
+} from './keys';
+
+export interface DialogMessage {
+  text: string;
+  at: string;
+  kind: string;
+}
+
+export class TelephonyNumberTakenError extends Error {
+  constructor(readonly phone: string) {
+    super(`a telephony client with phone ${phone} already exists`);
+  }
+}
+
+export class ConcurrentUpdateError extends Error {
+  constructor() {
+    super('the client was changed at the same time; try again');
+  }
+}
+
+interface ClientItem extends Client {
+  pk: string;
+  sk: string;
+  version: number;
+  /** Start (epoch ms) of the call whose variables the client holds: older calls do not overwrite them. */
+  lastCallStartedAt?: number;
+}
+
+export class DynamoClientStore implements ClientDirectory {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async match(projectId: string, phone: string): Promise<PhoneMatch | undefined> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': phonePk(projectId, phone) },
+        ConsistentRead: true,
+        Limit: 1,
+      }),
+    );
+    const first = Items[0];
+    if (!first) return undefined;
+    return { clientId: first.clientId as string, via: first.sk === TELEPHONY_SK ? 'telephony' : 'variable' };
+  }
+
+  async create(projectId: string, client: Client): Promise<boolean> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: this.writeItems(projectId, client, undefined) }));
+      return true;
+    } catch (error) {
+      if (cancellationCodes(error)?.some((code) => code === 'ConditionalCheckFailed')) return false;
+      throw error;
+    }
+  }
+
+  async get(projectId: string, clientId: string): Promise<Client | undefined> {
+    const stored = await this.getItem(projectId, clientId);
+    return stored && toClient(stored);
+  }
+
+  /**
+   * Registers or updates a client from the platform, keeping its phone index entries in the
+   * same transaction. Deal variables and the creation time are the product's and are kept.
+   */
+  async put(projectId: string, input: Pick<Client, 'clientId' | 'channel' | 'phone' | 'variables'>, now: Date): Promise<Client> {
+    const existing = await this.getItem(projectId, input.clientId);
+    const client: Client = {
+      ...input,
+      dealVariables: existing?.dealVariables ?? {},
+      createdAt: existing?.createdAt ?? now.toISOString(),
+    };
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: this.writeItems(projectId, client, existing) }));
+      return client;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (!codes) throw error;
+      const telephony = phoneIndexEntries(client).telephony;
+      if (codes[0] === 'ConditionalCheckFailed') throw new ConcurrentUpdateError();
+      if (telephony && codes.includes('ConditionalCheckFailed')) throw new TelephonyNumberTakenError(telephony);
+      throw error;
+    }
+  }
+
+  async listMessages(projectId: string, clientId: string): Promise<DialogMessage[]> {
+    const messages: DialogMessage[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          ExpressionAttributeValues: { ':pk': clientPk(projectId, clientId), ':msg': MESSAGE_PREFIX },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) messages.push({ text: item.text, at: item.at, kind: item.kind });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return messages;
+  }
+
+  private async getItem(projectId: string, clientId: string): Promise<ClientItem | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: clientKey(projectId, clientId), ConsistentRead: true }),
+    );
+    return Item as ClientItem | undefined;
+  }
+
+  /** The client item first, then index changes: delete stale entries, add new ones. */
+  private writeItems(projectId: string, client: Client, existing: ClientItem | undefined) {
+    const table = this.tableName;
+    const version = existing?.version ?? 0;
+    const clientPut = {
+      Put: {
+        TableName: table,
+        Item: { ...clientKey(projectId, client.clientId), ...client, lastCallStartedAt: existing?.lastCallStartedAt, version: version + 1 },
+        ConditionExpression: existing ? 'version = :version' : 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: existing ? { ':version': version } : undefined,
+      },
+    };
+    const before = existing ? phoneIndexEntries(existing) : { telephony: undefined, variables: [] };
+    const after = phoneIndexEntries(client);
+    const items: object[] = [clientPut];
+    const createdAt = existing?.createdAt ?? client.createdAt;
+
+    if (before.telephony && before.telephony !== after.telephony) {
+      items.push({ Delete: { TableName: table, Key: telephonyIndexKey(projectId, before.telephony) } });
+    }
+    if (after.telephony && after.telephony !== before.telephony) {
+      items.push({
+        Put: {
+          TableName: table,
+          Item: { ...telephonyIndexKey(projectId, after.telephony), clientId: client.clientId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    for (const phone of before.variables.filter((p) => !after.variables.includes(p))) {
+      items.push({ Delete: { TableName: table, Key: variableIndexKey(projectId, phone, createdAt, client.clientId) } });
+    }
+    for (const phone of after.variables.filter((p) => !before.variables.includes(p))) {
+      items.push({ Put: { TableName: table, Item: { ...variableIndexKey(projectId, phone, createdAt, client.clientId), clientId: client.clientId } } });
+    }
+    if (items.length > 100) throw new RangeError('a client may hold at most 98 phone numbers in its variables');
+    return items;
+  }
+}
+
+function toClient(item: ClientItem): Client {
+  return {
+    clientId: item.clientId,
+    channel: item.channel,
+    phone: item.phone,
+    variables: item.variables ?? {},
+    dealVariables: item.dealVariables ?? {},
+    createdAt: item.createdAt,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Item keys of the single table. The tenant is in every partition key; ids are restricted to
+ * `[A-Za-z0-9_-]`, so `#` separates components unambiguously.
+ *
+ * | item                  | pk                          | sk                               |
+ * |-----------------------|-----------------------------|----------------------------------|
+ * | project settings      | P#{p}                       | PROJECT                          |
+ * | client                | P#{p}#C#{clientId}          | CLIENT                           |
+ * | dialog message        | P#{p}#C#{clientId}          | MSG#{at ISO}#{messageId}         |
+ * | phone index: rank 1   | P#{p}#PH#{phone}            | TEL              (→ clientId)    |
+ * | phone index: rank 2   | P#{p}#PH#{phone}            | VAR#{createdAt ISO}#{clientId}   |
+ * | call (legs + summary) | P#{p}#CALL#{extTrackingId}  | CALL   (gsi1: P#{p}#CALLS, {startedAt}#{ext}) |
+ *
+ * `TEL` sorts before `VAR#…`, and `VAR#…` entries sort by the client's creation time, so the
+ * first item of a phone partition is the §4 match: one Query with Limit 1, whatever the
+ * project's size.
+ */
+export const projectKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'PROJECT' });
+
+export const clientPk = (projectId: string, clientId: string) => `P#${projectId}#C#${clientId}`;
+export const clientKey = (projectId: string, clientId: string) => ({ pk: clientPk(projectId, clientId), sk: 'CLIENT' });
+export const MESSAGE_PREFIX = 'MSG#';
+export const messageKey = (projectId: string, clientId: string, at: string, messageId: string) => ({
+  pk: clientPk(projectId, clientId),
+  sk: `${MESSAGE_PREFIX}${at}#${messageId}`,
+});
+
+export const phonePk = (projectId: string, phone: string) => `P#${projectId}#PH#${phone}`;
+export const TELEPHONY_SK = 'TEL';
+export const VARIABLE_SK_PREFIX = 'VAR#';
+export const telephonyIndexKey = (projectId: string, phone: string) => ({ pk: phonePk(projectId, phone), sk: TELEPHONY_SK });
+export const variableIndexKey = (projectId: string, phone: string, createdAt: string, clientId: string) => ({
+  pk: phonePk(projectId, phone),
+  sk: `${VARIABLE_SK_PREFIX}${createdAt}#${clientId}`,
+});
+
+export const callKey = (projectId: string, extTrackingId: string) => ({ pk: `P#${projectId}#CALL#${extTrackingId}`, sk: 'CALL' });
+export const callsIndexPk = (projectId: string) => `P#${projectId}#CALLS`;
+export const callsIndexSk = (startedAt: string, extTrackingId: string) => `${startedAt}#${extTrackingId}`;

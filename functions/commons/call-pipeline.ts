@@ -1,0 +1,118 @@
+/**
+ * The processor's work, independent of AWS: merge an event into its call, and once the call
+ * has settled, decide its outcome and produce its effects exactly once.
+ */
+import { applyEvent, callOf, newCall, settleDeadline, summarise, type CallState } from './domain/call';
+import { defaultProject, newClientForPhone, type ProjectSettings } from './domain/clients';
+import { callVariables, notificationText } from './domain/effects';
+import type { XsiEvent } from './domain/xsi-event';
+import type { CallStore, ClientDirectory, MessageQueue, ProjectStore } from './ports';
+
+/** SQS caps per-message delays at 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+const MAX_ATTEMPTS = 8;
+
+export interface PipelineDeps {
+  calls: CallStore;
+  clients: ClientDirectory;
+  projects: ProjectStore;
+  queue: MessageQueue;
+  settleSeconds: number;
+  now?: () => number;
+}
+
+export type EventOutcome = 'applied' | 'duplicate' | 'not-a-call';
+export type SettleOutcome =
+  | { kind: 'finalized'; state: CallState; clientId?: string }
+  | { kind: 'rescheduled' | 'still-active' | 'already-final' | 'unknown-call' };
+
+export class ContentionError extends Error {}
+
+export class CallPipeline {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async handleEvent(projectId: string, event: XsiEvent, receivedAt: number): Promise<EventOutcome> {
+    const call = callOf(event);
+    if (!call) return 'not-a-call';
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.deps.calls.load(projectId, call.extTrackingId);
+      const current = stored?.state ?? newCall(projectId, call.extTrackingId, receivedAt);
+      const result = applyEvent(current, { event, receivedAt });
+      if (result.kind === 'duplicate') {
+        // A redelivery after a crash between saving and scheduling must still schedule.
+        await this.scheduleSettleIfEnded(current);
+        return 'duplicate';
+      }
+      if (await this.deps.calls.save(result.state, summarise(result.state), stored?.version ?? 0)) {
+        await this.scheduleSettleIfEnded(result.state);
+        return 'applied';
+      }
+    }
+    throw new ContentionError(`call ${call.extTrackingId}: too many concurrent updates`);
+  }
+
+  async handleSettle(projectId: string, extTrackingId: string): Promise<SettleOutcome> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.deps.calls.load(projectId, extTrackingId);
+      if (!stored) return { kind: 'unknown-call' };
+      const { state } = stored;
+      if (state.finalized) return { kind: 'already-final' };
+      const deadline = settleDeadline(state, this.deps.settleSeconds * 1000);
+      if (deadline === undefined) return { kind: 'still-active' };
+      const now = this.now();
+      if (now < deadline) {
+        await this.schedule(projectId, extTrackingId, deadline - now);
+        return { kind: 'rescheduled' };
+      }
+
+      const decided = summarise(state);
+      const outcome = decided.decided;
+      if (outcome === undefined) return { kind: 'still-active' };
+      const project = (await this.deps.projects.get(projectId)) ?? defaultProject(projectId);
+      const clientPhone = decided.clientPhone;
+      const hasClient = outcome === 'answered' || outcome === 'missed';
+      const clientId = hasClient && clientPhone ? await this.resolveClient(project, clientPhone) : undefined;
+      const at = new Date(now);
+      const finalState: CallState = { ...state, finalized: { outcome, clientId, finalizedAt: now } };
+      const summary = summarise(finalState);
+      const committed = await this.deps.calls.finalize({
+        stored,
+        state: finalState,
+        summary,
+        client: clientId
+          ? { clientId, variables: callVariables(summary, project.timezone), notification: notificationText(summary.direction) }
+          : undefined,
+        at,
+      });
+      if (committed) return { kind: 'finalized', state: finalState, clientId };
+    }
+    throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while settling`);
+  }
+
+  /** §4: telephony client, else a client holding the number in a variable, else a new one. */
+  private async resolveClient(project: ProjectSettings, phone: string): Promise<string> {
+    const found = await this.deps.clients.match(project.projectId, phone);
+    if (found) return found.clientId;
+    const client = newClientForPhone(phone, project, new Date(this.now()));
+    if (await this.deps.clients.create(project.projectId, client)) return client.clientId;
+    // Another worker created it a moment ago (same number → same id), or the platform
+    // registered a client for the number meanwhile: match again.
+    return (await this.deps.clients.match(project.projectId, phone))?.clientId ?? client.clientId;
+  }
+
+  private async scheduleSettleIfEnded(state: CallState): Promise<void> {
+    if (state.finalized) return;
+    const deadline = settleDeadline(state, this.deps.settleSeconds * 1000);
+    if (deadline === undefined) return;
+    await this.schedule(state.projectId, state.extTrackingId, deadline - this.now());
+  }
+
+  private schedule(projectId: string, extTrackingId: string, delayMs: number): Promise<void> {
+    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+    return this.deps.queue.send({ v: 1, kind: 'settle', projectId, extTrackingId }, delaySeconds);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Which client a call belongs to (product spec §4), as rules over plain data. The store
+ * answers "what is indexed under this number" with one keyed read; these rules decide.
+ */
+import { DEFAULT_TIMEZONE } from './effects';
+import { normaliseClientPhone } from './phone';
+
+export const TELEPHONY_CHANNEL = 'telephony';
+export const WHATSAPP_CHANNEL = 'whatsapp';
+
+export interface Client {
+  clientId: string;
+  channel: string;
+  phone?: string;
+  variables: Record<string, string>;
+  dealVariables: Record<string, string>;
+  createdAt: string;
+}
+
+export interface ProjectSettings {
+  projectId: string;
+  name?: string;
+  timezone: string;
+  messengers: string[];
+}
+
+/** What the phone index holds for one number, best match first. */
+export type PhoneMatch = { clientId: string; via: 'telephony' | 'variable' };
+
+/**
+ * Numbers under which a client is found: a telephony client by its own number (rank 1), any
+ * other client by its own number or by a variable holding a number (rank 2).
+ */
+export function phoneIndexEntries(client: Pick<Client, 'channel' | 'phone' | 'variables'>): {
+  telephony?: string;
+  variables: string[];
+} {
+  const own = normaliseClientPhone(client.phone);
+  const telephony = client.channel === TELEPHONY_CHANNEL ? own : undefined;
+  const values = new Set<string>();
+  if (own !== undefined && telephony === undefined) values.add(own);
+  for (const value of Object.values(client.variables)) {
+    const phone = normaliseClientPhone(value);
+    if (phone !== undefined && phone !== telephony) values.add(phone);
+  }
+  return { telephony, variables: [...values].sort() };
+}
+
+/**
+ * The client created for a number nobody has yet. The id is derived from the number so two
+ * simultaneous first calls collide on one key and create one client.
+ */
+export function newClientForPhone(phone: string, project: ProjectSettings, now: Date): Client {
+  return {
+    clientId: `bl-${phone}`,
+    channel: project.messengers.length > 0 ? WHATSAPP_CHANNEL : TELEPHONY_CHANNEL,
+    phone,
+    variables: {},
+    dealVariables: {},
+    createdAt: now.toISOString(),
+  };
+}
+
+export function defaultProject(projectId: string): ProjectSettings {
+  return { projectId, timezone: DEFAULT_TIMEZONE, messengers: [] };
+}

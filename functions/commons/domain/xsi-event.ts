@@ -1,0 +1,99 @@
+/**
+ * Typed form of a Beeline (BroadWorks Xsi-Events) webhook body.
+ * The parser lives in ./xsi-parser.ts; this module holds only the types shared by
+ * the ingest function (which parses) and the processor (which consumes the JSON form).
+ */
+
+/** Event types whose `call` element changes the state of a call leg. */
+export const CALL_EVENT_TYPES = [
+  'CallReceivedEvent',
+  'CallOriginatedEvent',
+  'CallOriginatingEvent',
+  'CallAnsweredEvent',
+  'CallUpdatedEvent',
+  'CallRedirectedEvent',
+  'CallHeldEvent',
+  'CallRetrievedEvent',
+  'CallReleasingEvent',
+  'CallReleasedEvent',
+] as const;
+export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
+
+export interface XsiEnvelope {
+  /** UUID unique per event: the de-duplication key. */
+  eventId: string;
+  sequenceNumber?: number;
+  /** The PBX's internal subscriber id, not the employee. */
+  userId?: string;
+  externalApplicationId?: string;
+  subscriptionId?: string;
+  /** `httpContact/uri`: the callback URL echoed back. */
+  httpContactUri?: string;
+  /** The monitored abonent, e.g. `9001234567@mpbx.sip.beeline.ru`. */
+  targetId?: string;
+  /** Local name of `eventData/@type` without prefix, e.g. `CallReceivedEvent`. */
+  eventType: string;
+}
+
+export interface XsiRemoteParty {
+  name?: string;
+  /** e.g. `tel:+79161234567` */
+  address?: string;
+  /** `address/@countryCode`, e.g. `7` */
+  countryCode?: string;
+  userDN?: string;
+  /** Present when the other side is a colleague. */
+  userId?: string;
+  /** `Network` (external) or `Group` (colleague). */
+  callType?: string;
+  /** `<privacy/>` present: the number is hidden. */
+  privacy: boolean;
+}
+
+export interface XsiRedirection {
+  address?: string;
+  userId?: string;
+  userDN?: string;
+  callType?: string;
+  reason?: string;
+}
+
+export interface XsiCall {
+  /** One leg at one target, e.g. `callhalf-8322939:0`. */
+  callId: string;
+  /** Shared by all legs of one business call. */
+  extTrackingId: string;
+  networkCallId?: string;
+  /** `Terminator` | `Originator` | `Click-to-Dial` (other values kept as sent). */
+  personality?: string;
+  /** `Alerting` | `Active` | `Held` | `Released` (other values kept as sent). */
+  state?: string;
+  remoteParty?: XsiRemoteParty;
+  endpointAddressOfRecord?: string;
+  releasingParty?: string;
+  internalReleaseCause?: string;
+  redirections: XsiRedirection[];
+  /** `acdCallInfo` element present (call-centre call). */
+  acdCall: boolean;
+  huntGroupUserId?: string;
+  /** Epoch milliseconds. */
+  startTime?: number;
+  answerTime?: number;
+  releaseTime?: number;
+  /** `recorded` element present. */
+  recorded: boolean;
+  recordingState?: string;
+}
+
+export type XsiEvent =
+  /** A call event of a known type with a usable `call` element. */
+  | { kind: 'call'; envelope: XsiEnvelope; type: CallEventType; call: XsiCall }
+  /** The PBX ended the subscription: re-subscribe. */
+  | { kind: 'subscriptionTerminated'; envelope: XsiEnvelope }
+  /**
+   * Anything else (HookStatusEvent, recording events, unknown types): accepted and kept,
+   * never a failure. `call` is kept when one was present and parseable.
+   */
+  | { kind: 'ignored'; envelope: XsiEnvelope; type: string; call?: XsiCall };
+
+export type ParseResult = { ok: true; event: XsiEvent } | { ok: false; error: string };

@@ -1,0 +1,125 @@
+/** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import type { CallLogEntry } from './adapters/dynamo/call-store';
+import type { DialogMessage } from './adapters/dynamo/client-store';
+import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dynamo/client-store';
+import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from './domain/clients';
+import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
+import { normaliseClientPhone } from './domain/phone';
+import { secretsEqual } from './domain/webhook-secret';
+import { HttpError, parseBody, Router } from './http/router';
+import { bodyText, error, json } from './http/responses';
+
+export interface PlatformApiDeps {
+  adminToken: () => Promise<string>;
+  projects: {
+    get(projectId: string): Promise<ProjectSettings | undefined>;
+    put(project: ProjectSettings, now: Date): Promise<ProjectSettings>;
+  };
+  clients: {
+    get(projectId: string, clientId: string): Promise<Client | undefined>;
+    put(projectId: string, input: Pick<Client, 'clientId' | 'channel' | 'phone' | 'variables'>, now: Date): Promise<Client>;
+    match(projectId: string, phone: string): Promise<PhoneMatch | undefined>;
+    listMessages(projectId: string, clientId: string): Promise<DialogMessage[]>;
+  };
+  calls: { listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> };
+  now?: () => Date;
+}
+
+const channel = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'channel must be a lower-case channel name such as telephony or whatsapp');
+const projectBody = z
+  .object({
+    name: z.string().max(200).optional(),
+    timezone: z.string().max(64).refine(isValidTimeZone, 'timezone must be an IANA time zone name such as Europe/Moscow').optional(),
+    messengers: z.array(channel).max(20).optional(),
+  })
+  .strict();
+const clientBody = z
+  .object({
+    channel,
+    phone: z.string().max(64).optional(),
+    variables: z.record(z.string().min(1).max(128), z.string().max(4096)).optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body.variables ?? {}).length <= 200, 'variables: at most 200 variables');
+
+export function createPlatformApi(deps: PlatformApiDeps) {
+  const now = deps.now ?? (() => new Date());
+  const router = new Router()
+    .on('PUT', '/projects/{projectId}', async ({ params, event }) => {
+      const body = parseBody(bodyText(event), projectBody);
+      const existing = await deps.projects.get(params.projectId!);
+      const project: ProjectSettings = {
+        projectId: params.projectId!,
+        name: body.name ?? existing?.name,
+        timezone: body.timezone ?? existing?.timezone ?? DEFAULT_TIMEZONE,
+        messengers: body.messengers ?? existing?.messengers ?? [],
+      };
+      return json(200, await deps.projects.put(project, now()));
+    })
+    .on('GET', '/projects/{projectId}', async ({ params }) => {
+      const project = await deps.projects.get(params.projectId!);
+      return project ? json(200, project) : error(404, 'project not found');
+    })
+    .on('PUT', '/projects/{projectId}/clients/{clientId}', async ({ params, event }) => {
+      const body = parseBody(bodyText(event), clientBody);
+      const phone = body.phone === undefined ? undefined : normaliseClientPhone(body.phone);
+      if (body.phone !== undefined && phone === undefined) {
+        throw new HttpError(400, 'phone: not a client phone number (expected e.g. 79161234567)');
+      }
+      if (body.channel === TELEPHONY_CHANNEL && phone === undefined) {
+        throw new HttpError(400, 'phone: a telephony client needs a phone number');
+      }
+      try {
+        const client = await deps.clients.put(
+          params.projectId!,
+          { clientId: params.clientId!, channel: body.channel, phone, variables: body.variables ?? {} },
+          now(),
+        );
+        return json(200, client);
+      } catch (caught) {
+        if (caught instanceof TelephonyNumberTakenError || caught instanceof ConcurrentUpdateError) {
+          throw new HttpError(409, caught.message);
+        }
+        if (caught instanceof RangeError) throw new HttpError(400, caught.message);
+        throw caught;
+      }
+    })
+    .on('GET', '/projects/{projectId}/clients/{clientId}', async ({ params }) => {
+      const client = await deps.clients.get(params.projectId!, params.clientId!);
+      return client ? json(200, client) : error(404, 'client not found');
+    })
+    .on('GET', '/projects/{projectId}/clients', async ({ params, query }) => {
+      if (query.phone === undefined) throw new HttpError(400, 'phone: query parameter required');
+      const phone = normaliseClientPhone(query.phone);
+      if (phone === undefined) throw new HttpError(400, 'phone: not a client phone number (expected e.g. 79161234567)');
+      const match = await deps.clients.match(params.projectId!, phone);
+      const client = match && (await deps.clients.get(params.projectId!, match.clientId));
+      return json(200, { clients: client ? [client] : [] });
+    })
+    .on('GET', '/projects/{projectId}/clients/{clientId}/messages', async ({ params }) => {
+      const client = await deps.clients.get(params.projectId!, params.clientId!);
+      if (!client) return error(404, 'client not found');
+      return json(200, { messages: await deps.clients.listMessages(params.projectId!, params.clientId!) });
+    })
+    .on('GET', '/projects/{projectId}/calls', async ({ params, query }) => {
+      const limit = query.limit === undefined ? 50 : Number(query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'limit: a whole number from 1 to 200');
+      return json(200, { calls: await deps.calls.listCalls(params.projectId!, limit) });
+    });
+
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    if (event.rawPath === '/projects' || event.rawPath.startsWith('/projects/')) {
+      if (!(await authorized(event, deps.adminToken))) return error(401, 'unauthorized');
+    }
+    return router.route(event);
+  };
+}
+
+async function authorized(event: APIGatewayProxyEventV2, adminToken: () => Promise<string>): Promise<boolean> {
+  const header = event.headers?.authorization ?? event.headers?.Authorization;
+  const match = header && /^Bearer (.+)$/.exec(header);
+  if (!match) return false;
+  return secretsEqual(match[1]!, await adminToken());
+}

@@ -1,0 +1,56 @@
+/**
+ * The small interfaces the domain needs from the outside world. DynamoDB, SQS and the PBX
+ * implement them in ./adapters; tests and the local stack use the same adapters against
+ * DynamoDB Local and the SQS emulator.
+ */
+import type { CallState, CallSummary } from './domain/call';
+import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
+import type { CallVariables } from './domain/effects';
+import type { XsiEvent } from './domain/xsi-event';
+
+export interface StoredCall {
+  state: CallState;
+  /** Optimistic-concurrency version; 0 = not stored yet. */
+  version: number;
+}
+
+export interface CallFinalization {
+  stored: StoredCall;
+  /** The state with `finalized` set. */
+  state: CallState;
+  summary: CallSummary;
+  client?: { clientId: string; variables: CallVariables; notification: string };
+  at: Date;
+}
+
+export interface CallStore {
+  load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined>;
+  /** Stores the state if the stored version is still `expectedVersion`; false on a conflict. */
+  save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean>;
+  /**
+   * In one transaction: the client's deal variables (unless a later call already wrote
+   * them), the dialog notification, and the call marked final. False when the call changed
+   * meanwhile (nothing written).
+   */
+  finalize(input: CallFinalization): Promise<boolean>;
+}
+
+export interface ClientDirectory {
+  /** The client a call from this number belongs to (§4 steps 1–2), in one keyed read. */
+  match(projectId: string, phone: string): Promise<PhoneMatch | undefined>;
+  /** Creates the client; false when a client with that id already exists. */
+  create(projectId: string, client: Client): Promise<boolean>;
+}
+
+export interface ProjectStore {
+  get(projectId: string): Promise<ProjectSettings | undefined>;
+}
+
+/** Messages on the events queue. */
+export type QueueMessage =
+  | { v: 1; kind: 'event'; projectId: string; receivedAt: number; event: XsiEvent }
+  | { v: 1; kind: 'settle'; projectId: string; extTrackingId: string };
+
+export interface MessageQueue {
+  send(message: QueueMessage, delaySeconds?: number): Promise<void>;
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm start`: the whole product on this machine. Configuration from the environment
+ * (see README): PORT, SIM_PORT, BEELINE_API_URL, PUBLIC_URL, ADMIN_TOKEN, CALL_SETTLE_SECONDS,
+ * DATA_DIR. Prints one `ready: …` line when it accepts requests; stops cleanly on Ctrl-C/SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from './stack';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number from 0 to 65535, got "${raw}"`);
+  return value;
+}
+
+function settleSeconds(): number {
+  const raw = process.env.CALL_SETTLE_SECONDS ?? '15';
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 900) {
+    throw new Error(`CALL_SETTLE_SECONDS must be a number of seconds from 0 to 900, got "${raw}"`);
+  }
+  return value;
+}
+
+/** The key behind webhook secrets: kept with the data, so webhook URLs survive restarts. */
+function webhookKey(dataDir: string): string {
+  if (process.env.WEBHOOK_KEY) return process.env.WEBHOOK_KEY;
+  if (dataDir === ':memory:') return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'webhook-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
+
+async function main(): Promise<void> {
+  const dataDir = process.env.DATA_DIR || '.data';
+  const adminToken = process.env.ADMIN_TOKEN || 'local-admin-token';
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await stack?.stop();
+    process.exit(0);
+  };
+  // `on`, not `once`: a second signal (tsx relays one too) must not kill us mid-cleanup.
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  stack = await startLocalStack({
+    port: port('PORT', 3000),
+    simPort: port('SIM_PORT', 3001),
+    beelineApiUrl: process.env.BEELINE_API_URL || undefined,
+    publicUrl: process.env.PUBLIC_URL || undefined,
+    adminToken,
+    webhookKey: webhookKey(dataDir),
+    settleSeconds: settleSeconds(),
+    dataDir,
+    logLevel: 'WARN',
+    console: (line) => console.log(line),
+  });
+  if (stopping) return;
+  const pbx = stack.simulator ? stack.simulator.url.replace(/\/$/, '') : stack.pbxUrl;
+  console.log(`ready: api=${stack.apiUrl} pbx=${pbx} token=${adminToken}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,163 @@
+/**
+ * The whole product on one machine: DynamoDB Local with the project's table, the SQS emulator
+ * with the events queue and DLQ, the same function code as on AWS behind a small API Gateway
+ * stand-in, and pollers feeding the queue to the processor.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createHandler as createApiHandler } from '../functions/api';
+import type { Environment } from '../functions/commons/environment';
+import { sqsClientFrom } from '../functions/commons/environment';
+import { createHandler as createIngestHandler } from '../functions/ingest';
+import { createHandler as createProcessorHandler } from '../functions/processor';
+import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb';
+import { createGateway } from './gateway';
+import { seedDefaultPbx, startPbxSimulator, type PbxSimulator } from './pbx-sim/index';
+import { QueuePoller } from './queue-poller';
+import { startLocalQueues } from './sqs';
+
+export interface LocalStackOptions {
+  /** API port; 0 = any free port. */
+  port?: number;
+  host?: string;
+  /** Where DynamoDB Local keeps data; `:memory:` keeps nothing. */
+  dataDir?: string;
+  /** Reuse a running DynamoDB Local (tests start one per run). */
+  dynamoEndpoint?: string;
+  tableName?: string;
+  settleSeconds?: number;
+  adminToken?: string;
+  webhookKey?: string;
+  /** Queue visibility timeout: how long a failed message waits before its retry. */
+  visibilityTimeoutSeconds?: number;
+  pollerConcurrency?: number;
+  /** The PBX API base URL; unset = start the PBX simulator (on `simPort`) and use it. */
+  beelineApiUrl?: string;
+  /** PBX simulator port; 0 = any free port. */
+  simPort?: number;
+  /** Base of the webhook URLs given to the PBX; default the API's own URL. */
+  publicUrl?: string;
+  /** One line per call as it is processed, and per simulator action. */
+  console?: (line: string) => void;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  onError?: (error: unknown) => void;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  port: number;
+  env: Environment;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  /** The PBX API base URL the functions use. */
+  pbxUrl: string;
+  /** Present when the stack started the simulator itself. */
+  simulator?: PbxSimulator;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    let dynamo: DynamoDbLocal | undefined;
+    let dynamoEndpoint = options.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      dynamo = await startDynamoDbLocal({ dataDir: options.dataDir ?? '.data' });
+      stops.push(() => dynamo!.stop());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+    const tableName = options.tableName ?? 'beeline-telephony';
+    await ensureTable(dynamoEndpoint, tableName);
+
+    let simulator: PbxSimulator | undefined;
+    let pbxUrl = options.beelineApiUrl;
+    if (!pbxUrl) {
+      simulator = await startPbxSimulator({ port: options.simPort ?? 3001, host: options.host ?? '127.0.0.1' });
+      stops.push(() => simulator!.close());
+      await seedDefaultPbx(simulator);
+      pbxUrl = simulator.url;
+    }
+
+    const queues = await startLocalQueues({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30 });
+    stops.push(() => queues.stop());
+
+    const env: Environment = {
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: queues.endpoint,
+      TABLE_NAME: tableName,
+      QUEUE_URL: queues.queueUrl,
+      CALL_SETTLE_SECONDS: String(options.settleSeconds ?? 15),
+      ADMIN_TOKEN: options.adminToken ?? 'local-admin-token',
+      WEBHOOK_KEY: options.webhookKey ?? 'local-webhook-key',
+      BEELINE_API_URL: pbxUrl,
+    };
+    // The SDK reads credentials from the process environment; local endpoints accept any.
+    process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_AWS.credentials.secretAccessKey;
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+    const logger = (serviceName: string) => new Logger({ serviceName, logLevel: options.logLevel ?? 'WARN' });
+    const onError = options.onError ?? ((error: unknown) => console.error('local stack:', error));
+    const processor = createProcessorHandler(env, logger('beeline-processor'));
+    const poller = new QueuePoller({
+      sqs: sqsClientFrom(env),
+      queueUrl: queues.queueUrl,
+      handler: (event) => processor(event),
+      concurrency: options.pollerConcurrency ?? 2,
+      onError,
+    });
+    if ((options.pollerConcurrency ?? 2) > 0) {
+      poller.start();
+      stops.push(() => poller.stop());
+    }
+
+    const ingest = createIngestHandler(env);
+    const api = createApiHandler(env, logger('beeline-api'));
+    const server = createGateway(
+      [
+        { method: 'POST', pattern: '/webhooks/beeline/{projectId}/{secret}', handler: ingest },
+        { method: 'GET', pattern: '/health', handler: async () => ({ statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"ok":true}' }) },
+      ],
+      api,
+      onError,
+    );
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => {
+        throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? new Error(`port ${options.port} is in use: stop what runs there or set PORT`)
+          : error;
+      }),
+    ]);
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    env.PUBLIC_URL = options.publicUrl ?? `http://${options.host ?? '127.0.0.1'}:${port}`;
+    return {
+      apiUrl: `http://${options.host ?? '127.0.0.1'}:${port}`,
+      port,
+      env,
+      queueUrl: queues.queueUrl,
+      deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      pbxUrl,
+      simulator,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,598 @@
+/**
+ * PBX simulator: calls played through POST /_sim/calls and click-to-call, the Xsi events
+ * they deliver, event faults, recordings and statistics.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../../local/pbx-sim/receiver.js';
+import { seedDefaultPbx, startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/server.js';
+import type { CallView } from '../../local/pbx-sim/state.js';
+
+const TOKEN = 'sim-token';
+const A1 = '9000000001@mpbx.sip.beeline.ru';
+const A2 = '9000000002@mpbx.sip.beeline.ru';
+const A3 = '9000000003@mpbx.sip.beeline.ru';
+let sim: PbxSimulator;
+let hook: WebhookReceiver;
+
+async function api(path: string, init: { method?: string; token?: string | null; body?: unknown } = {}) {
+  const headers: Record<string, string> = {};
+  if (init.token !== null) headers['X-MPBX-API-AUTH-TOKEN'] = init.token ?? TOKEN;
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(sim.url + path, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const buf = Buffer.from(await res.arrayBuffer());
+  const text = buf.toString('utf8');
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, buf, headers: res.headers };
+}
+
+async function control(path: string, body?: unknown) {
+  return api(`_sim/${path}`, { method: body === undefined ? 'GET' : 'POST', token: null, body });
+}
+
+async function subscribe(pattern: string | undefined, path: string, token = TOKEN): Promise<string> {
+  const body: Record<string, unknown> = { expires: 3600, subscriptionType: 'BASIC_CALL', url: `${hook.url}${path}` };
+  if (pattern !== undefined) body.pattern = pattern;
+  const r = await api('subscription', { method: 'PUT', body, token });
+  expect(r.status).toBe(200);
+  return (r.json as { subscriptionId: string }).subscriptionId;
+}
+
+async function playCall(body: Record<string, unknown>): Promise<CallView> {
+  const r = await control('calls', { token: TOKEN, ...body });
+  expect(r.status).toBe(200);
+  const { extTrackingId } = r.json as { extTrackingId: string };
+  return sim.waitForCall(extTrackingId);
+}
+
+interface Parsed {
+  raw: string;
+  ev: Record<string, any>;
+  type: string;
+  call: Record<string, any>;
+  eventID: string;
+  seq: number;
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, parseTagValue: false, attributeNamePrefix: '@_' });
+const orderedParser = new XMLParser({ ignoreAttributes: true, preserveOrder: true, parseTagValue: false });
+
+function parse(body: string): Parsed {
+  expect(XMLValidator.validate(body)).toBe(true);
+  const doc = parser.parse(body);
+  const ev = doc['xsi:Event'];
+  expect(ev['@_xmlns:xsi']).toBe('http://schema.broadsoft.com/xsi');
+  expect(ev['@_xmlns:xsi1']).toBe('http://www.w3.org/2001/XMLSchema-instance');
+  expect(ev['@_xsi1:type']).toBe('xsi:SubscriptionEvent');
+  return {
+    raw: body,
+    ev,
+    type: ev['xsi:eventData']['@_xsi1:type'],
+    call: ev['xsi:eventData']['xsi:call'],
+    eventID: ev['xsi:eventID'],
+    seq: Number(ev['xsi:sequenceNumber']),
+  };
+}
+
+/** Names of the child elements of `xsi:call`, in document order. */
+function callChildren(body: string): string[] {
+  const doc = orderedParser.parse(body) as any[];
+  const event = doc.find((n) => 'xsi:Event' in n)['xsi:Event'] as any[];
+  const data = event.find((n) => 'xsi:eventData' in n)['xsi:eventData'] as any[];
+  const call = data.find((n) => 'xsi:call' in n)['xsi:call'] as any[];
+  return call.map((n) => Object.keys(n)[0]!.replace(/^xsi:/, ''));
+}
+
+function received(filter?: (r: ReceivedRequest) => boolean): Parsed[] {
+  return hook.received.filter((r) => !filter || filter(r)).map((r) => parse(r.body));
+}
+
+const byPath = (p: string) => (r: ReceivedRequest) => r.path === `/${p}`;
+
+beforeAll(async () => {
+  sim = await startPbxSimulator({ port: 0 });
+  hook = await startWebhookReceiver();
+});
+
+afterAll(async () => {
+  await sim.close();
+  await hook.close();
+});
+
+beforeEach(async () => {
+  sim.reset();
+  hook.clear();
+  hook.status = 200;
+  await seedDefaultPbx(sim);
+});
+
+describe('incoming calls', () => {
+  it('answered call: Received → Answered → Released for one callId, faithful XML', async () => {
+    const subId = await subscribe('9000000001', 'hook/SECRET');
+    const call = await playCall({
+      direction: 'incoming',
+      client: '+7 916 123-45-67',
+      clientName: 'Ivanov',
+      legs: [{ abonent: '9000000001', answer: true, ringMs: 30, talkMs: 60 }],
+    });
+    expect(hook.received).toHaveLength(3);
+    for (const r of hook.received) {
+      expect(r.method).toBe('POST');
+      expect(r.path).toBe('/hook/SECRET');
+      expect(r.headers['content-type']).toBe('application/xml; charset=UTF-8');
+    }
+    const evs = received();
+    expect(evs.map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    expect(new Set(evs.map((e) => e.eventID)).size).toBe(3);
+    evs.forEach((e) => expect(e.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/));
+    expect(evs.map((e) => e.seq)).toEqual([1, 2, 3]);
+    for (const e of evs) {
+      expect(e.ev['xsi:subscriptionId']).toBe(subId);
+      expect(e.ev['xsi:targetId']).toBe(A1);
+      expect(e.ev['xsi:userId']).toMatch(/^MPBX_E_\d+_\d+_EventSubscription@ip\.beeline\.ru$/);
+      expect(e.ev['xsi:externalApplicationId']).toEqual(expect.any(String));
+      expect(e.ev['xsi:httpContact']['xsi:uri']).toBe(`${hook.url}hook/SECRET`);
+      expect(e.call['xsi:callId']).toMatch(/^callhalf-\d+:0$/);
+      expect(e.call['xsi:extTrackingId']).toBe(call.extTrackingId);
+      expect(e.call['xsi:personality']).toBe('Terminator');
+      expect(e.call['xsi:remoteParty']['xsi:name']).toBe('Ivanov');
+      expect(e.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+79161234567', '@_countryCode': '7' });
+      expect(e.call['xsi:remoteParty']['xsi:callType']).toBe('Network');
+    }
+    expect(new Set(evs.map((e) => e.call['xsi:callId'])).size).toBe(1);
+    const [rcv, ans, rel] = evs as [Parsed, Parsed, Parsed];
+    expect(rcv.call['xsi:state']).toBe('Alerting');
+    expect(rcv.call['xsi:answerTime']).toBeUndefined();
+    expect(ans.call['xsi:state']).toBe('Active');
+    expect(rel.call['xsi:state']).toBe('Released');
+    expect(rel.call['xsi:releasingParty']).toBe('remoteRelease');
+    const start = Number(rcv.call['xsi:startTime']);
+    const answer = Number(ans.call['xsi:answerTime']);
+    expect(answer - start).toBe(30);
+    expect(Number(rel.call['xsi:answerTime'])).toBe(answer);
+    expect(Number(rel.call['xsi:releaseTime']) - answer).toBe(60);
+    expect(Math.abs(start - Date.now())).toBeLessThan(10_000);
+    expect('xsi:recorded' in rel.call).toBe(true); // 9000000001 records calls
+    expect('xsi:recorded' in ans.call).toBe(false);
+    // element order exactly as in the PBX's own events
+    expect(callChildren(rcv.raw)).toEqual([
+      'callId', 'extTrackingId', 'networkCallId', 'personality', 'state', 'remoteParty', 'endpoint', 'appearance', 'startTime',
+    ]);
+    expect(callChildren(rel.raw)).toEqual([
+      'callId', 'extTrackingId', 'networkCallId', 'personality', 'state', 'releasingParty', 'remoteParty', 'endpoint',
+      'appearance', 'startTime', 'answerTime', 'releaseTime', 'recorded',
+    ]);
+    expect(rcv.raw.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<xsi:Event ')).toBe(true);
+    expect(rel.call['xsi:endpoint']['xsi:addressOfRecord']).toBe(A1);
+
+    // the control view shows the same
+    const view = (await control(`calls/${call.extTrackingId}`)).json as CallView;
+    expect(view.state).toBe('ended');
+    expect(view.events).toHaveLength(3);
+    expect(view.events.map((e) => e.status)).toEqual([200, 200, 200]);
+    expect(view.events[0]!.url).toBe(`${hook.url}hook/SECRET`);
+    expect(view.events[0]!.xml).toBe(hook.received[0]!.body);
+    expect(view.legs[0]).toMatchObject({ outcome: 'answered', abonent: A1 });
+  });
+
+  it('missed call: released event has no answerTime and no address', async () => {
+    await subscribe('9000000002', 'm');
+    await playCall({ direction: 'incoming', client: '84951112233', legs: [{ abonent: '9000000002', answer: false, ringMs: 20 }] });
+    const evs = received();
+    expect(evs.map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallReleasedEvent']);
+    const [rcv, rel] = evs as [Parsed, Parsed];
+    expect(rcv.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+74951112233', '@_countryCode': '7' });
+    expect(rel.call['xsi:answerTime']).toBeUndefined();
+    expect(rel.call['xsi:remoteParty']['xsi:address']).toBeUndefined();
+    expect('xsi:privacy' in rel.call['xsi:remoteParty']).toBe(false);
+    expect(rel.call['xsi:remoteParty']['xsi:callType']).toBe('Network');
+    expect(rel.call['xsi:releaseCause']['xsi:internalReleaseCause']).toBe('Temporarily Unavailable');
+    expect('xsi:recorded' in rel.call).toBe(false);
+    expect(callChildren(rel.raw)).toEqual([
+      'callId', 'extTrackingId', 'personality', 'state', 'releasingParty', 'releaseCause', 'remoteParty', 'startTime', 'releaseTime',
+    ]);
+    expect(Number(rel.call['xsi:releaseTime']) - Number(rel.call['xsi:startTime'])).toBe(20);
+  });
+
+  it('sequential 3-leg hunt group, third answers: 3 callIds, one extTrackingId, only the third answered', async () => {
+    await subscribe(undefined, 'all');
+    const call = await playCall({
+      direction: 'incoming',
+      client: '9161234567',
+      sequential: true,
+      legs: [
+        { abonent: '9000000001', answer: false, ringMs: 20 },
+        { abonent: '102', answer: false, ringMs: 20 },
+        { abonent: A3, answer: true, ringMs: 20, talkMs: 30 },
+      ],
+    });
+    const evs = received().sort((a, b) => a.seq - b.seq);
+    expect(evs.map((e) => `${e.ev['xsi:targetId']} ${e.type}`)).toEqual([
+      `${A1} xsi:CallReceivedEvent`,
+      `${A1} xsi:CallReleasedEvent`,
+      `${A2} xsi:CallReceivedEvent`,
+      `${A2} xsi:CallReleasedEvent`,
+      `${A3} xsi:CallReceivedEvent`,
+      `${A3} xsi:CallAnsweredEvent`,
+      `${A3} xsi:CallReleasedEvent`,
+    ]);
+    expect(new Set(evs.map((e) => e.call['xsi:extTrackingId']))).toEqual(new Set([call.extTrackingId]));
+    expect(new Set(evs.map((e) => e.call['xsi:callId'])).size).toBe(3);
+    const answered = evs.filter((e) => e.call['xsi:answerTime'] !== undefined);
+    expect(new Set(answered.map((e) => e.ev['xsi:targetId']))).toEqual(new Set([A3]));
+    // the next leg starts when the previous one ends
+    const rel1 = evs[1]!.call;
+    const rcv2 = evs[2]!.call;
+    expect(Number(rcv2['xsi:startTime'])).toBe(Number(rel1['xsi:releaseTime']));
+    expect(call.legs.map((l) => l.outcome)).toEqual(['missed', 'missed', 'answered']);
+  });
+
+  it('sequential hunt stops at the first answered leg', async () => {
+    const call = await playCall({
+      direction: 'incoming',
+      client: '9161234567',
+      sequential: true,
+      legs: [
+        { abonent: '9000000001', answer: true, ringMs: 10, talkMs: 10 },
+        { abonent: '9000000002', answer: true, ringMs: 10 },
+      ],
+    });
+    expect(call.legs.map((l) => l.outcome)).toEqual(['answered', 'not-started']);
+  });
+
+  it('simultaneous ringing: all legs start together; when one answers the others are released as missed', async () => {
+    await subscribe(undefined, 'all');
+    const call = await playCall({
+      direction: 'incoming',
+      client: '9161234567',
+      legs: [
+        { abonent: '9000000001', answer: false, ringMs: 5000 },
+        { abonent: '9000000002', answer: true, ringMs: 40, talkMs: 20 },
+        { abonent: '9000000003', answer: false, ringMs: 10 },
+      ],
+    });
+    const [l1, l2, l3] = call.legs as [CallView['legs'][0], CallView['legs'][0], CallView['legs'][0]];
+    expect(l1.startTime).toBe(l2.startTime);
+    expect(l2.startTime).toBe(l3.startTime);
+    expect(l3.releaseTime! - l3.startTime!).toBe(10);
+    expect(l1.releaseTime).toBe(l2.answerTime);
+    expect(call.legs.map((l) => l.outcome)).toEqual(['missed', 'answered', 'missed']);
+    const evs = received();
+    expect(evs).toHaveLength(7);
+    const released1 = evs.find((e) => e.ev['xsi:targetId'] === A1 && e.type === 'xsi:CallReleasedEvent')!;
+    expect(released1.call['xsi:answerTime']).toBeUndefined();
+  });
+
+  it('hidden number: privacy and no address in every event', async () => {
+    await subscribe('9000000001', 'h');
+    await playCall({ direction: 'incoming', hideNumber: true, legs: [{ abonent: '9000000001', answer: true, ringMs: 10, talkMs: 10 }] });
+    const evs = received();
+    expect(evs).toHaveLength(3);
+    for (const e of evs) {
+      expect('xsi:privacy' in e.call['xsi:remoteParty']).toBe(true);
+      expect(e.call['xsi:remoteParty']['xsi:address']).toBeUndefined();
+    }
+    const missed = await playCall({ direction: 'incoming', client: '9161234567', hideNumber: true, legs: [{ abonent: '101', answer: false, ringMs: 10 }] });
+    const rel = received().find((e) => e.call['xsi:extTrackingId'] === missed.extTrackingId && e.type === 'xsi:CallReleasedEvent')!;
+    expect('xsi:privacy' in rel.call['xsi:remoteParty']).toBe(true);
+    expect(rel.call['xsi:remoteParty']['xsi:address']).toBeUndefined();
+  });
+
+  it('events go only to subscriptions matching the leg abonent (phone, userId, extension, whole PBX, same token)', async () => {
+    await subscribe('9000000001', 'by-phone');
+    await subscribe(A2, 'by-userid');
+    await subscribe('102', 'by-ext');
+    await subscribe(undefined, 'all');
+    await control('pbx', { token: 'other', abonents: [{ phone: '9000000002' }] });
+    await subscribe(undefined, 'other-pbx', 'other');
+    await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000002', answer: false, ringMs: 10 }] });
+    const count = (p: string) => hook.received.filter(byPath(p)).length;
+    expect([count('by-phone'), count('by-userid'), count('by-ext'), count('all'), count('other-pbx')]).toEqual([0, 2, 2, 2, 0]);
+    // sequence numbers are per subscription, event ids unique
+    for (const p of ['by-userid', 'by-ext', 'all']) expect(received(byPath(p)).map((e) => e.seq)).toEqual([1, 2]);
+    expect(new Set(received().map((e) => e.eventID)).size).toBe(6);
+  });
+
+  it('escapes XML text (client name)', async () => {
+    await subscribe('9000000001', 'esc');
+    await playCall({
+      direction: 'incoming',
+      client: '9161234567',
+      clientName: `O'Neil & <Sons> "Ltd"`,
+      legs: [{ abonent: '9000000001', answer: false, ringMs: 5 }],
+    });
+    const [rcv] = received();
+    expect(rcv!.raw).toContain('O&apos;Neil &amp; &lt;Sons&gt; &quot;Ltd&quot;');
+    expect(rcv!.call['xsi:remoteParty']['xsi:name']).toBe(`O'Neil & <Sons> "Ltd"`);
+  });
+
+  it('validates POST /_sim/calls', async () => {
+    const base = { token: TOKEN, direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: true }] };
+    expect((await control('calls', base)).status).toBe(200);
+    expect((await control('calls', { ...base, token: 'nope' })).status).toBe(404);
+    expect((await control('calls', { ...base, direction: 'sideways' })).status).toBe(400);
+    expect((await control('calls', { ...base, legs: [] })).status).toBe(400);
+    expect((await control('calls', { ...base, legs: [{ abonent: '9999999999', answer: true }] })).status).toBe(400);
+    expect((await control('calls', { ...base, legs: [{ abonent: '9000000001', answer: true, ringMS: 5 }] })).status).toBe(400);
+    expect((await control('calls', { ...base, client: 'abc' })).status).toBe(400);
+    const twoOut = { ...base, direction: 'outgoing', legs: [{ abonent: '101', answer: true }, { abonent: '102', answer: true }] };
+    expect((await control('calls', twoOut)).status).toBe(400);
+    expect((await control('calls', { ...base, client: undefined })).status).toBe(400);
+    expect((await control('calls/unknown')).status).toBe(404);
+  });
+});
+
+describe('outgoing calls', () => {
+  it('employee dials out: Originated (Originator) → Answered → Released, remote = client', async () => {
+    await subscribe('9000000001', 'out');
+    const call = await playCall({ direction: 'outgoing', client: '+375291234567', legs: [{ abonent: '9000000001', answer: true, ringMs: 20, talkMs: 20 }] });
+    const evs = received();
+    expect(evs.map((e) => e.type)).toEqual(['xsi:CallOriginatedEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    for (const e of evs) {
+      expect(e.call['xsi:personality']).toBe('Originator');
+      expect(e.call['xsi:extTrackingId']).toBe(call.extTrackingId);
+      expect(e.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+375291234567', '@_countryCode': '375' });
+    }
+    expect(evs[2]!.call['xsi:releasingParty']).toBe('localRelease');
+    expect(callChildren(evs[0]!.raw)).toEqual(['callId', 'extTrackingId', 'personality', 'state', 'remoteParty', 'startTime']);
+  });
+
+  it('unanswered outgoing call is released without answerTime', async () => {
+    await subscribe('9000000001', 'out');
+    await playCall({ direction: 'outgoing', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 20 }] });
+    const evs = received();
+    expect(evs.map((e) => e.type)).toEqual(['xsi:CallOriginatedEvent', 'xsi:CallReleasedEvent']);
+    expect(evs[1]!.call['xsi:answerTime']).toBeUndefined();
+  });
+});
+
+describe('click-to-call', () => {
+  it('returns a JSON string id and plays the Click-to-Dial legs', async () => {
+    await subscribe('9000000001', 'ctc');
+    const r = await api('abonents/9000000001/call?phoneNumber=89161234567', { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/^"[0-9a-f-]{36}"$/);
+    const id = r.json as string;
+    // over HTTP: ?wait=<ms> answers once the call has ended and its deliveries finished
+    const call = (await control(`calls/${id}?wait=5000`)).json as CallView;
+    expect(call.settled).toBe(true);
+    expect(call.source).toBe('click-to-call');
+    const evs = received();
+    expect(evs.every((e) => e.call['xsi:extTrackingId'] === id)).toBe(true);
+    expect(evs.every((e) => e.call['xsi:personality'] === 'Click-to-Dial')).toBe(true);
+    expect(evs.every((e) => e.ev['xsi:targetId'] === A1)).toBe(true);
+    const callIds = [...new Set(evs.map((e) => e.call['xsi:callId']))];
+    expect(callIds).toHaveLength(2);
+    const [first, second] = callIds.map((cid) => evs.filter((e) => e.call['xsi:callId'] === cid)) as [Parsed[], Parsed[]];
+    // leg 1 rings the employee: remote is the employee's own number
+    expect(first.map((e) => e.type)).toEqual(['xsi:CallOriginatingEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    expect(first[0]!.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+79000000001', '@_countryCode': '7' });
+    // leg 2 dials the client once the employee answered
+    expect(second.map((e) => e.type)).toEqual(['xsi:CallOriginatedEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    expect(second[0]!.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+79161234567', '@_countryCode': '7' });
+    expect(Number(second[0]!.call['xsi:startTime'])).toBe(Number(first[1]!.call['xsi:answerTime']));
+    expect(second[2]!.call['xsi:answerTime']).toBeDefined();
+    expect(Number(second[2]!.call['xsi:releaseTime'])).toBe(Number(first[2]!.call['xsi:releaseTime']));
+    expect(call.legs.map((l) => [l.ringMs, l.talkMs])).toEqual([[50, 100], [50, 100]]);
+  });
+
+  it('accepts national, 8…, 7…, +7… and foreign numbers; v2 path works', async () => {
+    const cases: [string, string][] = [
+      ['9161234567', 'tel:+79161234567'],
+      ['89161234567', 'tel:+79161234567'],
+      ['79161234567', 'tel:+79161234567'],
+      ['%2B79161234567', 'tel:+79161234567'],
+      ['+79161234567', 'tel:+79161234567'], // unencoded '+' arrives as a space
+      ['%2B375291234567', 'tel:+375291234567'],
+      ['375291234567', 'tel:+375291234567'],
+      ['%2B4915112345678', 'tel:+4915112345678'],
+    ];
+    await Promise.all(
+      cases.map(async ([input, uri], i) => {
+        const path = `${i % 2 ? 'v2/' : ''}abonents/102/call?phoneNumber=${input}`;
+        const r = await api(path, { method: 'POST' });
+        expect(r.status, input).toBe(200);
+        const call = await sim.waitForCall(r.json as string);
+        expect(call.clientAddress, input).toBe(uri);
+        expect(call.legs[1]!.state, input).toBe('Released');
+      }),
+    );
+    await subscribe('102', 'cc');
+    const r = await api('abonents/102/call?phoneNumber=%2B375291234567', { method: 'POST' });
+    await sim.waitForCall(r.json as string);
+    const client = received().find((e) => e.type === 'xsi:CallOriginatedEvent')!;
+    expect(client.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+375291234567', '@_countryCode': '375' });
+  });
+
+  it('rejects a phoneNumber that is not a number and unknown abonents', async () => {
+    for (const bad of ['abc', '12ab34', '', '+']) {
+      const r = await api(`abonents/9000000001/call?phoneNumber=${bad}`, { method: 'POST' });
+      expect(r.status, bad).toBe(400);
+      expect(r.json).toMatchObject({ errorCode: 'BadRequest', description: expect.any(String) });
+    }
+    const unknown = await api('abonents/9999999999/call?phoneNumber=9161234567', { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toMatchObject({ errorCode: expect.any(String), description: expect.any(String) });
+  });
+});
+
+describe('event faults', () => {
+  it('duplicateEvents sends every event twice with identical eventIDs', async () => {
+    await subscribe('9000000001', 'dup');
+    await control('faults', { duplicateEvents: true });
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: true, ringMs: 10, talkMs: 10 }] });
+    const evs = received();
+    expect(evs).toHaveLength(6);
+    const ids = evs.map((e) => e.eventID);
+    expect(new Set(ids).size).toBe(3);
+    for (const id of new Set(ids)) expect(ids.filter((x) => x === id)).toHaveLength(2);
+    expect(call.events.every((e) => e.duplicated && e.deliveries.length === 2)).toBe(true);
+  });
+
+  it('dropEvents delivers nothing (the call view still lists the events as dropped)', async () => {
+    await subscribe('9000000001', 'drop');
+    await control('faults', { dropEvents: true });
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: true, ringMs: 10, talkMs: 10 }] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(hook.received).toHaveLength(0);
+    expect(call.events).toHaveLength(3);
+    expect(call.events.every((e) => e.dropped && e.deliveries.length === 0)).toBe(true);
+  });
+
+  it('shuffleEvents delivers all events of the call only once it has ended', async () => {
+    await subscribe(undefined, 'shuffle');
+    await control('faults', { shuffleEvents: true });
+    const call = await playCall({
+      direction: 'incoming',
+      client: '9161234567',
+      legs: [
+        { abonent: '9000000001', answer: false, ringMs: 10 },
+        { abonent: '9000000002', answer: true, ringMs: 20, talkMs: 20 },
+      ],
+    });
+    expect(hook.received).toHaveLength(5);
+    const endedAt = Date.parse(call.endedAt!);
+    expect(hook.received.every((r) => r.at >= endedAt)).toBe(true);
+    expect(received().map((e) => e.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('failed deliveries are recorded and not retried by default; retryDeliveries retries', async () => {
+    await subscribe('9000000001', 'fail');
+    hook.status = 500;
+    const once = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 5 }] });
+    expect(once.events.map((e) => [e.status, e.deliveries.length])).toEqual([[500, 1], [500, 1]]);
+    hook.clear();
+    await control('faults', { retryDeliveries: true });
+    const retried = await playCall({ direction: 'outgoing', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 5 }] });
+    expect(retried.events.map((e) => e.deliveries.length)).toEqual([4, 4]);
+    expect(hook.received).toHaveLength(8);
+  });
+
+  it('records a delivery error when the webhook is unreachable', async () => {
+    const r = await api('subscription', {
+      method: 'PUT',
+      body: { pattern: '9000000001', expires: 60, subscriptionType: 'BASIC_CALL', url: 'http://127.0.0.1:1/unreachable' },
+    });
+    expect(r.status).toBe(200);
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 5 }] });
+    expect(call.events).toHaveLength(2);
+    for (const e of call.events) {
+      expect(e.status).toBeUndefined();
+      expect(e.error).toEqual(expect.any(String));
+    }
+  });
+});
+
+describe('recordings', () => {
+  it('appear only after recordDelayMs; each reference is a new temporary URL serving mp3 bytes', async () => {
+    await control('faults', { recordDelayMs: 300 });
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: true, ringMs: 10, talkMs: 40 }] });
+    const ref = `records/${call.extTrackingId}/${encodeURIComponent(A1)}/reference`;
+    const before = await api(ref);
+    expect(before.status).toBe(404);
+    expect(before.json).toMatchObject({ errorCode: expect.any(String), description: expect.any(String) });
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    expect((await api(`records?dateFrom=${from}&dateTo=${to}`)).json).toEqual([]);
+
+    await new Promise((r) => setTimeout(r, 320));
+    const a = await api(ref);
+    expect(a.status).toBe(200);
+    const urlA = (a.json as { url: string }).url;
+    const urlB = ((await api(ref)).json as { url: string }).url;
+    expect(urlA).not.toBe(urlB);
+    expect(urlA).toMatch(new RegExp(`^${sim.url.replace(/[.]/g, '\\.')}_sim/recordings/\\d+\\.mp3\\?exp=\\d+&sig=[0-9a-f]+$`));
+    const mp3 = await fetch(urlA);
+    expect(mp3.status).toBe(200);
+    expect(mp3.headers.get('content-type')).toBe('audio/mpeg');
+    const bytes = Buffer.from(await mp3.arrayBuffer());
+    expect(bytes.subarray(0, 3).toString('latin1')).toBe('ID3');
+    expect((await fetch(urlA.replace(/sig=[0-9a-f]+/, 'sig=deadbeef'))).status).toBe(403);
+
+    const list = (await api(`records?dateFrom=${from}&dateTo=${to}`)).json as Record<string, any>[];
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({
+      id: expect.stringMatching(/^\d+$/),
+      externalId: call.extTrackingId,
+      phone: '9161234567',
+      direction: 'INBOUND',
+      duration: 40,
+      fileSize: bytes.length,
+      abonent: { userId: A1 },
+    });
+    const id = list[0]!.id as string;
+    expect((await api(`records?dateFrom=${from}&dateTo=${to}&id=${id}`)).json).toEqual([]);
+    expect((await api(`records?dateFrom=${from}&dateTo=${to}&userId=${encodeURIComponent(A2)}`)).json).toEqual([]);
+    expect((await api(`records?dateFrom=${from}`)).status).toBe(400);
+    expect(((await api(`records/${id}/reference`)).json as { url: string }).url).toContain(`_sim/recordings/${id}.mp3`);
+    const dl = await api(`v2/records/${id}/download`);
+    expect(dl.status).toBe(200);
+    expect(dl.headers.get('content-type')).toBe('audio/mpeg');
+    expect(dl.buf.equals(bytes)).toBe(true);
+    const dl2 = await api(`v2/records/${call.extTrackingId}/${encodeURIComponent(A1)}/download`);
+    expect(dl2.buf.equals(bytes)).toBe(true);
+  });
+
+  it('temporary links expire; unanswered legs and abonents without recording get none', async () => {
+    await control('faults', { recordDelayMs: 0, recordUrlTtlSeconds: 1 });
+    await control('pbx', {
+      token: TOKEN,
+      abonents: [{ phone: '9000000001', recording: true }, { phone: '9000000002', recording: false }],
+    });
+    const call = await playCall({
+      direction: 'incoming',
+      client: '9161234567',
+      legs: [
+        { abonent: '9000000001', answer: true, ringMs: 5, talkMs: 5 },
+        { abonent: '9000000002', answer: false, ringMs: 5 },
+      ],
+    });
+    const nrec = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000002', answer: true, ringMs: 5, talkMs: 5 }] });
+    expect((await api(`records/${call.extTrackingId}/${encodeURIComponent(A2)}/reference`)).status).toBe(404);
+    expect((await api(`records/${nrec.extTrackingId}/${encodeURIComponent(A2)}/reference`)).status).toBe(404);
+    const { url } = (await api(`records/${call.extTrackingId}/${encodeURIComponent(A1)}/reference`)).json as { url: string };
+    expect((await fetch(url)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await fetch(url)).status).toBe(403);
+  });
+});
+
+describe('statistics', () => {
+  it('lists rows of played calls (MISSED, RECIEVED, PLACED)', async () => {
+    await playCall({
+      direction: 'incoming',
+      client: '89161234567',
+      legs: [
+        { abonent: '9000000001', answer: false, ringMs: 5 },
+        { abonent: '9000000002', answer: true, ringMs: 10, talkMs: 30 },
+      ],
+    });
+    await playCall({ direction: 'outgoing', client: '+375291234567', legs: [{ abonent: '9000000002', answer: true, ringMs: 5, talkMs: 20 }] });
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const all = (await api(`v2/statistics?dateFrom=${from}&dateTo=${to}&page=0&pageSize=100`)).json as Record<string, any>[];
+    expect(all).toHaveLength(3);
+    const mine = (await api(`v2/statistics?userId=${encodeURIComponent(A2)}&dateFrom=${from}&dateTo=${to}`)).json as Record<string, any>[];
+    expect(mine.map((r) => [r.direction, r.status, r.duration, r.phone_from, r.phone_to])).toEqual([
+      ['INBOUND', 'RECIEVED', 30, '9161234567', '9000000002'],
+      ['OUTBOUND', 'PLACED', 20, '9000000002', '375291234567'],
+    ]);
+    expect(mine[0]!.abonent).toMatchObject({ userId: A2 });
+    expect(typeof mine[0]!.startDate).toBe('number');
+    const missed = all.find((r) => r.abonent.userId === A1)!;
+    expect(missed).toMatchObject({ status: 'MISSED', duration: 0 });
+    const page1 = (await api(`v2/statistics?dateFrom=${from}&dateTo=${to}&page=1&pageSize=2`)).json as unknown[];
+    expect(page1).toHaveLength(1);
+    const old = (await api(`v2/statistics?dateFrom=2020-01-01T00:00:00Z&dateTo=2020-01-02T00:00:00Z`)).json as unknown[];
+    expect(old).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { applyEvent, newCall, settleDeadline, summarise, type CallState } from '../../functions/commons/domain/call';
+import type { XsiCall, XsiEvent } from '../../functions/commons/domain/xsi-event';
+
+const T0 = Date.UTC(2026, 10, 29, 9, 30, 5);
+let seq = 0;
+
+function event(type: string, abonent: string, call: Partial<XsiCall> & { callId: string }): XsiEvent {
+  return {
+    kind: 'call',
+    type: type as never,
+    envelope: { eventId: `e${seq++}`, eventType: type, targetId: `${abonent}@mpbx.sip.beeline.ru` },
+    call: { extTrackingId: 'ext', redirections: [], acdCall: false, recorded: false, ...call },
+  };
+}
+
+const client = { address: 'tel:+79161234567', callType: 'Network', privacy: false };
+
+function play(events: XsiEvent[], at = T0): CallState {
+  return events.reduce((state, e, i) => applyEvent(state, { event: e, receivedAt: at + i }).state, newCall('p', 'ext', at));
+}
+
+describe('the call aggregate', () => {
+  const received = event('CallReceivedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 });
+  const answered = event('CallAnsweredEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Active', remoteParty: client, startTime: T0, answerTime: T0 + 7000 });
+  const released = event('CallReleasedEvent', '9001234567', {
+    callId: 'a',
+    personality: 'Terminator',
+    state: 'Released',
+    remoteParty: { privacy: true },
+    startTime: T0,
+    answerTime: T0 + 7000,
+    releaseTime: T0 + 125_000,
+  });
+
+  it('merges the legs events into one answered incoming call', () => {
+    const summary = summarise(play([received, answered, released]));
+    expect(summary).toMatchObject({
+      direction: 'Incoming',
+      outcome: 'in_progress',
+      decided: 'answered',
+      clientPhone: '79161234567',
+      operatorPhone: '9001234567',
+      startedAt: T0,
+      endedAt: T0 + 125_000,
+      allLegsEnded: true,
+    });
+  });
+
+  it('recognises a duplicate event and changes nothing', () => {
+    const state = play([received]);
+    const again = applyEvent(state, { event: received, receivedAt: T0 + 50 });
+    expect(again.kind).toBe('duplicate');
+    expect(again.state).toBe(state);
+  });
+
+  it('converges to the same summary in any order', () => {
+    const orders = [
+      [received, answered, released],
+      [released, answered, received],
+      [answered, released, received],
+    ];
+    const summaries = orders.map((order) => summarise(play(order)));
+    for (const summary of summaries) expect(summary).toEqual(summaries[0]);
+  });
+
+  it('is still in progress while a leg has not ended, and settles only after the settle period', () => {
+    expect(settleDeadline(play([received, answered]), 15_000)).toBeUndefined();
+    const ended = play([received, answered, released]);
+    expect(settleDeadline(ended, 15_000)).toBe(ended.lastChangeAt + 15_000);
+  });
+
+  it('a click-to-call leg ringing the employee (remote = own number) is not the client', () => {
+    const self = { address: 'tel:+79001234567', callType: 'Network', privacy: false };
+    const summary = summarise(
+      play([
+        event('CallOriginatingEvent', '9001234567', { callId: 'c1', personality: 'Click-to-Dial', remoteParty: self, startTime: T0, answerTime: T0 + 2000 }),
+        event('CallReleasedEvent', '9001234567', { callId: 'c1', personality: 'Click-to-Dial', state: 'Released', startTime: T0, answerTime: T0 + 2000, releaseTime: T0 + 60_000 }),
+        event('CallOriginatedEvent', '9001234567', { callId: 'c2', personality: 'Click-to-Dial', remoteParty: client, startTime: T0 + 2500 }),
+        event('CallReleasedEvent', '9001234567', { callId: 'c2', personality: 'Click-to-Dial', state: 'Released', startTime: T0 + 2500, releaseTime: T0 + 30_000 }),
+      ]),
+    );
+    // The employee answered, the client did not: a missed outgoing call to the client.
+    expect(summary).toMatchObject({ direction: 'Outgoing', decided: 'missed', clientPhone: '79161234567', operatorPhone: '9001234567' });
+  });
+
+  it('a call with a colleague is internal, a call with a hidden number is hidden', () => {
+    const colleague = { userId: '9000000002@mpbx.sip.beeline.ru', address: 'tel:200', callType: 'Group', privacy: false };
+    const internal = play([
+      event('CallReleasedEvent', '9000000001', { callId: 'i', personality: 'Terminator', state: 'Released', remoteParty: colleague, startTime: T0, releaseTime: T0 + 1 }),
+    ]);
+    const hidden = play([
+      event('CallReleasedEvent', '9000000001', { callId: 'h', personality: 'Terminator', state: 'Released', remoteParty: { privacy: true }, startTime: T0, releaseTime: T0 + 1 }),
+    ]);
+    expect(summarise(internal).decided).toBe('internal');
+    expect(summarise(hidden).decided).toBe('hidden');
+  });
+
+  it('a missed call to several employees names the first one rung, even if its events arrive last', () => {
+    const legs = ['9000000003', '9000000001', '9000000002'].map((abonent) => {
+      const start = T0 + Number(abonent.slice(-1)) * 10_000;
+      return event('CallReleasedEvent', abonent, { callId: abonent, personality: 'Terminator', state: 'Released', remoteParty: client, startTime: start, releaseTime: start + 5000 });
+    });
+    expect(summarise(play(legs))).toMatchObject({ decided: 'missed', operatorPhone: '9000000001', startedAt: T0 + 10_000 });
+  });
+
+  it('keeps events of unknown types for the log without changing the legs', () => {
+    const state = play([received]);
+    const other: XsiEvent = { kind: 'ignored', type: 'CallRecordingStartedEvent', envelope: { eventId: 'x', eventType: 'CallRecordingStartedEvent' } };
+    const { state: next } = applyEvent(state, { event: other, receivedAt: T0 + 5 });
+    expect(next.legs).toEqual(state.legs);
+    expect(next.otherEvents).toEqual([{ eventId: 'x', type: 'CallRecordingStartedEvent' }]);
+  });
+});
