@@ -9,7 +9,7 @@ import { documentClientFrom, lazyHandler, required, type Environment } from './c
 import { error } from './commons/http/responses';
 import { createPlatformApi } from './commons/platform-api';
 
-export function createHandler(env: Environment = process.env, logger = new Logger({ serviceName: 'beeline-api' })) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-api' }) } = {}) {
   const db = documentClientFrom(env);
   const table = required(env, 'TABLE_NAME');
   const api = createPlatformApi({

@@ -1,4 +1,5 @@
 /** POST /webhooks/beeline/{projectId}/{secret}: the PBX's XML event → the events queue. */
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SqsMessageQueue } from './commons/adapters/sqs-queue';
 import { secretFromEnvironment } from './commons/adapters/secrets';
@@ -6,10 +7,20 @@ import { lazyHandler, required, sqsClientFrom, type Environment } from './common
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
 import { acceptWebhook } from './commons/webhook-intake';
 
-export function createHandler(env: Environment = process.env) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-ingest' }) } = {}) {
   const queue = new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      return await accept(event);
+    } catch (caught) {
+      // Not queued, so not accepted: a 5xx tells the sender the event is not ours yet.
+      logger.error('webhook not queued', { projectId: event.pathParameters?.projectId, error: caught as Error });
+      return error(503, 'the event could not be queued; send it again');
+    }
+  };
+
+  async function accept(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
     const answer = await acceptWebhook(
       {
         projectId: event.pathParameters?.projectId,
@@ -20,7 +31,7 @@ export function createHandler(env: Environment = process.env) {
       { webhookKey: await webhookKey(), queue, now: Date.now() },
     );
     return answer.status === 200 ? json(200, { ok: true }) : error(answer.status, answer.error);
-  };
+  }
 }
 
 export const handler = lazyHandler(() => createHandler());

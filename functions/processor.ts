@@ -6,11 +6,18 @@ import { DynamoCallStore } from './commons/adapters/dynamo/call-store';
 import { DynamoClientStore } from './commons/adapters/dynamo/client-store';
 import { DynamoProjectStore } from './commons/adapters/dynamo/project-store';
 import { SqsMessageQueue } from './commons/adapters/sqs-queue';
-import { CallPipeline } from './commons/call-pipeline';
+import { CallPipeline, type FinalizedCall } from './commons/call-pipeline';
 import { documentClientFrom, lazyHandler, required, settleSecondsFrom, sqsClientFrom, type Environment } from './commons/environment';
 import { parseQueueMessage } from './commons/queue-message';
 
-export function createHandler(env: Environment = process.env, logger = new Logger({ serviceName: 'beeline-processor' })) {
+export interface ProcessorOptions {
+  logger?: Logger;
+  /** Told of every call as its outcome is decided (the local stack prints a line). */
+  onCallFinalized?: (call: FinalizedCall) => void;
+}
+
+export function createHandler(env: Environment = process.env, options: ProcessorOptions = {}) {
+  const logger = options.logger ?? new Logger({ serviceName: 'beeline-processor' });
   const db = documentClientFrom(env);
   const table = required(env, 'TABLE_NAME');
   const pipeline = new CallPipeline({
@@ -32,12 +39,15 @@ export function createHandler(env: Environment = process.env, logger = new Logge
       }
       const result = await pipeline.handleSettle(message.projectId, message.extTrackingId);
       if (result.kind === 'finalized') {
+        const { summary, clientId } = result;
         logger.info('call finalized', {
           projectId: message.projectId,
           extTrackingId: message.extTrackingId,
-          outcome: result.state.finalized?.outcome,
-          clientId: result.clientId,
+          direction: summary.direction,
+          outcome: summary.outcome,
+          clientId,
         });
+        options.onCallFinalized?.({ projectId: message.projectId, extTrackingId: message.extTrackingId, summary, clientId });
       }
     } catch (error) {
       // The record is retried, then parked in the DLQ; the reason is in the log.

@@ -10,6 +10,7 @@ import { createHandler as createApiHandler } from '../functions/api';
 import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/environment';
 import { createHandler as createIngestHandler } from '../functions/ingest';
+import type { FinalizedCall } from '../functions/commons/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb';
 import { createGateway } from './gateway';
@@ -105,7 +106,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const logger = (serviceName: string) => new Logger({ serviceName, logLevel: options.logLevel ?? 'WARN' });
     const onError = options.onError ?? ((error: unknown) => console.error('local stack:', error));
-    const processor = createProcessorHandler(env, logger('beeline-processor'));
+    const print = options.console;
+    const processor = createProcessorHandler(env, {
+      logger: logger('beeline-processor'),
+      onCallFinalized: print && ((call) => print(describeCall(call))),
+    });
     const poller = new QueuePoller({
       sqs: sqsClientFrom(env),
       queueUrl: queues.queueUrl,
@@ -118,8 +123,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => poller.stop());
     }
 
-    const ingest = createIngestHandler(env);
-    const api = createApiHandler(env, logger('beeline-api'));
+    const ingest = createIngestHandler(env, { logger: logger('beeline-ingest') });
+    const api = createApiHandler(env, { logger: logger('beeline-api') });
     const server = createGateway(
       [
         { method: 'POST', pattern: '/webhooks/beeline/{projectId}/{secret}', handler: ingest },
@@ -160,4 +165,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** One readable console line per processed call. */
+export function describeCall({ projectId, summary, clientId }: FinalizedCall): string {
+  const client = summary.clientPhone ? `client ${summary.clientPhone}${clientId ? ` (${clientId})` : ''}` : 'no client';
+  return `call ${summary.direction.toLowerCase()} ${summary.outcome}: ${client}, operator ${summary.operatorPhone ?? '-'} [project ${projectId}]`;
 }

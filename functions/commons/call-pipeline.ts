@@ -2,7 +2,7 @@
  * The processor's work, independent of AWS: merge an event into its call, and once the call
  * has settled, decide its outcome and produce its effects exactly once.
  */
-import { applyEvent, callOf, newCall, settleDeadline, summarise, type CallState } from './domain/call';
+import { applyEvent, callOf, newCall, settleDeadline, summarise, type CallState, type CallSummary } from './domain/call';
 import { defaultProject, newClientForPhone, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
@@ -22,8 +22,15 @@ export interface PipelineDeps {
 }
 
 export type EventOutcome = 'applied' | 'duplicate' | 'not-a-call';
+export interface FinalizedCall {
+  projectId: string;
+  extTrackingId: string;
+  summary: CallSummary;
+  clientId?: string;
+}
+
 export type SettleOutcome =
-  | { kind: 'finalized'; state: CallState; clientId?: string }
+  | { kind: 'finalized'; state: CallState; summary: CallSummary; clientId?: string }
   | { kind: 'rescheduled' | 'still-active' | 'already-final' | 'unknown-call' };
 
 export class ContentionError extends Error {}
@@ -88,7 +95,7 @@ export class CallPipeline {
           : undefined,
         at,
       });
-      if (committed) return { kind: 'finalized', state: finalState, clientId };
+      if (committed) return { kind: 'finalized', state: finalState, summary, clientId };
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while settling`);
   }

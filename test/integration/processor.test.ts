@@ -41,7 +41,7 @@ describe('a batch with a poison message', () => {
     const wrongShape = record(JSON.stringify({ v: 1, kind: 'event', projectId: 'batch' }));
 
     const silent = new Logger({ logLevel: 'SILENT' });
-    const response = await createHandler(stack.env, silent)({ Records: [notJson, good, wrongShape] });
+    const response = await createHandler(stack.env, { logger: silent })({ Records: [notJson, good, wrongShape] });
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([notJson.messageId, wrongShape.messageId].sort());
     const { body } = await stack.api('GET', '/projects/batch/calls');
@@ -52,7 +52,7 @@ describe('a batch with a poison message', () => {
     await sqsClientFrom(stack.env).send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"v":1,"kind":"nonsense"}' }));
     const depth = await eventually(async () => {
       const d = await stack.queueDepth();
-      return d.dead === 1 ? d : undefined;
+      return d.dead === 1 && d.visible === 0 && d.inFlight === 0 ? d : undefined;
     }, { timeoutMs: 30_000, intervalMs: 250 });
     expect(depth).toMatchObject({ dead: 1, visible: 0, inFlight: 0 });
   });
