@@ -1,22 +1,26 @@
 /** The platform API (everything under /projects, and 404 for anything else). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DynamoCallStore } from './commons/adapters/dynamo/call-store';
-import { DynamoClientStore } from './commons/adapters/dynamo/client-store';
-import { DynamoProjectStore } from './commons/adapters/dynamo/project-store';
 import { secretFromEnvironment } from './commons/adapters/secrets';
-import { documentClientFrom, lazyHandler, required, type Environment } from './commons/environment';
+import { tokenCipherFrom } from './commons/adapters/token-cipher';
+import { pbxClientsFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
+import { lazyHandler, type Environment } from './commons/environment';
 import { error } from './commons/http/responses';
 import { createPlatformApi } from './commons/platform-api';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-api' }) } = {}) {
-  const db = documentClientFrom(env);
-  const table = required(env, 'TABLE_NAME');
+  const stores = storesFrom(env);
   const api = createPlatformApi({
     adminToken: secretFromEnvironment('ADMIN_TOKEN', env),
-    projects: new DynamoProjectStore(db, table),
-    clients: new DynamoClientStore(db, table),
-    calls: new DynamoCallStore(db, table),
+    projects: stores.projects,
+    clients: stores.clients,
+    calls: stores.calls,
+    telephony: {
+      store: stores.pbx,
+      cipher: tokenCipherFrom(env),
+      pbx: pbxClientsFrom(env),
+      subscriptions: subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details)),
+    },
   });
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {

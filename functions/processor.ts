@@ -1,13 +1,14 @@
-/** SQS consumer: call events and settle timers → the call pipeline, with partial batch responses. */
+/**
+ * SQS consumer: call events, settle timers and subscription work, with partial batch responses.
+ * Only events from subscriptions this product created for the project reach the pipeline.
+ */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DynamoCallStore } from './commons/adapters/dynamo/call-store';
-import { DynamoClientStore } from './commons/adapters/dynamo/client-store';
-import { DynamoProjectStore } from './commons/adapters/dynamo/project-store';
-import { SqsMessageQueue } from './commons/adapters/sqs-queue';
-import { CallPipeline, type FinalizedCall } from './commons/call-pipeline';
-import { documentClientFrom, lazyHandler, required, settleSecondsFrom, sqsClientFrom, type Environment } from './commons/environment';
+import type { FinalizedCall } from './commons/call-pipeline';
+import { pipelineFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
+import { lazyHandler, type Environment } from './commons/environment';
+import type { QueueMessage } from './commons/ports';
 import { parseQueueMessage } from './commons/queue-message';
 
 export interface ProcessorOptions {
@@ -16,39 +17,55 @@ export interface ProcessorOptions {
   onCallFinalized?: (call: FinalizedCall) => void;
 }
 
+/** An event from a subscription created a moment ago is looked at again after this delay. */
+const UNKNOWN_SUBSCRIPTION_RETRY_SECONDS = 5;
+
 export function createHandler(env: Environment = process.env, options: ProcessorOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: 'beeline-processor' });
-  const db = documentClientFrom(env);
-  const table = required(env, 'TABLE_NAME');
-  const pipeline = new CallPipeline({
-    calls: new DynamoCallStore(db, table),
-    clients: new DynamoClientStore(db, table),
-    projects: new DynamoProjectStore(db, table),
-    queue: new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL')),
-    settleSeconds: settleSecondsFrom(env),
-  });
+  const stores = storesFrom(env);
+  const queue = queueFrom(env);
+  const pipeline = pipelineFrom(env, stores);
+  const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details));
   const processor = new BatchProcessor(EventType.SQS);
+
+  async function handle(message: QueueMessage): Promise<void> {
+    const { projectId } = message;
+    if (message.kind === 'subscription') {
+      await subscriptions.reconcile(projectId, message.employeeId, message.reason);
+      return;
+    }
+    if (message.kind === 'settle') {
+      const result = await pipeline.handleSettle(projectId, message.extTrackingId);
+      if (result.kind === 'finalized') {
+        const { summary, clientId } = result;
+        logger.info('call finalized', { projectId, extTrackingId: message.extTrackingId, direction: summary.direction, outcome: summary.outcome, clientId });
+        options.onCallFinalized?.({ projectId, extTrackingId: message.extTrackingId, summary, clientId });
+      }
+      return;
+    }
+    const { event, receivedAt } = message;
+    const { eventId, subscriptionId } = event.envelope;
+    const source = await subscriptions.judgeEvent(projectId, subscriptionId, receivedAt);
+    if (source === 'maybe-new') {
+      await queue.send(message, UNKNOWN_SUBSCRIPTION_RETRY_SECONDS);
+      return;
+    }
+    if (source === 'foreign') {
+      logger.warn('event from a subscription this project does not have: ignored', { projectId, eventId, subscriptionId });
+      return;
+    }
+    if (event.kind === 'subscriptionTerminated') {
+      const state = await subscriptions.onTerminated(projectId, subscriptionId);
+      logger.info('subscription terminated by the PBX', { projectId, subscriptionId, resubscribed: state?.status === 'active' });
+      return;
+    }
+    const outcome = await pipeline.handleEvent(projectId, event, receivedAt);
+    logger.debug('event processed', { projectId, eventId, outcome });
+  }
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
     try {
-      const message = parseQueueMessage(record.body);
-      if (message.kind === 'event') {
-        const outcome = await pipeline.handleEvent(message.projectId, message.event, message.receivedAt);
-        logger.debug('event processed', { projectId: message.projectId, eventId: message.event.envelope.eventId, outcome });
-        return;
-      }
-      const result = await pipeline.handleSettle(message.projectId, message.extTrackingId);
-      if (result.kind === 'finalized') {
-        const { summary, clientId } = result;
-        logger.info('call finalized', {
-          projectId: message.projectId,
-          extTrackingId: message.extTrackingId,
-          direction: summary.direction,
-          outcome: summary.outcome,
-          clientId,
-        });
-        options.onCallFinalized?.({ projectId: message.projectId, extTrackingId: message.extTrackingId, summary, clientId });
-      }
+      await handle(parseQueueMessage(record.body));
     } catch (error) {
       // The record is retried, then parked in the DLQ; the reason is in the log.
       logger.warn('record failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });

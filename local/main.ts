@@ -27,11 +27,13 @@ function settleSeconds(): number {
   return value;
 }
 
-/** The key behind webhook secrets: kept with the data, so webhook URLs survive restarts. */
-function webhookKey(dataDir: string): string {
-  if (process.env.WEBHOOK_KEY) return process.env.WEBHOOK_KEY;
+/**
+ * A local key (webhook secrets, PBX token encryption), kept with the data so webhook URLs and
+ * stored tokens survive restarts.
+ */
+function persistedKey(dataDir: string, name: 'webhook-key' | 'token-key'): string {
   if (dataDir === ':memory:') return randomBytes(32).toString('base64url');
-  const file = join(dataDir, 'webhook-key');
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32).toString('base64url');
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
     beelineApiUrl: process.env.BEELINE_API_URL || undefined,
     publicUrl: process.env.PUBLIC_URL || undefined,
     adminToken,
-    webhookKey: webhookKey(dataDir),
+    webhookKey: process.env.WEBHOOK_KEY || persistedKey(dataDir, 'webhook-key'),
+    tokenKey: persistedKey(dataDir, 'token-key'),
     settleSeconds: settleSeconds(),
     dataDir,
     logLevel: 'WARN',

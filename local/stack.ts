@@ -4,7 +4,6 @@
  * stand-in, and pollers feeding the queue to the processor.
  */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as createApiHandler } from '../functions/api';
 import type { Environment } from '../functions/commons/environment';
@@ -12,10 +11,14 @@ import { sqsClientFrom } from '../functions/commons/environment';
 import { createHandler as createIngestHandler } from '../functions/ingest';
 import type { FinalizedCall } from '../functions/commons/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';
+import { createHandler as createRenewerHandler } from '../functions/renewer';
+import { createHandler as createSubscriptionHandler, EMPLOYEE_STREAM_FILTER } from '../functions/subscription';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb';
 import { createGateway } from './gateway';
 import { seedDefaultPbx, startPbxSimulator, type PbxSimulator } from './pbx-sim/index';
+import { freePort } from './ports';
 import { QueuePoller } from './queue-poller';
+import { StreamPoller } from './stream-poller';
 import { startLocalQueues } from './sqs';
 
 export interface LocalStackOptions {
@@ -39,6 +42,10 @@ export interface LocalStackOptions {
   simPort?: number;
   /** Base of the webhook URLs given to the PBX; default the API's own URL. */
   publicUrl?: string;
+  /** Local key for PBX tokens at rest (AWS uses KMS). */
+  tokenKey?: string;
+  /** How often the renewal sweep runs (EventBridge schedule on AWS). */
+  renewSweepSeconds?: number;
   /** One line per call as it is processed, and per simulator action. */
   console?: (line: string) => void;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -98,6 +105,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ADMIN_TOKEN: options.adminToken ?? 'local-admin-token',
       WEBHOOK_KEY: options.webhookKey ?? 'local-webhook-key',
       BEELINE_API_URL: pbxUrl,
+      TOKEN_KEY: options.tokenKey ?? 'local-token-key',
+      PBX_TIMEOUT_MS: '5000',
     };
     // The SDK reads credentials from the process environment; local endpoints accept any.
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
@@ -106,6 +115,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const logger = (serviceName: string) => new Logger({ serviceName, logLevel: options.logLevel ?? 'WARN' });
     const onError = options.onError ?? ((error: unknown) => console.error('local stack:', error));
+    const host = options.host ?? '127.0.0.1';
+    // Chosen before the functions are built: webhook URLs given to the PBX carry it.
+    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
+    env.PUBLIC_URL = options.publicUrl ?? `http://${host}:${port}`;
+
     const print = options.console;
     const processor = createProcessorHandler(env, {
       logger: logger('beeline-processor'),
@@ -123,6 +137,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => poller.stop());
     }
 
+    const subscription = createSubscriptionHandler(env, { logger: logger('beeline-subscription') });
+    const stream = new StreamPoller({
+      endpoint: dynamoEndpoint,
+      tableName,
+      sortKeyPrefix: EMPLOYEE_STREAM_FILTER.sortKeyPrefix,
+      handler: (event) => subscription(event),
+      onError,
+    });
+    await stream.start();
+    stops.push(() => stream.stop());
+
+    const renewer = createRenewerHandler(env, { logger: logger('beeline-renewer') });
+    const sweep = setInterval(() => void renewer().catch(onError), (options.renewSweepSeconds ?? 60) * 1000);
+    stops.push(async () => clearInterval(sweep));
+
     const ingest = createIngestHandler(env, { logger: logger('beeline-ingest') });
     const api = createApiHandler(env, { logger: logger('beeline-api') });
     const server = createGateway(
@@ -133,12 +162,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api,
       onError,
     );
-    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
+    server.listen(port, host);
     await Promise.race([
       once(server, 'listening'),
       once(server, 'error').then(([error]) => {
         throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? new Error(`port ${options.port} is in use: stop what runs there or set PORT`)
+          ? new Error(`port ${port} is in use: stop what runs there or set PORT`)
           : error;
       }),
     ]);
@@ -149,10 +178,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           server.closeAllConnections();
         }),
     );
-    const port = (server.address() as AddressInfo).port;
-    env.PUBLIC_URL = options.publicUrl ?? `http://${options.host ?? '127.0.0.1'}:${port}`;
     return {
-      apiUrl: `http://${options.host ?? '127.0.0.1'}:${port}`,
+      apiUrl: `http://${host}:${port}`,
       port,
       env,
       queueUrl: queues.queueUrl,

@@ -9,9 +9,12 @@ import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
 import { secretsEqual } from './domain/webhook-secret';
 import { HttpError, parseBody, Router } from './http/router';
+import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
 
 export interface PlatformApiDeps {
+  /** PBX connection, employees and subscriptions (absent = those routes answer 404). */
+  telephony?: TelephonyApiDeps;
   adminToken: () => Promise<string>;
   projects: {
     get(projectId: string): Promise<ProjectSettings | undefined>;
@@ -108,6 +111,8 @@ export function createPlatformApi(deps: PlatformApiDeps) {
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'limit: a whole number from 1 to 200');
       return json(200, { calls: await deps.calls.listCalls(params.projectId!, limit) });
     });
+
+  if (deps.telephony) addTelephonyRoutes(router, deps.telephony, now);
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     if (event.rawPath === '/projects' || event.rawPath.startsWith('/projects/')) {

@@ -49,7 +49,9 @@ export interface ProjectStore {
 /** Messages on the events queue. */
 export type QueueMessage =
   | { v: 1; kind: 'event'; projectId: string; receivedAt: number; event: XsiEvent }
-  | { v: 1; kind: 'settle'; projectId: string; extTrackingId: string };
+  | { v: 1; kind: 'settle'; projectId: string; extTrackingId: string }
+  /** Reconcile an employee's subscription (renewal, retry after a failure). */
+  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' };
 
 export interface MessageQueue {
   send(message: QueueMessage, delaySeconds?: number): Promise<void>;

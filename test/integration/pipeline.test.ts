@@ -23,6 +23,7 @@ async function newProject(settings: { messengers?: string[]; timezone?: string }
   const projectId = `p-${randomUUID().slice(0, 8)}`;
   const { status } = await stack.api('PUT', `/projects/${projectId}`, { name: 'Test', ...settings });
   expect(status).toBe(200);
+  await stack.registerSubscription(projectId);
   return projectId;
 }
 

@@ -36,6 +36,7 @@ describe('a batch with a poison message', () => {
     const [received] = legEvents(ext, { abonent: '9001234567', remote: { address: 'tel:+79161112233' }, startTime: Date.now(), releaseTime: Date.now() });
     const parsed = parseXsiEvent(received!);
     if (!parsed.ok) throw new Error(parsed.error);
+    await stack.registerSubscription('batch');
     const good = record(JSON.stringify({ v: 1, kind: 'event', projectId: 'batch', receivedAt: Date.now(), event: parsed.event }));
     const notJson = record('{not json');
     const wrongShape = record(JSON.stringify({ v: 1, kind: 'event', projectId: 'batch' }));

@@ -3,6 +3,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { sqsClientFrom } from '../../functions/commons/environment';
 import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
+import { storesFrom } from '../../functions/commons/composition';
+import { TEST_SUBSCRIPTION_ID } from './xsi';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -13,6 +15,8 @@ export interface TestStack extends LocalStack {
   webhookUrl(projectId: string, secret?: string): string;
   postWebhook(projectId: string, xml: string, secret?: string): Promise<{ status: number; body: any }>;
   queueDepth(): Promise<{ visible: number; inFlight: number; delayed: number; dead: number }>;
+  /** Records a subscription id as this product's, for events posted without the PBX simulator. */
+  registerSubscription(projectId: string, subscriptionId?: string, employeeId?: string): Promise<void>;
 }
 
 /** The local stack on free ports with in-memory data in the run's shared DynamoDB Local. */
@@ -60,6 +64,9 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
       });
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async registerSubscription(projectId, subscriptionId = TEST_SUBSCRIPTION_ID, employeeId = 'test-employee') {
+      await storesFrom(stack.env).pbx.putSubscriptionRecord({ subscriptionId, projectId, employeeId, number: '9001234567' });
     },
     async queueDepth() {
       const main = await count(stack.queueUrl);

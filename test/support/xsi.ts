@@ -15,6 +15,9 @@ export interface LegSpec {
   releasedWithoutAddress?: boolean;
 }
 
+/** The subscription the test events come through; harness.registerSubscription records it. */
+export const TEST_SUBSCRIPTION_ID = '0f8e2c1a-5b7d-4c3e-9a61-2d4f8b0e7c13';
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function xsiEvent(opts: { eventId?: string; type: string; abonent?: string; subscriptionId?: string; call?: string }): string {
@@ -28,7 +31,7 @@ export function xsiEvent(opts: { eventId?: string; type: string; abonent?: strin
 <xsi:sequenceNumber>1</xsi:sequenceNumber>
 <xsi:userId>MPBX_E_100200_77000000001_EventSubscription@ip.beeline.ru</xsi:userId>
 <xsi:externalApplicationId>77000000001_test</xsi:externalApplicationId>
-<xsi:subscriptionId>${opts.subscriptionId ?? randomUUID()}</xsi:subscriptionId>
+<xsi:subscriptionId>${opts.subscriptionId ?? TEST_SUBSCRIPTION_ID}</xsi:subscriptionId>
 <xsi:httpContact><xsi:uri>https://example.invalid/webhooks</xsi:uri></xsi:httpContact>
 ${target}
 ${data}

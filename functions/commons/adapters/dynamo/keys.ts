@@ -37,3 +37,28 @@ export const variableIndexKey = (projectId: string, phone: string, createdAt: st
 export const callKey = (projectId: string, extTrackingId: string) => ({ pk: `P#${projectId}#CALL#${extTrackingId}`, sk: 'CALL' });
 export const callsIndexPk = (projectId: string) => `P#${projectId}#CALLS`;
 export const callsIndexSk = (startedAt: string, extTrackingId: string) => `${startedAt}#${extTrackingId}`;
+
+/**
+ * PBX connection, employees and their subscriptions:
+ *
+ * | item                      | pk                        | sk                    |
+ * |---------------------------|---------------------------|-----------------------|
+ * | PBX connection (token)    | P#{p}                     | BEELINE               |
+ * | employee                  | P#{p}                     | EMP#{employeeId}      |
+ * | subscription state        | P#{p}                     | SUBSTATE#{employeeId} (gsi1: RENEW, {renewAt}#{p}#{e}) |
+ * | subscription id record    | P#{p}#SUB#{subscriptionId}| SUB                   |
+ *
+ * The table's stream reaches the subscription function only for `EMP#` items, so writes of
+ * subscription state never re-trigger it.
+ */
+export const connectionKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'BEELINE' });
+export const EMPLOYEE_SK_PREFIX = 'EMP#';
+export const employeeKey = (projectId: string, employeeId: string) => ({ pk: `P#${projectId}`, sk: `${EMPLOYEE_SK_PREFIX}${employeeId}` });
+export const SUBSCRIPTION_STATE_SK_PREFIX = 'SUBSTATE#';
+export const subscriptionStateKey = (projectId: string, employeeId: string) => ({
+  pk: `P#${projectId}`,
+  sk: `${SUBSCRIPTION_STATE_SK_PREFIX}${employeeId}`,
+});
+export const subscriptionRecordKey = (projectId: string, subscriptionId: string) => ({ pk: `P#${projectId}#SUB#${subscriptionId}`, sk: 'SUB' });
+export const RENEWALS_INDEX_PK = 'RENEW';
+export const renewalsIndexSk = (renewAt: string, projectId: string, employeeId: string) => `${renewAt}#${projectId}#${employeeId}`;

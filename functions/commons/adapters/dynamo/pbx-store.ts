@@ -1,0 +1,231 @@
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Employee, SubscriptionRecord, SubscriptionState } from '../../domain/subscriptions';
+import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
+import { isConditionalCheckFailed } from './document-client';
+import {
+  connectionKey,
+  EMPLOYEE_SK_PREFIX,
+  employeeKey,
+  RENEWALS_INDEX_PK,
+  renewalsIndexSk,
+  SUBSCRIPTION_STATE_SK_PREFIX,
+  subscriptionRecordKey,
+  subscriptionStateKey,
+} from './keys';
+
+export interface StoredConnection {
+  /** Encrypted with the project's TokenCipher; never returned by any API. */
+  encryptedToken: string;
+  tokenHint: string;
+  connectedAt: string;
+}
+
+export interface VersionedState {
+  state: SubscriptionState;
+  version: number;
+}
+
+export interface DueRenewal {
+  projectId: string;
+  employeeId: string;
+}
+
+/** The PBX connection, employees and subscription bookkeeping of every project. */
+export class DynamoPbxStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getConnection(projectId: string): Promise<StoredConnection | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(projectId), ConsistentRead: true }));
+    return Item && { encryptedToken: Item.encryptedToken, tokenHint: Item.tokenHint, connectedAt: Item.connectedAt };
+  }
+
+  async putConnection(projectId: string, connection: StoredConnection): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...connectionKey(projectId), ...connection } }));
+  }
+
+  async deleteConnection(projectId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: connectionKey(projectId) }));
+  }
+
+  async getEmployee(projectId: string, employeeId: string): Promise<Employee | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: employeeKey(projectId, employeeId), ConsistentRead: true }));
+    return Item && toEmployee(Item);
+  }
+
+  async listEmployees(projectId: string): Promise<Employee[]> {
+    return (await this.queryPrefix(projectId, EMPLOYEE_SK_PREFIX)).map(toEmployee);
+  }
+
+  async listStates(projectId: string): Promise<Map<string, SubscriptionState>> {
+    const items = await this.queryPrefix(projectId, SUBSCRIPTION_STATE_SK_PREFIX);
+    return new Map(items.map((item) => [String(item.sk).slice(SUBSCRIPTION_STATE_SK_PREFIX.length), toState(item)]));
+  }
+
+  /** Saves the employee and marks its subscription pending: the stream does the rest. */
+  async saveEmployee(projectId: string, employee: Employee): Promise<void> {
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { ...employeeKey(projectId, employee.employeeId), ...employee } } },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: subscriptionStateKey(projectId, employee.employeeId),
+              UpdateExpression: 'SET #status = :pending, version = if_not_exists(version, :zero) + :one',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':pending': 'pending', ':zero': 0, ':one': 1 },
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  async deleteEmployee(projectId: string, employeeId: string): Promise<boolean> {
+    const { Attributes } = await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: employeeKey(projectId, employeeId), ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
+  }
+
+  async getState(projectId: string, employeeId: string): Promise<VersionedState> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: subscriptionStateKey(projectId, employeeId), ConsistentRead: true }),
+    );
+    return { state: Item ? toState(Item) : { status: 'none' }, version: (Item?.version as number | undefined) ?? 0 };
+  }
+
+  /** Replaces the state if nobody changed it since `version` was read; false on a conflict. */
+  async putState(projectId: string, employeeId: string, state: SubscriptionState, version: number): Promise<boolean> {
+    // Active: when to renew. Failed: when to try again (the sweep is the safety net of retries).
+    const renewal = (state.status === 'active' || state.status === 'failed') && state.renewAt
+      ? { gsi1pk: RENEWALS_INDEX_PK, gsi1sk: renewalsIndexSk(state.renewAt, projectId, employeeId) }
+      : {};
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...subscriptionStateKey(projectId, employeeId), ...state, ...renewal, version: version + 1 },
+          ConditionExpression: version === 0 ? 'attribute_not_exists(version) OR version = :zero' : 'version = :version',
+          ExpressionAttributeValues: version === 0 ? { ':zero': 0 } : { ':version': version },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Notes that events arrive (best effort; the caller throttles it). */
+  async touchLastEvent(projectId: string, employeeId: string, at: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: subscriptionStateKey(projectId, employeeId),
+        UpdateExpression: 'SET lastEventAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalCheckFailed(error)) throw error;
+    });
+  }
+
+  async putSubscriptionRecord(record: SubscriptionRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...subscriptionRecordKey(record.projectId, record.subscriptionId), ...record } }),
+    );
+  }
+
+  /** Keeps a replaced subscription's events acceptable for a grace period, then lets TTL remove it. */
+  async retireSubscriptionRecord(projectId: string, subscriptionId: string, at: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: subscriptionRecordKey(projectId, subscriptionId),
+        UpdateExpression: 'SET retiredAt = :at, #ttl = :ttl',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':at': at, ':ttl': Math.ceil((at + RETIRED_GRACE_MS) / 1000) + 86_400 },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalCheckFailed(error)) throw error;
+    });
+  }
+
+  async getSubscriptionRecord(projectId: string, subscriptionId: string): Promise<SubscriptionRecord | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: subscriptionRecordKey(projectId, subscriptionId), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return { subscriptionId: Item.subscriptionId, projectId: Item.projectId, employeeId: Item.employeeId, number: Item.number, retiredAt: Item.retiredAt };
+  }
+
+  /** Subscriptions whose renewal time has come, across all projects (one index query). */
+  async dueRenewals(now: string, limit = 500): Promise<DueRenewal[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+        ExpressionAttributeValues: { ':pk': RENEWALS_INDEX_PK, ':now': `${now}#~` },
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => ({ projectId: String(item.pk).slice(2), employeeId: String(item.sk).slice(SUBSCRIPTION_STATE_SK_PREFIX.length) }));
+  }
+
+  private async queryPrefix(projectId: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `P#${projectId}`, ':prefix': prefix },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+function toEmployee(item: Record<string, unknown>): Employee {
+  return {
+    employeeId: item.employeeId as string,
+    name: item.name as string | undefined,
+    callMethod: item.callMethod as Employee['callMethod'],
+    beelineNumber: item.beelineNumber as string | undefined,
+    abonentUserId: item.abonentUserId as string | undefined,
+    savedAt: item.savedAt as string,
+  };
+}
+
+function toState(item: Record<string, unknown>): SubscriptionState {
+  return {
+    status: (item.status as SubscriptionState['status']) ?? 'none',
+    subscriptionId: item.subscriptionId as string | undefined,
+    number: item.number as string | undefined,
+    expiresAt: item.expiresAt as string | undefined,
+    renewAt: item.renewAt as string | undefined,
+    lastEventAt: item.lastEventAt as string | undefined,
+    lastError: item.lastError as string | undefined,
+    failures: item.failures as number | undefined,
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * The Beeline Cloud PBX API client: the one module every function uses to talk to the PBX.
+ * Timeouts on every request; retries with back-off and jitter only for requests that are safe
+ * to repeat (reads and deletes); the PBX's error body mapped to a typed error. The token is a
+ * header value only: never in a message, a log line or an error.
+ */
+
+export interface Abonent {
+  userId: string;
+  phone?: string;
+  firstName?: string;
+  lastName?: string;
+  extension?: string;
+  email?: string;
+  department?: string;
+}
+
+export interface Subscription {
+  subscriptionId: string;
+  /** Seconds granted (on create) or remaining (on read). */
+  expires: number;
+  url?: string;
+  targetId?: string;
+  subscriptionType?: string;
+}
+
+export type PbxFailure = 'refused' | 'unauthorized' | 'unreachable' | 'timeout' | 'invalid-response';
+
+export class PbxError extends Error {
+  constructor(
+    readonly failure: PbxFailure,
+    message: string,
+    readonly status?: number,
+    readonly errorCode?: string,
+    readonly description?: string,
+  ) {
+    super(message);
+    this.name = 'PbxError';
+  }
+
+  /** The text for users: the PBX's own description when it gave one. */
+  get userMessage(): string {
+    return this.description || this.message;
+  }
+}
+
+export interface PbxClientOptions {
+  baseUrl: string;
+  token: string;
+  /** Per attempt. */
+  timeoutMs?: number;
+  /** Extra attempts for safe requests. */
+  retries?: number;
+  fetch?: typeof fetch;
+}
+
+interface RequestSpec {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  /** Safe to send again after a timeout or a 5xx. */
+  idempotent: boolean;
+}
+
+export class BeelinePbxClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: PbxClientOptions) {
+    this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.retries = options.retries ?? 2;
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async listAbonents(): Promise<Abonent[]> {
+    const body = await this.request({ method: 'GET', path: 'abonents', idempotent: true });
+    if (!Array.isArray(body)) throw new PbxError('invalid-response', 'the PBX answered the abonent list with something else');
+    return body.filter(isAbonent);
+  }
+
+  async recordingEnabled(pattern: string): Promise<boolean> {
+    const body = await this.request({ method: 'GET', path: `abonents/${encodeURIComponent(pattern)}/recording`, idempotent: true });
+    return String(body).replace(/"/g, '').toUpperCase() === 'ON';
+  }
+
+  /** Click-to-call: rings the employee, then the client. Never retried: it is not idempotent. */
+  async call(pattern: string, phoneNumber: string): Promise<string> {
+    const body = await this.request({
+      method: 'POST',
+      path: `abonents/${encodeURIComponent(pattern)}/call`,
+      query: { phoneNumber },
+      idempotent: false,
+    });
+    const id = typeof body === 'string' || typeof body === 'number' ? String(body).trim().replace(/^"|"$/g, '') : '';
+    if (!id) throw new PbxError('invalid-response', 'the PBX accepted the call but returned no call id');
+    return id;
+  }
+
+  /** A new subscription; not retried, since a repeat would create a second one. */
+  async subscribe(input: { pattern: string; expires: number; url: string; subscriptionType?: string }): Promise<Subscription> {
+    const body = await this.request({
+      method: 'PUT',
+      path: 'subscription',
+      body: { pattern: input.pattern, expires: input.expires, subscriptionType: input.subscriptionType ?? 'BASIC_CALL', url: input.url },
+      idempotent: false,
+    });
+    const subscription = body as Partial<Subscription> | undefined;
+    if (!subscription?.subscriptionId || typeof subscription.expires !== 'number') {
+      throw new PbxError('invalid-response', 'the PBX answered the subscription without an id or lifetime');
+    }
+    return { subscriptionId: subscription.subscriptionId, expires: subscription.expires };
+  }
+
+  /** The subscription with its remaining lifetime, or undefined when the PBX no longer knows it. */
+  async getSubscription(subscriptionId: string): Promise<Subscription | undefined> {
+    try {
+      return (await this.request({ method: 'GET', path: 'subscription', query: { subscriptionId }, idempotent: true })) as Subscription;
+    } catch (error) {
+      if (error instanceof PbxError && error.failure === 'refused' && error.status !== undefined && error.status < 500) return undefined;
+      throw error;
+    }
+  }
+
+  /** Removes a subscription; one the PBX no longer knows counts as removed. */
+  async unsubscribe(subscriptionId: string): Promise<void> {
+    try {
+      await this.request({ method: 'DELETE', path: 'subscription', query: { subscriptionId }, idempotent: true });
+    } catch (error) {
+      if (error instanceof PbxError && error.failure === 'refused' && (error.status === 404 || error.status === 400)) return;
+      throw error;
+    }
+  }
+
+  /** A temporary download link of the recording of that call at that abonent, if it exists yet. */
+  async recordReference(extTrackingId: string, userId: string): Promise<string | undefined> {
+    try {
+      const body = (await this.request({
+        method: 'GET',
+        path: `records/${encodeURIComponent(extTrackingId)}/${encodeURIComponent(userId)}/reference`,
+        idempotent: true,
+      })) as { url?: string } | undefined;
+      return body?.url || undefined;
+    } catch (error) {
+      if (error instanceof PbxError && error.failure === 'refused' && error.status !== undefined && error.status < 500) return undefined;
+      throw error;
+    }
+  }
+
+  private async request(spec: RequestSpec): Promise<unknown> {
+    const attempts = spec.idempotent ? this.retries + 1 : 1;
+    let lastError: PbxError | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await sleep(backoffMs(attempt));
+      try {
+        return await this.once(spec);
+      } catch (error) {
+        if (!(error instanceof PbxError)) throw error;
+        lastError = error;
+        const retryable = error.failure === 'timeout' || error.failure === 'unreachable' || (error.status !== undefined && error.status >= 500);
+        if (!retryable) throw error;
+      }
+    }
+    throw lastError!;
+  }
+
+  private async once(spec: RequestSpec): Promise<unknown> {
+    const url = new URL(spec.path, this.baseUrl);
+    for (const [name, value] of Object.entries(spec.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
+    const what = `${spec.method} ${spec.path}`;
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: spec.method,
+        headers: {
+          'X-MPBX-API-AUTH-TOKEN': this.options.token,
+          accept: 'application/json',
+          ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new PbxError('timeout', `the PBX did not answer ${what} within ${this.timeoutMs / 1000} s`);
+      }
+      throw new PbxError('unreachable', `the PBX could not be reached (${what})`);
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch {
+      throw new PbxError('timeout', `the PBX did not finish answering ${what} within ${this.timeoutMs / 1000} s`);
+    }
+    const body = parseJson(text);
+    if (response.status > 204) {
+      const { errorCode, description } = (typeof body === 'object' && body !== null ? body : {}) as { errorCode?: string; description?: string };
+      const failure: PbxFailure = response.status === 401 || response.status === 403 ? 'unauthorized' : 'refused';
+      const reason = description || errorCode || `HTTP ${response.status}`;
+      throw new PbxError(failure, `the PBX refused ${what}: ${reason}`, response.status, errorCode, description);
+    }
+    return body;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.trim();
+  }
+}
+
+function isAbonent(value: unknown): value is Abonent {
+  return typeof value === 'object' && value !== null && typeof (value as Abonent).userId === 'string';
+}
+
+/** Exponential back-off with full jitter: 100 ms, 200 ms, 400 ms … scaled by a random factor. */
+function backoffMs(attempt: number): number {
+  return Math.random() * 100 * 2 ** (attempt - 1) + 25;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

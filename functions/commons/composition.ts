@@ -1,0 +1,68 @@
+/**
+ * Builds the functions' collaborators from an environment map (`process.env` on AWS, an
+ * explicit map in the local stack). Configuration picks adapters; the domain never asks where
+ * it runs.
+ */
+import { DynamoCallStore } from './adapters/dynamo/call-store';
+import { DynamoClientStore } from './adapters/dynamo/client-store';
+import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
+import { DynamoProjectStore } from './adapters/dynamo/project-store';
+import { BeelinePbxClient } from './adapters/pbx-client';
+import { secretFromEnvironment } from './adapters/secrets';
+import { SqsMessageQueue } from './adapters/sqs-queue';
+import { tokenCipherFrom } from './adapters/token-cipher';
+import { CallPipeline } from './call-pipeline';
+import { documentClientFrom, required, settleSecondsFrom, sqsClientFrom, type Environment } from './environment';
+import { SubscriptionService } from './subscription-service';
+
+export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/';
+
+export function storesFrom(env: Environment) {
+  const db = documentClientFrom(env);
+  const table = required(env, 'TABLE_NAME');
+  return {
+    calls: new DynamoCallStore(db, table),
+    clients: new DynamoClientStore(db, table),
+    projects: new DynamoProjectStore(db, table),
+    pbx: new DynamoPbxStore(db, table),
+  };
+}
+
+export type Stores = ReturnType<typeof storesFrom>;
+
+export function queueFrom(env: Environment) {
+  return new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
+}
+
+/** A PBX client factory: one per token, with the configured base URL and timeout. */
+export function pbxClientsFrom(env: Environment) {
+  const baseUrl = env.BEELINE_API_URL || DEFAULT_BEELINE_API_URL;
+  const timeoutMs = Number(env.PBX_TIMEOUT_MS ?? 5000);
+  return (token: string) => new BeelinePbxClient({ baseUrl, token, timeoutMs });
+}
+
+export function pipelineFrom(env: Environment, stores: Stores) {
+  return new CallPipeline({
+    calls: stores.calls,
+    clients: stores.clients,
+    projects: stores.projects,
+    queue: queueFrom(env),
+    settleSeconds: settleSecondsFrom(env),
+  });
+}
+
+export function subscriptionServiceFrom(
+  env: Environment,
+  stores: Stores,
+  log?: (message: string, details: Record<string, unknown>) => void,
+) {
+  return new SubscriptionService({
+    store: stores.pbx,
+    cipher: tokenCipherFrom(env),
+    pbx: pbxClientsFrom(env),
+    queue: queueFrom(env),
+    webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
+    publicUrl: required(env, 'PUBLIC_URL'),
+    log,
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Employees and their webhook subscriptions at the PBX (product spec §2), as rules over plain
+ * data. Subscriptions expire silently at the PBX, so every one carries the moment it must be
+ * renewed, computed from the lifetime the PBX actually granted.
+ */
+
+export const BEELINE_CALL_METHOD = 'beeline_api';
+export type CallMethod = typeof BEELINE_CALL_METHOD | 'none';
+
+export interface Employee {
+  employeeId: string;
+  name?: string;
+  callMethod: CallMethod;
+  /** 10 digits starting with 9. */
+  beelineNumber?: string;
+  /** The abonent's full PBX userId (recordings are looked up by it). */
+  abonentUserId?: string;
+  /** Changes on every save, so saving an unchanged employee still re-registers. */
+  savedAt: string;
+}
+
+export type SubscriptionStatus = 'active' | 'pending' | 'failed' | 'none';
+
+export interface SubscriptionState {
+  status: SubscriptionStatus;
+  subscriptionId?: string;
+  /** The number the subscription watches. */
+  number?: string;
+  expiresAt?: string;
+  renewAt?: string;
+  lastEventAt?: string;
+  lastError?: string;
+  /** Consecutive failed attempts (drives the retry back-off). */
+  failures?: number;
+}
+
+/** What the processor needs to know about a subscription id seen in an event. */
+export interface SubscriptionRecord {
+  subscriptionId: string;
+  projectId: string;
+  employeeId: string;
+  number: string;
+  /** Epoch ms when a newer subscription replaced it (or it was removed). */
+  retiredAt?: number;
+}
+
+/** One day: the largest lifetime in common use; the PBX may grant less. */
+export const DESIRED_LIFETIME_SECONDS = 86_400;
+/** Events of a replaced subscription still in flight are accepted this long. */
+export const RETIRED_GRACE_MS = 10 * 60_000;
+/** An event from a subscription we have not recorded yet (created a moment ago) is retried this long. */
+export const UNKNOWN_SUBSCRIPTION_PATIENCE_MS = 60_000;
+
+export function shouldSubscribe(employee: Employee | undefined): employee is Employee & { beelineNumber: string } {
+  return employee?.callMethod === BEELINE_CALL_METHOD && employee.beelineNumber !== undefined;
+}
+
+/** Renew when 60% of the granted lifetime has passed: early enough for a sweep every few minutes. */
+export function renewalTime(now: number, grantedSeconds: number): number {
+  return now + Math.floor(grantedSeconds * 1000 * 0.6);
+}
+
+/** Back-off for retries after a failure: 5 s, 10 s, 20 s … capped at SQS's 15-minute delay. */
+export function retryDelaySeconds(failures: number): number {
+  return Math.min(900, 5 * 2 ** Math.max(0, failures - 1));
+}
+
+export type EventSource = 'accepted' | 'foreign' | 'maybe-new';
+
+/** Whether an event carrying this subscription id may reach the project's clients. */
+export function judgeEventSource(record: SubscriptionRecord | undefined, projectId: string, receivedAt: number, now: number): EventSource {
+  if (record) {
+    if (record.projectId !== projectId) return 'foreign';
+    if (record.retiredAt === undefined || now - record.retiredAt <= RETIRED_GRACE_MS) return 'accepted';
+    return 'foreign';
+  }
+  return now - receivedAt <= UNKNOWN_SUBSCRIPTION_PATIENCE_MS ? 'maybe-new' : 'foreign';
+}
+
+/** The token is shown only as its last four characters. */
+export function tokenHint(token: string): string {
+  return `…${token.slice(-4)}`;
+}
+
+export function webhookPath(projectId: string, secret: string): string {
+  return `/webhooks/beeline/${projectId}/${secret}`;
+}

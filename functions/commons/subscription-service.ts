@@ -1,0 +1,190 @@
+/**
+ * Keeps every `beeline_api` employee subscribed at the PBX: on save (stream), on renewal
+ * (scheduled sweep), when the PBX ends a subscription (event), and on retries after failures.
+ * One entry point, `reconcile`, makes the PBX match the employee: idempotent and safe to run
+ * concurrently (the state item is versioned; a loser removes what it created).
+ */
+import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
+import { PbxError, type BeelinePbxClient } from './adapters/pbx-client';
+import type { TokenCipher } from './adapters/token-cipher';
+import { webhookSecret } from './domain/webhook-secret';
+import {
+  DESIRED_LIFETIME_SECONDS,
+  judgeEventSource,
+  renewalTime,
+  retryDelaySeconds,
+  shouldSubscribe,
+  webhookPath,
+  type EventSource,
+  type SubscriptionState,
+} from './domain/subscriptions';
+import type { MessageQueue } from './ports';
+
+export interface SubscriptionServiceDeps {
+  store: DynamoPbxStore;
+  cipher: TokenCipher;
+  /** Builds a PBX client for a project's token. */
+  pbx: (token: string) => BeelinePbxClient;
+  queue: MessageQueue;
+  webhookKey: () => Promise<string>;
+  /** Base of webhook URLs, e.g. `https://abc.execute-api.eu-central-1.amazonaws.com`. */
+  publicUrl: string;
+  now?: () => number;
+  log?: (message: string, details: Record<string, unknown>) => void;
+}
+
+export type ReconcileReason = 'saved' | 'renewal' | 'terminated' | 'retry' | 'removed' | 'disconnected';
+
+export class NotConnectedError extends Error {
+  constructor() {
+    super('the PBX is not connected for this project');
+  }
+}
+
+const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
+
+export class SubscriptionService {
+  private readonly now: () => number;
+  private readonly lastEventWrites = new Map<string, number>();
+  private readonly records = new Map<string, { value: Awaited<ReturnType<DynamoPbxStore['getSubscriptionRecord']>>; at: number }>();
+
+  constructor(private readonly deps: SubscriptionServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The project's PBX client, or NotConnectedError. */
+  async clientFor(projectId: string): Promise<BeelinePbxClient> {
+    const connection = await this.deps.store.getConnection(projectId);
+    if (!connection) throw new NotConnectedError();
+    return this.deps.pbx(await this.deps.cipher.decrypt(connection.encryptedToken, projectId));
+  }
+
+  async webhookUrl(projectId: string): Promise<string> {
+    const base = this.deps.publicUrl.replace(/\/$/, '');
+    return `${base}${webhookPath(projectId, webhookSecret(await this.deps.webhookKey(), projectId))}`;
+  }
+
+  /** Makes the PBX match the employee: subscribed (anew) if it takes Beeline calls, else not. */
+  async reconcile(projectId: string, employeeId: string, reason: ReconcileReason): Promise<SubscriptionState> {
+    const { store } = this.deps;
+    const [employee, { state, version }] = await Promise.all([store.getEmployee(projectId, employeeId), store.getState(projectId, employeeId)]);
+    const now = this.now();
+
+    if (!shouldSubscribe(employee) || reason === 'disconnected') {
+      await this.removeAtPbx(projectId, state.subscriptionId, reason);
+      const next: SubscriptionState = { status: 'none', lastEventAt: state.lastEventAt };
+      await store.putState(projectId, employeeId, next, version);
+      return next;
+    }
+
+    let client: BeelinePbxClient;
+    let created;
+    try {
+      client = await this.clientFor(projectId);
+      created = await client.subscribe({ pattern: employee.beelineNumber, expires: DESIRED_LIFETIME_SECONDS, url: await this.webhookUrl(projectId) });
+    } catch (error) {
+      return this.recordFailure(projectId, employeeId, state, version, error, reason);
+    }
+    // Recorded before anything else, so the new subscription's first events are accepted.
+    await store.putSubscriptionRecord({ subscriptionId: created.subscriptionId, projectId, employeeId, number: employee.beelineNumber });
+    const next: SubscriptionState = {
+      status: 'active',
+      subscriptionId: created.subscriptionId,
+      number: employee.beelineNumber,
+      expiresAt: new Date(now + created.expires * 1000).toISOString(),
+      renewAt: new Date(renewalTime(now, created.expires)).toISOString(),
+      lastEventAt: state.lastEventAt,
+    };
+    if (!(await store.putState(projectId, employeeId, next, version))) {
+      // Someone reconciled this employee meanwhile: theirs stands, ours goes.
+      await this.removeAtPbx(projectId, created.subscriptionId, reason, client);
+      return (await store.getState(projectId, employeeId)).state;
+    }
+    if (state.subscriptionId && state.subscriptionId !== created.subscriptionId) {
+      await this.removeAtPbx(projectId, state.subscriptionId, reason, client);
+    }
+    this.deps.log?.('subscribed', { projectId, employeeId, reason, subscriptionId: created.subscriptionId, grantedSeconds: created.expires });
+    return next;
+  }
+
+  /** After the employee item is gone (deleted): remove what the state still points to. */
+  async removeForDeletedEmployee(projectId: string, employeeId: string): Promise<void> {
+    await this.reconcile(projectId, employeeId, 'removed');
+  }
+
+  /** Judges the subscription id of an incoming event and notes that events arrive. */
+  async judgeEvent(projectId: string, subscriptionId: string | undefined, receivedAt: number): Promise<EventSource> {
+    const now = this.now();
+    const record = subscriptionId ? await this.cachedRecord(projectId, subscriptionId, now) : undefined;
+    const verdict = subscriptionId ? judgeEventSource(record, projectId, receivedAt, now) : 'foreign';
+    if (verdict === 'accepted' && record) {
+      const key = `${projectId}/${record.employeeId}`;
+      if (now - (this.lastEventWrites.get(key) ?? 0) >= LAST_EVENT_WRITE_INTERVAL_MS) {
+        this.lastEventWrites.set(key, now);
+        await this.deps.store.touchLastEvent(projectId, record.employeeId, new Date(now).toISOString());
+      }
+    }
+    return verdict;
+  }
+
+  /** The PBX ended a subscription: if it is the employee's current one, subscribe again now. */
+  async onTerminated(projectId: string, subscriptionId: string | undefined): Promise<SubscriptionState | undefined> {
+    if (!subscriptionId) return undefined;
+    const record = await this.deps.store.getSubscriptionRecord(projectId, subscriptionId);
+    if (!record || record.retiredAt !== undefined) return undefined;
+    const { state } = await this.deps.store.getState(projectId, record.employeeId);
+    if (state.subscriptionId !== subscriptionId) return undefined;
+    return this.reconcile(projectId, record.employeeId, 'terminated');
+  }
+
+  private async cachedRecord(projectId: string, subscriptionId: string, now: number) {
+    const key = `${projectId}/${subscriptionId}`;
+    const cached = this.records.get(key);
+    // Positive answers are stable for a while; a miss is asked again (it may be a moment old).
+    if (cached?.value && now - cached.at < 60_000) return cached.value;
+    const value = await this.deps.store.getSubscriptionRecord(projectId, subscriptionId);
+    if (value) this.records.set(key, { value, at: now });
+    return value;
+  }
+
+  private async removeAtPbx(projectId: string, subscriptionId: string | undefined, reason: ReconcileReason, client?: BeelinePbxClient): Promise<void> {
+    if (!subscriptionId) return;
+    await this.deps.store.retireSubscriptionRecord(projectId, subscriptionId, this.now());
+    try {
+      await (client ?? (await this.clientFor(projectId))).unsubscribe(subscriptionId);
+    } catch (error) {
+      // It lapses at the PBX by itself; its events are no longer accepted after the grace period.
+      this.deps.log?.('unsubscribe failed', { projectId, subscriptionId, reason, error: describe(error) });
+    }
+  }
+
+  private async recordFailure(
+    projectId: string,
+    employeeId: string,
+    state: SubscriptionState,
+    version: number,
+    error: unknown,
+    reason: ReconcileReason,
+  ): Promise<SubscriptionState> {
+    if (!(error instanceof PbxError) && !(error instanceof NotConnectedError)) throw error;
+    const failures = (state.failures ?? 0) + 1;
+    const delay = retryDelaySeconds(failures);
+    const next: SubscriptionState = {
+      ...state,
+      status: 'failed',
+      lastError: describe(error),
+      failures,
+      renewAt: new Date(this.now() + delay * 1000).toISOString(),
+    };
+    if (await this.deps.store.putState(projectId, employeeId, next, version)) {
+      await this.deps.queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'retry' }, delay);
+    }
+    this.deps.log?.('subscribe failed', { projectId, employeeId, reason, failures, error: next.lastError });
+    return next;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof PbxError) return error.userMessage;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,144 @@
+/** Routes of the PBX connection and of employees (product spec §1–§2). */
+import { z } from 'zod';
+import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
+import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
+import type { TokenCipher } from './adapters/token-cipher';
+import { normaliseEmployeeNumber } from './domain/phone';
+import { BEELINE_CALL_METHOD, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
+import { HttpError, parseBody, type Router } from './http/router';
+import { bodyText, error, json } from './http/responses';
+import { NotConnectedError, type SubscriptionService } from './subscription-service';
+
+export interface TelephonyApiDeps {
+  store: DynamoPbxStore;
+  cipher: TokenCipher;
+  pbx: (token: string) => BeelinePbxClient;
+  subscriptions: SubscriptionService;
+}
+
+const connectBody = z.object({ apiToken: z.string().trim().min(8, 'apiToken: the PBX API token is required').max(256) }).strict();
+const employeeBody = z
+  .object({
+    name: z.string().max(200).optional(),
+    callMethod: z.enum([BEELINE_CALL_METHOD, 'none']),
+    beelineNumber: z.string().max(64).optional(),
+  })
+  .strict();
+
+export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: () => Date): void {
+  const { store } = deps;
+
+  async function abonentsOf(projectId: string): Promise<Abonent[]> {
+    try {
+      return await (await deps.subscriptions.clientFor(projectId)).listAbonents();
+    } catch (caught) {
+      throw pbxHttpError(caught);
+    }
+  }
+
+  router
+    .on('PUT', '/projects/{projectId}/beeline', async ({ params, event }) => {
+      const { apiToken } = parseBody(bodyText(event), connectBody);
+      let abonents: Abonent[];
+      try {
+        // The token is accepted only if the PBX accepts it; a refusal changes nothing.
+        abonents = await deps.pbx(apiToken).listAbonents();
+      } catch (caught) {
+        throw pbxHttpError(caught, 422);
+      }
+      const hint = tokenHint(apiToken);
+      await store.putConnection(params.projectId!, {
+        encryptedToken: await deps.cipher.encrypt(apiToken, params.projectId!),
+        tokenHint: hint,
+        connectedAt: now().toISOString(),
+      });
+      return json(200, { connected: true, tokenHint: hint, abonents: abonents.map(abonentView) });
+    })
+    .on('GET', '/projects/{projectId}/beeline', async ({ params }) => {
+      const connection = await store.getConnection(params.projectId!);
+      return json(200, connection ? { connected: true, tokenHint: connection.tokenHint } : { connected: false });
+    })
+    .on('DELETE', '/projects/{projectId}/beeline', async ({ params }) => {
+      const projectId = params.projectId!;
+      const employees = await store.listEmployees(projectId);
+      // Subscriptions are removed at the PBX while the token is still there to do it.
+      await Promise.all(employees.map((employee) => deps.subscriptions.reconcile(projectId, employee.employeeId, 'disconnected')));
+      await store.deleteConnection(projectId);
+      return json(200, { connected: false });
+    })
+    .on('GET', '/projects/{projectId}/beeline/abonents', async ({ params }) => {
+      return json(200, { abonents: (await abonentsOf(params.projectId!)).map(abonentView) });
+    })
+    .on('PUT', '/projects/{projectId}/employees/{employeeId}', async ({ params, event }) => {
+      const projectId = params.projectId!;
+      const body = parseBody(bodyText(event), employeeBody);
+      const employee: Employee = { employeeId: params.employeeId!, name: body.name, callMethod: body.callMethod, savedAt: now().toISOString() };
+      if (body.callMethod === BEELINE_CALL_METHOD) {
+        if (body.beelineNumber === undefined) throw new HttpError(400, 'beelineNumber: required for the call method beeline_api');
+        const number = normaliseEmployeeNumber(body.beelineNumber);
+        if (!number) throw new HttpError(422, 'beelineNumber: the PBX number is 10 digits starting with 9, e.g. 9001234567');
+        const abonent = (await abonentsOf(projectId)).find((a) => abonentNumber(a) === number);
+        if (!abonent) throw new HttpError(422, `beelineNumber: ${number} is not an abonent of the connected PBX`);
+        employee.beelineNumber = number;
+        employee.abonentUserId = abonent.userId;
+      } else if (body.beelineNumber !== undefined) {
+        const number = normaliseEmployeeNumber(body.beelineNumber);
+        if (!number) throw new HttpError(422, 'beelineNumber: the PBX number is 10 digits starting with 9, e.g. 9001234567');
+        employee.beelineNumber = number;
+      }
+      await store.saveEmployee(projectId, employee);
+      const { state } = await store.getState(projectId, employee.employeeId);
+      return json(200, employeeView(employee, state));
+    })
+    .on('GET', '/projects/{projectId}/employees', async ({ params }) => {
+      const projectId = params.projectId!;
+      const [employees, states] = await Promise.all([store.listEmployees(projectId), store.listStates(projectId)]);
+      return json(200, { employees: employees.map((e) => employeeView(e, states.get(e.employeeId) ?? { status: 'none' })) });
+    })
+    .on('GET', '/projects/{projectId}/employees/{employeeId}', async ({ params }) => {
+      const [employee, { state }] = await Promise.all([
+        store.getEmployee(params.projectId!, params.employeeId!),
+        store.getState(params.projectId!, params.employeeId!),
+      ]);
+      return employee ? json(200, employeeView(employee, state)) : error(404, 'employee not found');
+    })
+    .on('DELETE', '/projects/{projectId}/employees/{employeeId}', async ({ params }) => {
+      const deleted = await store.deleteEmployee(params.projectId!, params.employeeId!);
+      return deleted ? json(200, { deleted: true }) : error(404, 'employee not found');
+    });
+}
+
+/** The abonent's 10-digit number, from `phone` or from a numeric userId. */
+function abonentNumber(abonent: Abonent): string | undefined {
+  return normaliseEmployeeNumber(abonent.phone) ?? normaliseEmployeeNumber(abonent.userId.split('@')[0]);
+}
+
+function abonentView(abonent: Abonent) {
+  return { userId: abonent.userId, phone: abonent.phone, extension: abonent.extension, firstName: abonent.firstName, lastName: abonent.lastName };
+}
+
+function employeeView(employee: Employee, state: SubscriptionState) {
+  return {
+    employeeId: employee.employeeId,
+    name: employee.name,
+    callMethod: employee.callMethod,
+    beelineNumber: employee.beelineNumber,
+    subscription: {
+      status: state.status,
+      subscriptionId: state.subscriptionId,
+      expiresAt: state.expiresAt,
+      lastEventAt: state.lastEventAt,
+      lastError: state.lastError,
+    },
+  };
+}
+
+/** PBX refused → `refusedStatus` with its reason; unreachable or slow → 502; not connected → 422. */
+function pbxHttpError(caught: unknown, refusedStatus = 502): HttpError {
+  if (caught instanceof NotConnectedError) return new HttpError(422, 'connect the PBX first: PUT /projects/{projectId}/beeline');
+  if (caught instanceof PbxError) {
+    const refused = caught.failure === 'refused' || caught.failure === 'unauthorized';
+    return new HttpError(refused ? refusedStatus : 502, caught.userMessage);
+  }
+  return caught as HttpError;
+}

@@ -1,0 +1,20 @@
+/**
+ * Scheduled sweep: subscriptions whose renewal time has come (or whose retry is due) are
+ * queued for reconciliation, so none lapses silently at the PBX.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { queueFrom, storesFrom } from './commons/composition';
+import { lazyHandler, type Environment } from './commons/environment';
+
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-renewer' }) } = {}) {
+  const { pbx } = storesFrom(env);
+  const queue = queueFrom(env);
+  return async (): Promise<{ queued: number }> => {
+    const due = await pbx.dueRenewals(new Date().toISOString());
+    await Promise.all(due.map(({ projectId, employeeId }) => queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'renewal' })));
+    if (due.length > 0) logger.info('renewals queued', { count: due.length });
+    return { queued: due.length };
+  };
+}
+
+export const handler = lazyHandler(() => createHandler());
