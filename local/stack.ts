@@ -4,6 +4,7 @@
  * stand-in, and pollers feeding the queue to the processor.
  */
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as createApiHandler } from '../functions/api';
 import type { Environment } from '../functions/commons/environment';
@@ -27,6 +28,8 @@ export interface LocalStackOptions {
   host?: string;
   /** Where DynamoDB Local keeps data; `:memory:` keeps nothing. */
   dataDir?: string;
+  /** DynamoDB Local's port when the stack starts it; default any free port. */
+  dynamoPort?: number;
   /** Reuse a running DynamoDB Local (tests start one per run). */
   dynamoEndpoint?: string;
   tableName?: string;
@@ -74,7 +77,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let dynamo: DynamoDbLocal | undefined;
     let dynamoEndpoint = options.dynamoEndpoint;
     if (!dynamoEndpoint) {
-      dynamo = await startDynamoDbLocal({ dataDir: options.dataDir ?? '.data' });
+      dynamo = await startDynamoDbLocal({ dataDir: options.dataDir ?? '.data', port: options.dynamoPort });
       stops.push(() => dynamo!.stop());
       dynamoEndpoint = dynamo.endpoint;
     }
@@ -90,7 +93,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pbxUrl = simulator.url;
     }
 
-    const queues = await startLocalQueues({ visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30 });
+    const dataDir = options.dataDir ?? '.data';
+    const queues = await startLocalQueues({
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+      stateFile: options.dynamoEndpoint || dataDir === ':memory:' ? undefined : join(dataDir, 'queues.json'),
+    });
     stops.push(() => queues.stop());
 
     const env: Environment = {

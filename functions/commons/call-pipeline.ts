@@ -83,8 +83,9 @@ export class CallPipeline {
       const clientPhone = decided.clientPhone;
       const hasClient = outcome === 'answered' || outcome === 'missed';
       const clientId = hasClient && clientPhone ? await this.resolveClient(project, clientPhone) : undefined;
-      const at = new Date(now);
-      const finalState: CallState = { ...state, finalized: { outcome, clientId, finalizedAt: now } };
+      // Posted after the client exists, so the dialog never shows a message older than its client.
+      const at = new Date(Math.max(now, this.now()));
+      const finalState: CallState = { ...state, finalized: { outcome, clientId, finalizedAt: at.getTime() } };
       const summary = summarise(finalState);
       const committed = await this.deps.calls.finalize({
         stored,
