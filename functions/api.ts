@@ -17,6 +17,8 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     calls: stores.calls,
     telephony: {
       store: stores.pbx,
+      calls: stores.calls,
+      webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
       cipher: tokenCipherFrom(env),
       pbx: pbxClientsFrom(env),
       subscriptions: subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details)),

@@ -24,14 +24,24 @@ export function createHandler(env: Environment = process.env, options: Processor
   const logger = options.logger ?? new Logger({ serviceName: 'beeline-processor' });
   const stores = storesFrom(env);
   const queue = queueFrom(env);
-  const pipeline = pipelineFrom(env, stores);
   const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details));
+  const pipeline = pipelineFrom(env, stores, subscriptions);
   const processor = new BatchProcessor(EventType.SQS);
 
   async function handle(message: QueueMessage): Promise<void> {
     const { projectId } = message;
     if (message.kind === 'subscription') {
       await subscriptions.reconcile(projectId, message.employeeId, message.reason);
+      return;
+    }
+    if (message.kind === 'recover') {
+      const { recovered, known } = await pipeline.recoverLostCalls(projectId);
+      if (recovered.length > 0) logger.info('lost calls recovered', { projectId, recovered, known });
+      return;
+    }
+    if (message.kind === 'record') {
+      const outcome = await pipeline.handleRecordLookup(projectId, message.extTrackingId, message.attempt);
+      logger.info('recording lookup', { projectId, extTrackingId: message.extTrackingId, attempt: message.attempt, outcome });
       return;
     }
     if (message.kind === 'settle') {

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -94,6 +95,19 @@ export class TelephonyFunction extends NodejsFunction {
   public bindQueueSender(queue: IQueue, envVarName = 'QUEUE_URL'): this {
     queue.grantSendMessages(this);
     this.addEnvironment(envVarName, queue.queueUrl);
+    return this;
+  }
+
+  /**
+   * Grants use of the KMS key and sets its ARN in the environment, in one call.
+   * @param access `decrypt` (kms:Decrypt) or `encryptDecrypt` (kms:Encrypt and kms:Decrypt). Exactly
+   *   these actions: the token cipher encrypts small values directly, so no data keys (GenerateDataKey*)
+   *   and no ReEncrypt*, unlike `grantEncryptDecrypt`.
+   */
+  public bindKey(key: IKey, access: 'encryptDecrypt' | 'decrypt' = 'decrypt', envVarName = 'TOKEN_KMS_KEY_ID'): this {
+    if (access === 'encryptDecrypt') key.grant(this, 'kms:Encrypt', 'kms:Decrypt');
+    else key.grantDecrypt(this);
+    this.addEnvironment(envVarName, key.keyArn);
     return this;
   }
 

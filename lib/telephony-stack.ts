@@ -3,11 +3,17 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+// Plain data; importing the handler module only defines functions (its handler is built lazily).
+import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
 import { readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
 import { tableFromDefinition } from './table.js';
@@ -18,6 +24,21 @@ export const PROCESSOR_TIMEOUT = Duration.seconds(30);
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const MAX_RECEIVE_COUNT = 5;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/beeline/{projectId}/{secret}';
+/** Subscription (stream consumer) timeout. */
+export const SUBSCRIPTION_TIMEOUT = Duration.seconds(30);
+/** Renewal sweep timeout. */
+export const RENEWER_TIMEOUT = Duration.seconds(60);
+/** Stream retries of a failed batch (bisected) before it is reported to the stream DLQ. */
+export const STREAM_RETRY_ATTEMPTS = 5;
+
+/**
+ * The stream filter of the subscription function: employee items (`sk` beginning with
+ * EMPLOYEE_STREAM_FILTER.sortKeyPrefix) only, so its own writes of subscription state never
+ * trigger it again.
+ */
+export function employeeStreamFilter(): Record<string, unknown> {
+  return FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(EMPLOYEE_STREAM_FILTER.sortKeyPrefix) } } } });
+}
 
 export interface BeelineTelephonyStackProps extends StackProps {
   /** @default read from CDK context (see lib/config.ts) */
@@ -26,24 +47,34 @@ export interface BeelineTelephonyStackProps extends StackProps {
 
 /**
  * Beeline Cloud PBX telephony: HTTP API → ingest → SQS → processor → DynamoDB, plus the
- * platform API function.
+ * platform API function, and the subscription lifecycle: employee changes on the table's
+ * stream → subscription function → PBX; a scheduled renewer queues due renewals.
  */
 export class BeelineTelephonyStack extends Stack {
   public readonly config: TelephonyConfig;
   public readonly table: Table;
   public readonly eventsQueue: Queue;
   public readonly deadLetterQueue: Queue;
+  /** On-failure destination of the subscription function's stream (batch metadata, not items). */
+  public readonly subscriptionStreamDlq: Queue;
   public readonly webhookKeySecret: Secret;
   public readonly adminTokenSecret: Secret;
+  /** Encrypts PBX API tokens at rest (encryption context `{ projectId }`). */
+  public readonly tokenKey: Key;
   public readonly ingestFunction: TelephonyFunction;
   public readonly processorFunction: TelephonyFunction;
   public readonly apiFunction: TelephonyFunction;
+  public readonly subscriptionFunction: TelephonyFunction;
+  public readonly renewerFunction: TelephonyFunction;
+  public readonly renewalSchedule: Rule;
   public readonly httpApi: HttpApi;
   public readonly httpStage: HttpStage;
+  /** Base of the webhook URLs the functions register at the PBX (`PUBLIC_URL`, no trailing slash). */
+  public readonly publicUrl: string;
 
   public constructor(scope: Construct, id: string, props: BeelineTelephonyStackProps = {}) {
     super(scope, id, {
-      description: 'Beeline Cloud PBX telephony module (webhooks, events queue, processor, platform API)',
+      description: 'Beeline Cloud PBX telephony module (webhooks, events queue, processor, platform API, PBX subscriptions)',
       ...props,
     });
     const config = props.config ?? readConfig(this);
@@ -66,6 +97,19 @@ export class BeelineTelephonyStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
+    this.subscriptionStreamDlq = new Queue(this, 'SubscriptionStreamDlq', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    // ---- Keys --------------------------------------------------------------------------------
+    this.tokenKey = new Key(this, 'TokenKey', {
+      description: `Beeline telephony (${config.stage}): PBX API tokens at rest`,
+      alias: `alias/beeline-telephony-${config.stage}-tokens`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN, // losing it would make every stored token unreadable
+    });
 
     // ---- Secrets (generated at deploy time; never in the template) ---------------------------
     this.webhookKeySecret = new Secret(this, 'WebhookKey', {
@@ -81,6 +125,8 @@ export class BeelineTelephonyStack extends Stack {
 
     // ---- Functions ---------------------------------------------------------------------------
     const common = { logLevel: config.logLevel };
+    /** Functions that talk to the PBX API. */
+    const pbxEnvironment = { BEELINE_API_URL: config.beelineApiUrl, PBX_TIMEOUT_MS: String(config.pbxTimeoutMs) };
 
     this.ingestFunction = new TelephonyFunction(this, 'Ingest', {
       ...common,
@@ -97,10 +143,12 @@ export class BeelineTelephonyStack extends Stack {
       description: 'Beeline PBX events: match clients, track calls, write variables',
       timeout: PROCESSOR_TIMEOUT,
       memorySize: 512,
-      environment: { CALL_SETTLE_SECONDS: String(config.callSettleSeconds) },
+      environment: { CALL_SETTLE_SECONDS: String(config.callSettleSeconds), ...pbxEnvironment },
     })
       .bindTable(this.table, 'readWrite')
-      .bindQueueSender(this.eventsQueue); // delayed "settle" messages go to the same queue
+      .bindQueueSender(this.eventsQueue) // delayed "settle" messages and subscription retries go to the same queue
+      .bindKey(this.tokenKey, 'decrypt')
+      .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN'); // (re)subscribing builds webhook URLs
     this.processorFunction.addEventSource(
       new SqsEventSource(this.eventsQueue, {
         batchSize: 10,
@@ -114,9 +162,53 @@ export class BeelineTelephonyStack extends Stack {
       entryFile: 'api.ts',
       description: 'Platform API (/projects/...) and 404 for anything else',
       timeout: Duration.seconds(10),
+      environment: pbxEnvironment,
     })
       .bindTable(this.table, 'readWrite')
-      .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN');
+      // The subscription service it composes (functions/commons/composition.ts) needs QUEUE_URL
+      // at construction: it queues subscription retries.
+      .bindQueueSender(this.eventsQueue)
+      .bindKey(this.tokenKey, 'encryptDecrypt') // the only function that stores (encrypts) tokens
+      .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN')
+      .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
+
+    this.subscriptionFunction = new TelephonyFunction(this, 'Subscription', {
+      ...common,
+      entryFile: 'subscription.ts',
+      description: 'Employee changes (table stream) → PBX webhook subscriptions',
+      timeout: SUBSCRIPTION_TIMEOUT,
+      memorySize: 256,
+      environment: pbxEnvironment,
+    })
+      .bindTable(this.table, 'readWrite')
+      .bindQueueSender(this.eventsQueue) // failed (re)subscriptions are retried through the events queue
+      .bindKey(this.tokenKey, 'decrypt')
+      .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
+    this.subscriptionFunction.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 10,
+        bisectBatchOnError: true,
+        retryAttempts: STREAM_RETRY_ATTEMPTS,
+        reportBatchItemFailures: true,
+        filters: [employeeStreamFilter()],
+        onFailure: new SqsDlq(this.subscriptionStreamDlq),
+      }),
+    );
+
+    this.renewerFunction = new TelephonyFunction(this, 'Renewer', {
+      ...common,
+      entryFile: 'renewer.ts',
+      description: 'Scheduled sweep: queues due subscription renewals',
+      timeout: RENEWER_TIMEOUT,
+    })
+      .bindTable(this.table, 'read') // queries the gsi1 index; writes nothing
+      .bindQueueSender(this.eventsQueue);
+    this.renewalSchedule = new Rule(this, 'RenewalSchedule', {
+      description: 'Beeline telephony: subscription renewal sweep',
+      schedule: Schedule.rate(Duration.minutes(config.renewSweepMinutes)),
+      targets: [new LambdaFunction(this.renewerFunction)],
+    });
 
     // ---- HTTP API ----------------------------------------------------------------------------
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -128,6 +220,11 @@ export class BeelineTelephonyStack extends Stack {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });
+    // After the API (no dependency cycle: the functions reference the API, the API's resource
+    // references no function; the integrations, routes and permissions reference both).
+    // $default stage: the endpoint has no stage path prefix.
+    this.publicUrl = config.publicUrl ?? this.httpApi.apiEndpoint;
+    for (const fn of [this.apiFunction, this.processorFunction, this.subscriptionFunction]) fn.addEnvironment('PUBLIC_URL', this.publicUrl);
     this.httpApi.addRoutes({
       path: WEBHOOK_ROUTE_PATH,
       methods: [HttpMethod.POST],
@@ -172,7 +269,8 @@ export class BeelineTelephonyStack extends Stack {
     const apiUrl = this.httpStage.url; // ends with "/"
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebhookBaseUrl', {
-      value: `${apiUrl}webhooks/beeline/`,
+      // What the functions register at the PBX: the custom domain when one is configured.
+      value: config.publicUrl !== undefined ? `${config.publicUrl}/webhooks/beeline/` : `${apiUrl}webhooks/beeline/`,
       description: 'Base of the PBX webhook URLs: <WebhookBaseUrl><projectId>/<secret>',
     });
     new CfnOutput(this, 'EventsQueueUrl', { value: this.eventsQueue.queueUrl });
@@ -182,5 +280,6 @@ export class BeelineTelephonyStack extends Stack {
       value: this.adminTokenSecret.secretArn,
       description: 'Platform API bearer token: aws secretsmanager get-secret-value --secret-id <arn>',
     });
+    new CfnOutput(this, 'TokenKeyArn', { value: this.tokenKey.keyArn, description: 'KMS key encrypting PBX API tokens at rest' });
   }
 }

@@ -18,11 +18,11 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
-function settleSeconds(): number {
-  const raw = process.env.CALL_SETTLE_SECONDS ?? '15';
+function seconds(name: string, fallback: number, max: number): number {
+  const raw = process.env[name] ?? String(fallback);
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 900) {
-    throw new Error(`CALL_SETTLE_SECONDS must be a number of seconds from 0 to 900, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new Error(`${name} must be a number of seconds from 0 to ${max}, got "${raw}"`);
   }
   return value;
 }
@@ -67,7 +67,9 @@ async function main(): Promise<void> {
     adminToken,
     webhookKey: process.env.WEBHOOK_KEY || persistedKey(dataDir, 'webhook-key'),
     tokenKey: persistedKey(dataDir, 'token-key'),
-    settleSeconds: settleSeconds(),
+    settleSeconds: seconds('CALL_SETTLE_SECONDS', 15, 900),
+    recordFirstDelaySeconds: seconds('RECORD_FIRST_DELAY_SECONDS', 90, 900),
+    recordGiveUpSeconds: seconds('RECORD_GIVE_UP_SECONDS', 1200, 86_400),
     dataDir,
     logLevel: 'WARN',
     console: (line) => console.log(line),

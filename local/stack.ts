@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as createApiHandler } from '../functions/api';
+import { createHandler as createCallbackHandler } from '../functions/callback';
 import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/environment';
 import { createHandler as createIngestHandler } from '../functions/ingest';
@@ -47,6 +48,12 @@ export interface LocalStackOptions {
   publicUrl?: string;
   /** Local key for PBX tokens at rest (AWS uses KMS). */
   tokenKey?: string;
+  /** Recording look-ups: first after this delay, then with back-off until the give-up time. */
+  recordFirstDelaySeconds?: number;
+  recordGiveUpSeconds?: number;
+  /** Recovery of lost calls: how far back, and how old a call must be before it counts as lost. */
+  recoveryWindowSeconds?: number;
+  recoveryLagSeconds?: number;
   /** How often the renewal sweep runs (EventBridge schedule on AWS). */
   renewSweepSeconds?: number;
   /** One line per call as it is processed, and per simulator action. */
@@ -114,6 +121,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       BEELINE_API_URL: pbxUrl,
       TOKEN_KEY: options.tokenKey ?? 'local-token-key',
       PBX_TIMEOUT_MS: '5000',
+      RECORD_FIRST_DELAY_SECONDS: String(options.recordFirstDelaySeconds ?? 90),
+      RECORD_GIVE_UP_SECONDS: String(options.recordGiveUpSeconds ?? 1200),
+      RECOVERY_WINDOW_SECONDS: String(options.recoveryWindowSeconds ?? 7200),
+      RECOVERY_LAG_SECONDS: String(options.recoveryLagSeconds ?? 300),
     };
     // The SDK reads credentials from the process environment; local endpoints accept any.
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
@@ -161,9 +172,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const ingest = createIngestHandler(env, { logger: logger('beeline-ingest') });
     const api = createApiHandler(env, { logger: logger('beeline-api') });
+    const callback = createCallbackHandler(env, { logger: logger('beeline-callback') });
     const server = createGateway(
       [
         { method: 'POST', pattern: '/webhooks/beeline/{projectId}/{secret}', handler: ingest },
+        { method: 'POST', pattern: '/projects/{projectId}/beeline/call', handler: callback },
         { method: 'GET', pattern: '/health', handler: async () => ({ statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"ok":true}' }) },
       ],
       api,

@@ -6,7 +6,8 @@ import { applyEvent, callOf, newCall, settleDeadline, summarise, type CallState,
 import { defaultProject, newClientForPhone, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
-import type { CallStore, ClientDirectory, MessageQueue, ProjectStore } from './ports';
+import { rebuildCalls } from './domain/recovery';
+import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource } from './ports';
 
 /** SQS caps per-message delays at 15 minutes. */
 const MAX_DELAY_SECONDS = 900;
@@ -18,8 +19,29 @@ export interface PipelineDeps {
   projects: ProjectStore;
   queue: MessageQueue;
   settleSeconds: number;
+  /** Recordings: where to look, how long to wait first and when to give up. */
+  recordings?: {
+    source: RecordingSource;
+    /** This product's stable link for a call's recording. */
+    linkFor: (projectId: string, extTrackingId: string) => Promise<string>;
+    firstDelaySeconds: number;
+    giveUpSeconds: number;
+  };
+  /** Recovery of calls whose webhooks never arrived. */
+  recovery?: {
+    history: CallHistorySource;
+    /** How far back to look. */
+    windowSeconds: number;
+    /** Calls younger than this are left to their webhooks. */
+    lagSeconds: number;
+  };
   now?: () => number;
 }
+
+/** A recovered call matches a seen one when both start within this of each other. */
+const RECOVERY_MATCH_MS = 10_000;
+
+export type RecordOutcome = 'found' | 'retry-scheduled' | 'gave-up' | 'not-needed';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'not-a-call';
 export interface FinalizedCall {
@@ -96,9 +118,77 @@ export class CallPipeline {
           : undefined,
         at,
       });
-      if (committed) return { kind: 'finalized', state: finalState, summary, clientId };
+      if (committed) {
+        if (clientId && outcome === 'answered') await this.scheduleRecordLookup(finalState, summary, 0);
+        return { kind: 'finalized', state: finalState, summary, clientId };
+      }
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while settling`);
+  }
+
+  /**
+   * Rebuilds the project's recent calls from the PBX's statistics and recordings, and produces
+   * the effects of those this product never saw, through the same finalize path as live calls.
+   * Idempotent: a call already known (by id, or by number and start time) is left alone.
+   */
+  async recoverLostCalls(projectId: string): Promise<{ recovered: string[]; known: number }> {
+    const recovery = this.deps.recovery;
+    if (!recovery) return { recovered: [], known: 0 };
+    const now = this.now();
+    const from = new Date(now - recovery.windowSeconds * 1000);
+    const to = new Date(now - recovery.lagSeconds * 1000);
+    const [rows, records] = await Promise.all([recovery.history.statistics(projectId, from, to), recovery.history.records(projectId, from, to)]);
+    const recovered: string[] = [];
+    let known = 0;
+    for (const candidate of rebuildCalls(projectId, rows, records)) {
+      const summary = summarise(candidate);
+      const seen =
+        (await this.deps.calls.load(projectId, candidate.extTrackingId)) !== undefined ||
+        (summary.clientPhone !== undefined && (await this.deps.calls.seenNear(projectId, summary.startedAt, summary.clientPhone, RECOVERY_MATCH_MS)));
+      // `save` with version 0 only creates: a concurrent run or a late live call wins the race.
+      if (seen || !(await this.deps.calls.save(candidate, summary, 0))) {
+        known++;
+        continue;
+      }
+      await this.handleSettle(projectId, candidate.extTrackingId);
+      recovered.push(candidate.extTrackingId);
+    }
+    return { recovered, known };
+  }
+
+  /**
+   * Looks for the recording of an answered, recorded call; when the PBX has it, the call and
+   * the client get this product's stable link. Otherwise tries again later, up to a limit.
+   */
+  async handleRecordLookup(projectId: string, extTrackingId: string, attempt: number): Promise<RecordOutcome> {
+    const recordings = this.deps.recordings;
+    if (!recordings) return 'not-needed';
+    for (let write = 0; write < MAX_ATTEMPTS; write++) {
+      const stored = await this.deps.calls.load(projectId, extTrackingId);
+      const state = stored?.state;
+      const summary = state && summarise(state);
+      if (!stored || !state?.finalized || state.recordLink || !summary?.operatorTargetId) return 'not-needed';
+      const url = await recordings.source.reference(projectId, extTrackingId, summary.operatorTargetId);
+      if (!url) {
+        const elapsedMs = this.now() - state.finalized.finalizedAt;
+        if (elapsedMs >= recordings.giveUpSeconds * 1000) return 'gave-up';
+        await this.scheduleRecordLookup(state, summary, attempt + 1);
+        return 'retry-scheduled';
+      }
+      const link = await recordings.linkFor(projectId, extTrackingId);
+      if (await this.deps.calls.setRecordLink(stored, link, state.finalized.clientId, summary.startedAt)) return 'found';
+    }
+    throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while setting the record link`);
+  }
+
+  /** Only recorded answered calls are looked up: employees without recording cost no request. */
+  private async scheduleRecordLookup(state: CallState, summary: CallSummary, attempt: number): Promise<void> {
+    const recordings = this.deps.recordings;
+    if (!recordings || !summary.recorded || !summary.operatorTargetId || !state.finalized) return;
+    const backoff = recordings.firstDelaySeconds * 2 ** attempt;
+    const remaining = Math.ceil((state.finalized.finalizedAt + recordings.giveUpSeconds * 1000 - this.now()) / 1000);
+    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.min(backoff, remaining)));
+    await this.deps.queue.send({ v: 1, kind: 'record', projectId: state.projectId, extTrackingId: state.extTrackingId, attempt }, delaySeconds);
   }
 
   /** §4: telephony client, else a client holding the number in a variable, else a new one. */

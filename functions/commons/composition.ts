@@ -12,7 +12,8 @@ import { secretFromEnvironment } from './adapters/secrets';
 import { SqsMessageQueue } from './adapters/sqs-queue';
 import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
-import { documentClientFrom, required, settleSecondsFrom, sqsClientFrom, type Environment } from './environment';
+import { recordLinkPath } from './domain/webhook-secret';
+import { documentClientFrom, required, secondsFrom, settleSecondsFrom, sqsClientFrom, type Environment } from './environment';
 import { SubscriptionService } from './subscription-service';
 
 export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/';
@@ -41,13 +42,29 @@ export function pbxClientsFrom(env: Environment) {
   return (token: string) => new BeelinePbxClient({ baseUrl, token, timeoutMs });
 }
 
-export function pipelineFrom(env: Environment, stores: Stores) {
+export function pipelineFrom(env: Environment, stores: Stores, subscriptions: SubscriptionService) {
+  const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
+  const publicUrl = required(env, 'PUBLIC_URL').replace(/\/$/, '');
   return new CallPipeline({
     calls: stores.calls,
     clients: stores.clients,
     projects: stores.projects,
     queue: queueFrom(env),
     settleSeconds: settleSecondsFrom(env),
+    recordings: {
+      source: { reference: async (projectId, extTrackingId, userId) => (await subscriptions.clientFor(projectId)).recordReference(extTrackingId, userId) },
+      linkFor: async (projectId, extTrackingId) => `${publicUrl}${recordLinkPath(await webhookKey(), projectId, extTrackingId)}`,
+      firstDelaySeconds: secondsFrom(env, 'RECORD_FIRST_DELAY_SECONDS', 90),
+      giveUpSeconds: secondsFrom(env, 'RECORD_GIVE_UP_SECONDS', 1200),
+    },
+    recovery: {
+      history: {
+        statistics: async (projectId, from, to) => (await subscriptions.clientFor(projectId)).statistics(from, to),
+        records: async (projectId, from, to) => (await subscriptions.clientFor(projectId)).records(from, to),
+      },
+      windowSeconds: secondsFrom(env, 'RECOVERY_WINDOW_SECONDS', 7200, 7 * 86_400),
+      lagSeconds: secondsFrom(env, 'RECOVERY_LAG_SECONDS', 300),
+    },
   });
 }
 

@@ -14,13 +14,19 @@ export function required(env: Environment, name: string): string {
   return value;
 }
 
-export function settleSecondsFrom(env: Environment): number {
-  const raw = env.CALL_SETTLE_SECONDS ?? '15';
+/** A duration in seconds from the environment, checked. */
+export function secondsFrom(env: Environment, name: string, fallback: number, max = 86_400): number {
+  const raw = env[name] ?? String(fallback);
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 900) {
-    throw new Error(`configuration: CALL_SETTLE_SECONDS must be a number of seconds from 0 to 900, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new Error(`configuration: ${name} must be a number of seconds from 0 to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/** SQS caps message delays (the settle timer) at 900 s. */
+export function settleSecondsFrom(env: Environment): number {
+  return secondsFrom(env, 'CALL_SETTLE_SECONDS', 15, 900);
 }
 
 /** Endpoint overrides (`AWS_ENDPOINT_URL_*`) point the SDK at DynamoDB Local and the SQS emulator. */

@@ -6,6 +6,7 @@
 import type { CallState, CallSummary } from './domain/call';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
+import type { RecordingRow, StatisticsRow } from './domain/recovery';
 import type { XsiEvent } from './domain/xsi-event';
 
 export interface StoredCall {
@@ -33,6 +34,24 @@ export interface CallStore {
    * meanwhile (nothing written).
    */
   finalize(input: CallFinalization): Promise<boolean>;
+  /**
+   * Sets the call's record link, and the client's `beeline_record_link` unless the client's
+   * variables already belong to a later call. False when the call changed meanwhile.
+   */
+  setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean>;
+  /** Whether the project has a call with this client number that started within ± toleranceMs. */
+  seenNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<boolean>;
+}
+
+/** What the PBX keeps of past calls (statistics rows, recordings), for recovery. */
+export interface CallHistorySource {
+  statistics(projectId: string, from: Date, to: Date): Promise<StatisticsRow[]>;
+  records(projectId: string, from: Date, to: Date): Promise<RecordingRow[]>;
+}
+
+export interface RecordingSource {
+  /** A temporary download link of the recording of that call at that abonent, if it exists yet. */
+  reference(projectId: string, extTrackingId: string, abonentUserId: string): Promise<string | undefined>;
 }
 
 export interface ClientDirectory {
@@ -50,6 +69,10 @@ export interface ProjectStore {
 export type QueueMessage =
   | { v: 1; kind: 'event'; projectId: string; receivedAt: number; event: XsiEvent }
   | { v: 1; kind: 'settle'; projectId: string; extTrackingId: string }
+  /** Rebuild the project's recent calls whose webhooks never arrived from the PBX's records. */
+  | { v: 1; kind: 'recover'; projectId: string }
+  /** Look for the recording of a finished call (first after a delay, then with back-off). */
+  | { v: 1; kind: 'record'; projectId: string; extTrackingId: string; attempt: number }
   /** Reconcile an employee's subscription (renewal, retry after a failure). */
   | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' };
 

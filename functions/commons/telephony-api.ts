@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
 import type { TokenCipher } from './adapters/token-cipher';
+import { summarise } from './domain/call';
 import { normaliseEmployeeNumber } from './domain/phone';
+import { recordLinkSignature, secretsEqual } from './domain/webhook-secret';
+import type { CallStore } from './ports';
 import { BEELINE_CALL_METHOD, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { HttpError, parseBody, type Router } from './http/router';
 import { bodyText, error, json } from './http/responses';
@@ -11,6 +14,9 @@ import { NotConnectedError, type SubscriptionService } from './subscription-serv
 
 export interface TelephonyApiDeps {
   store: DynamoPbxStore;
+  calls: Pick<CallStore, 'load'>;
+  /** Signs and checks stable record links. */
+  webhookKey: () => Promise<string>;
   cipher: TokenCipher;
   pbx: (token: string) => BeelinePbxClient;
   subscriptions: SubscriptionService;
@@ -37,6 +43,23 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
   }
 
   router
+    // A stable record link (no bearer: it sits in a client variable) → a fresh PBX link each time.
+    .on('GET', '/records/{projectId}/{extTrackingId}', async ({ params, query }) => {
+      const { projectId, extTrackingId } = params as { projectId: string; extTrackingId: string };
+      const expected = recordLinkSignature(await deps.webhookKey(), projectId, extTrackingId);
+      if (!query.sig || !secretsEqual(query.sig, expected)) return error(403, 'forbidden');
+      const stored = await deps.calls.load(projectId, extTrackingId);
+      const userId = stored && summarise(stored.state).operatorTargetId;
+      if (!stored?.state.recordLink || !userId) return error(404, 'this call has no recording');
+      let url: string | undefined;
+      try {
+        url = await (await deps.subscriptions.clientFor(projectId)).recordReference(extTrackingId, userId);
+      } catch (caught) {
+        throw pbxHttpError(caught);
+      }
+      if (!url) return error(404, 'the PBX no longer has this recording');
+      return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+    })
     .on('PUT', '/projects/{projectId}/beeline', async ({ params, event }) => {
       const { apiToken } = parseBody(bodyText(event), connectBody);
       let abonents: Abonent[];

@@ -1,12 +1,21 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { createHandler as createApiHandler } from '../../functions/api.js';
+import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/composition.js';
 import { createTableInput, TABLE_DEFINITION } from '../../functions/commons/table-definition.js';
+import { createHandler as createIngestHandler } from '../../functions/ingest.js';
+import { createHandler as createProcessorHandler } from '../../functions/processor.js';
+import { createHandler as createRenewerHandler } from '../../functions/renewer.js';
+import { createHandler as createSubscriptionHandler, EMPLOYEE_STREAM_FILTER } from '../../functions/subscription.js';
 import { addTelephonyStack } from '../../lib/app.js';
+import { DEFAULT_CONFIG } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
 import { VISIBILITY_TIMEOUT_FACTOR, WEBHOOK_ROUTE_PATH } from '../../lib/telephony-stack.js';
 
@@ -53,6 +62,69 @@ function roleStatements(resources: Record<string, Json>, roleId: string): Statem
 }
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => asArray(s.Action));
+const withPrefix = (statements: Statement[], prefix: string) => statements.filter((s) => actionsOf([s]).some((a) => a.startsWith(prefix)));
+const DYNAMODB_WRITE = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL(Insert|Update|Delete)|\*)$/;
+
+/** Logical ids each resource depends on: Ref, Fn::GetAtt, ${X} / ${X.Attr} in Fn::Sub, DependsOn. */
+function dependencyGraph(resources: Record<string, Json>): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const [id, resource] of Object.entries(resources)) {
+    const deps = new Set<string>(asArray(resource.DependsOn ?? []) as string[]);
+    const visit = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node as Json)) {
+        if (key === 'Ref' && typeof value === 'string') deps.add(value);
+        else if (key === 'Fn::GetAtt') deps.add(String(asArray(value)[0]).split('.')[0]!);
+        else if (key === 'Fn::Sub') {
+          const text = String(asArray(value)[0]);
+          for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) deps.add(m[1]!);
+        }
+        visit(value);
+      }
+    };
+    visit(resource.Properties);
+    graph.set(id, new Set([...deps].filter((d) => d in resources)));
+  }
+  return graph;
+}
+
+/** A dependency cycle (as a path of logical ids) or undefined. */
+function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const dfs = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'open') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'open');
+    path.push(id);
+    for (const dep of graph.get(id) ?? []) {
+      const cycle = dfs(dep);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of graph.keys()) {
+    const cycle = dfs(id);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+function dependsTransitively(graph: Map<string, Set<string>>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === to) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(graph.get(id) ?? []));
+  }
+  return false;
+}
 
 describe('BeelineTelephonyStack (synth without bundling)', () => {
   const { app, stack, template, resources } = build();
@@ -60,16 +132,27 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     table: logicalId(stack, stack.table),
     events: logicalId(stack, stack.eventsQueue),
     dlq: logicalId(stack, stack.deadLetterQueue),
+    streamDlq: logicalId(stack, stack.subscriptionStreamDlq),
     webhookKey: logicalId(stack, stack.webhookKeySecret),
     adminToken: logicalId(stack, stack.adminTokenSecret),
+    tokenKey: logicalId(stack, stack.tokenKey),
+    httpApi: logicalId(stack, stack.httpApi),
+    schedule: logicalId(stack, stack.renewalSchedule),
     ingest: logicalId(stack, stack.ingestFunction),
     processor: logicalId(stack, stack.processorFunction),
     api: logicalId(stack, stack.apiFunction),
+    subscription: logicalId(stack, stack.subscriptionFunction),
+    renewer: logicalId(stack, stack.renewerFunction),
     ingestRole: logicalId(stack, stack.ingestFunction.role!),
     processorRole: logicalId(stack, stack.processorFunction.role!),
     apiRole: logicalId(stack, stack.apiFunction.role!),
+    subscriptionRole: logicalId(stack, stack.subscriptionFunction.role!),
+    renewerRole: logicalId(stack, stack.renewerFunction.role!),
   };
+  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.renewer];
+  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.renewerRole];
   const fnProps = (id: string) => resources[id]!.Properties as Json;
+  const env = (id: string) => fnProps(id).Environment.Variables as Json;
 
   it('is named BeelineTelephony-<stage> with stage "dev" by default and synthesizes without errors or warnings', () => {
     expect(stack.stackName).toBe('BeelineTelephony-dev');
@@ -108,14 +191,16 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   });
 
   describe('queues', () => {
-    it('redrives the events queue to the DLQ after 5 receives; DLQ keeps messages 14 days', () => {
+    it('redrives the events queue to the DLQ after 5 receives; both DLQs keep messages 14 days', () => {
       expect(resources[ids.events]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
       expect(resources[ids.dlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      expect(ofType(resources, 'AWS::SQS::Queue')).toHaveLength(2);
+      expect(resources[ids.streamDlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      expect(resources[ids.streamDlq]!.Properties.RedrivePolicy).toBeUndefined();
+      expect(ofType(resources, 'AWS::SQS::Queue').map(([id]) => id).sort()).toEqual([ids.events, ids.dlq, ids.streamDlq].sort());
     });
 
-    it('encrypts both queues (SQS managed) and denies non-TLS access with queue policies', () => {
-      for (const id of [ids.events, ids.dlq]) {
+    it('encrypts every queue (SQS managed) and denies non-TLS access with queue policies', () => {
+      for (const id of [ids.events, ids.dlq, ids.streamDlq]) {
         expect(resources[id]!.Properties.SqsManagedSseEnabled).toBe(true);
         const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, r]) =>
           (r.Properties.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(id))),
@@ -134,7 +219,9 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     });
 
     it('gives the queue consumed by the event source a visibility timeout of at least 6 x the consumer timeout', () => {
-      const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+      const all = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+      expect(all).toHaveLength(2); // the events queue and the table's stream
+      const mappings = all.filter(([, r]) => resources[r.Properties.EventSourceArn['Fn::GetAtt'][0]]?.Type === 'AWS::SQS::Queue');
       expect(mappings).toHaveLength(1);
       const m = mappings[0]![1].Properties;
       const consumerId = m.FunctionName.Ref as string;
@@ -173,7 +260,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
 
   describe('functions', () => {
     it('use the house defaults: nodejs22.x, arm64, tracing, source maps, Powertools env', () => {
-      for (const id of [ids.ingest, ids.processor, ids.api]) {
+      for (const id of functionIds) {
         const p = fnProps(id);
         expect(p.Runtime).toBe('nodejs22.x');
         expect(p.Architectures).toEqual(['arm64']);
@@ -188,24 +275,61 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(fnProps(ids.processor).MemorySize).toBe(512);
       expect(fnProps(ids.ingest).MemorySize).toBe(256);
       expect(fnProps(ids.api).MemorySize).toBe(256);
+      expect(fnProps(ids.subscription).MemorySize).toBe(256);
+      expect(fnProps(ids.renewer).MemorySize).toBe(256);
       expect(fnProps(ids.ingest).Timeout).toBe(10);
       expect(fnProps(ids.api).Timeout).toBe(10);
-      expect(ofType(resources, 'AWS::Lambda::Function')).toHaveLength(3);
+      expect(fnProps(ids.subscription).Timeout).toBe(30);
+      expect(fnProps(ids.renewer).Timeout).toBe(60);
+      expect(ofType(resources, 'AWS::Lambda::Function').map(([id]) => id).sort()).toEqual([...functionIds].sort());
     });
 
     it('get exactly the environment they need', () => {
       const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
-      const env = (id: string) => fnProps(id).Environment.Variables as Json;
+      /** Functions that talk to the PBX and build webhook URLs (subscription service). */
+      const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'QUEUE_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN'];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'WEBHOOK_KEY_SECRET_ARN'].sort());
-      expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, 'CALL_SETTLE_SECONDS', 'QUEUE_URL', 'TABLE_NAME'].sort());
-      expect(Object.keys(env(ids.api)).sort()).toEqual([...base, 'ADMIN_TOKEN_SECRET_ARN', 'TABLE_NAME'].sort());
+      expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, 'CALL_SETTLE_SECONDS'].sort());
+      expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
+      expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
+      expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME'].sort());
       expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
       expect(env(ids.processor)).toMatchObject({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table), CALL_SETTLE_SECONDS: '15' });
       expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken) });
+      expect(env(ids.renewer)).toEqual(expect.objectContaining({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table) }));
+      for (const id of [ids.processor, ids.api, ids.subscription]) {
+        expect(env(id)).toMatchObject({
+          TABLE_NAME: ref(ids.table),
+          QUEUE_URL: ref(ids.events),
+          TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
+          WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey),
+          BEELINE_API_URL: 'https://cloudpbx.beeline.ru/apis/portal/',
+          PBX_TIMEOUT_MS: '5000',
+        });
+      }
+      expect(DEFAULT_CONFIG.beelineApiUrl).toBe(DEFAULT_BEELINE_API_URL); // the stack's default is the code's default
+    });
+
+    it('can each be composed from exactly the environment the stack gives them (handler built, nothing missing)', () => {
+      // Values the template resolves at deploy time become placeholders; the Lambda runtime adds AWS_REGION.
+      const runtimeEnv = (id: string): Record<string, string> => ({
+        AWS_REGION: 'eu-central-1',
+        ...Object.fromEntries(
+          Object.entries(env(id)).map(([key, value]) => [key, typeof value === 'string' ? value : key === 'PUBLIC_URL' ? 'https://example.invalid' : `placeholder-${key}`]),
+        ),
+      });
+      const builders: [string, (e: Record<string, string>) => unknown][] = [
+        [ids.ingest, (e) => createIngestHandler(e)],
+        [ids.processor, (e) => createProcessorHandler(e)],
+        [ids.api, (e) => createApiHandler(e)],
+        [ids.subscription, (e) => createSubscriptionHandler(e)],
+        [ids.renewer, (e) => createRenewerHandler(e)],
+      ];
+      for (const [id, build] of builders) expect(typeof build(runtimeEnv(id)), id).toBe('function');
     });
 
     it('log to explicit, retained log groups with 1 month retention (and so does the API stage)', () => {
-      for (const id of [ids.ingest, ids.processor, ids.api]) {
+      for (const id of functionIds) {
         const groupId = fnProps(id).LoggingConfig.LogGroup.Ref as string;
         expect(resources[groupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
       }
@@ -213,23 +337,29 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const accessGroupId = stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0] as string;
       expect(resources[accessGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', Properties: { RetentionInDays: 30 } });
       const groups = ofType(resources, 'AWS::Logs::LogGroup');
-      expect(groups).toHaveLength(4);
+      expect(groups).toHaveLength(functionIds.length + 1);
       for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
     });
   });
 
   describe('least privilege', () => {
-    it('has no statement allowing dynamodb/sqs/secretsmanager on Resource "*" or with service wildcards', () => {
-      const guarded = /^(dynamodb|sqs|secretsmanager):/;
+    it('has no statement allowing dynamodb/sqs/secretsmanager/kms on Resource "*" or with service wildcards', () => {
+      // Sole exception: dynamodb:ListStreams, which has no resource-level permissions (IAM accepts only "*"
+      // for it). DynamoEventSource grants it to the stream consumer; it lists stream ARNs, no data.
+      const guarded = /^(dynamodb|sqs|secretsmanager|kms):/;
+      const exempt = new Set(['dynamodb:ListStreams']);
       const offenders = allStatements(resources).filter((s) => {
         if (s.Effect !== 'Allow') return false;
         const actions = asArray(s.Action);
         if (!actions.some((a) => guarded.test(a) || a === '*')) return false;
         const anyResource = asArray(s.Resource).some((r) => r === '*');
-        const wildcardAction = actions.some((a) => a === '*' || /^(dynamodb|sqs|secretsmanager):\*$/.test(a));
-        return anyResource || wildcardAction;
+        const wildcardAction = actions.some((a) => a === '*' || /^(dynamodb|sqs|secretsmanager|kms):\*$/.test(a));
+        const guardedOnAnyResource = anyResource && actions.some((a) => (guarded.test(a) || a === '*') && !exempt.has(a));
+        return guardedOnAnyResource || wildcardAction;
       });
       expect(offenders).toEqual([]);
+      const listStreams = roleIds.filter((roleId) => actionsOf(roleStatements(resources, roleId)).includes('dynamodb:ListStreams'));
+      expect(listStreams).toEqual([ids.subscriptionRole]);
     });
 
     it('attaches no managed policy other than AWSLambdaBasicExecutionRole', () => {
@@ -252,21 +382,70 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(sm.map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
 
-    it('processor reads/writes the table, consumes and sends to the events queue, reads no secret', () => {
+    it('processor reads/writes the table, consumes and sends to the events queue, reads only the webhook key', () => {
       const st = roleStatements(resources, ids.processorRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
-      expect(actions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
-      for (const s of st.filter((x) => actionsOf([x]).some((a) => a.startsWith('sqs:')))) expect(s.Resource).toEqual(arnOf(ids.events));
+      for (const s of withPrefix(st, 'sqs:')) expect(s.Resource).toEqual(arnOf(ids.events));
+      expect(withPrefix(st, 'secretsmanager:').map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
 
-    it('api reads/writes the table and reads only the admin token; no queue access', () => {
+    it('api reads/writes the table, only sends to the events queue, reads the admin token and webhook key', () => {
       const st = roleStatements(resources, ids.apiRole);
       const actions = actionsOf(st);
-      expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue']));
-      expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual([]);
-      const sm = st.filter((s) => actionsOf([s]).some((a) => a.startsWith('secretsmanager:')));
-      expect(sm.map((s) => s.Resource)).toEqual([ref(ids.adminToken)]);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue', 'sqs:SendMessage']));
+      const sqs = withPrefix(st, 'sqs:');
+      expect(sqs.map((s) => s.Resource)).toEqual([arnOf(ids.events)]);
+      expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
+      expect(withPrefix(st, 'secretsmanager:').flatMap((s) => asArray(s.Resource))).toEqual(expect.arrayContaining([ref(ids.adminToken), ref(ids.webhookKey)]));
+      expect(withPrefix(st, 'secretsmanager:').flatMap((s) => asArray(s.Resource))).toHaveLength(2);
+    });
+
+    it('subscription reads/writes the table, reads its stream, sends to the events queue and stream DLQ, reads the webhook key', () => {
+      const st = roleStatements(resources, ids.subscriptionRole);
+      const actions = actionsOf(st);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetRecords', 'dynamodb:DescribeStream', 'sqs:SendMessage']));
+      const stream = st.filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [ids.table, 'StreamArn'] }));
+      expect(actionsOf(stream).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']);
+      const sqs = withPrefix(st, 'sqs:');
+      expect(sqs.flatMap((s) => asArray(s.Resource))).toEqual(expect.arrayContaining([arnOf(ids.events), arnOf(ids.streamDlq)]));
+      expect(sqs.flatMap((s) => asArray(s.Resource))).toHaveLength(2);
+      expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
+      expect(withPrefix(st, 'secretsmanager:').map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
+    });
+
+    it('renewer only reads the table (and its indexes) and sends to the events queue: no dynamodb write actions', () => {
+      const st = roleStatements(resources, ids.renewerRole);
+      const actions = actionsOf(st);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
+      expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'sqs', 'xray']));
+      const dynamo = withPrefix(st, 'dynamodb:');
+      expect(dynamo.flatMap((s) => asArray(s.Resource))).toEqual([
+        arnOf(ids.table),
+        { 'Fn::Join': ['', [arnOf(ids.table), '/index/*']] }, // queries gsi1
+      ]);
+      const sqs = withPrefix(st, 'sqs:');
+      expect(sqs.map((s) => s.Resource)).toEqual([arnOf(ids.events)]);
+      expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
+    });
+
+    it('uses the token key with exactly kms:Encrypt+Decrypt (api) or kms:Decrypt (processor, subscription); only api may encrypt', () => {
+      const kmsActions = (roleId: string) => actionsOf(withPrefix(roleStatements(resources, roleId), 'kms:')).sort();
+      expect(kmsActions(ids.apiRole)).toEqual(['kms:Decrypt', 'kms:Encrypt']);
+      expect(kmsActions(ids.processorRole)).toEqual(['kms:Decrypt']);
+      expect(kmsActions(ids.subscriptionRole)).toEqual(['kms:Decrypt']);
+      expect(kmsActions(ids.ingestRole)).toEqual([]);
+      expect(kmsActions(ids.renewerRole)).toEqual([]);
+      for (const roleId of roleIds) {
+        for (const s of withPrefix(roleStatements(resources, roleId), 'kms:')) expect(s.Resource).toEqual(arnOf(ids.tokenKey));
+      }
+      const encrypters = roleIds.filter((roleId) => kmsActions(roleId).includes('kms:Encrypt'));
+      expect(encrypters).toEqual([ids.apiRole]);
+      // Nothing else in the stack gets kms:Encrypt either (no other identity policy, no key policy grant).
+      expect(allStatements(resources).filter((s) => actionsOf([s]).includes('kms:Encrypt'))).toHaveLength(1);
+      const keyPolicy = resources[ids.tokenKey]!.Properties.KeyPolicy.Statement as Statement[];
+      expect(keyPolicy).toHaveLength(1); // the default account-root statement only: access is by identity policies
     });
   });
 
@@ -297,6 +476,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         .filter(([, r]) => r.Properties.Principal === 'apigateway.amazonaws.com')
         .map(([, r]) => r.Properties.FunctionName['Fn::GetAtt'][0] as string);
       expect(invoked.sort()).toEqual([ids.api, ids.ingest].sort());
+      const permissions = ofType(resources, 'AWS::Lambda::Permission');
+      expect(permissions.map(([, r]) => r.Properties.Principal).sort()).toEqual(['apigateway.amazonaws.com', 'apigateway.amazonaws.com', 'events.amazonaws.com']);
     });
 
     it('has an auto-deployed $default stage with throttling and access logs that never log the path (webhook secret)', () => {
@@ -314,7 +495,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     it('exports the outputs admins need', () => {
       const outputs = template.toJSON().Outputs as Json;
       expect(Object.keys(outputs).sort()).toEqual(
-        ['AdminTokenSecretArn', 'ApiUrl', 'DeadLetterQueueUrl', 'EventsQueueUrl', 'TableName', 'WebhookBaseUrl'].sort(),
+        ['AdminTokenSecretArn', 'ApiUrl', 'DeadLetterQueueUrl', 'EventsQueueUrl', 'TableName', 'TokenKeyArn', 'WebhookBaseUrl'].sort(),
       );
       const apiUrlParts = outputs.ApiUrl.Value['Fn::Join'][1] as unknown[];
       const webhookParts = outputs.WebhookBaseUrl.Value['Fn::Join'][1] as unknown[];
@@ -325,6 +506,69 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(outputs.DeadLetterQueueUrl.Value).toEqual(ref(ids.dlq));
       expect(outputs.TableName.Value).toEqual(ref(ids.table));
       expect(outputs.AdminTokenSecretArn.Value).toEqual(ref(ids.adminToken));
+      expect(outputs.TokenKeyArn.Value).toEqual(arnOf(ids.tokenKey));
+    });
+
+    it('gives api, processor and subscription PUBLIC_URL = the HTTP API endpoint (no trailing slash; $default has no prefix)', () => {
+      for (const id of [ids.api, ids.processor, ids.subscription]) {
+        expect(env(id).PUBLIC_URL).toEqual({ 'Fn::GetAtt': [ids.httpApi, 'ApiEndpoint'] });
+      }
+      expect(env(ids.ingest).PUBLIC_URL).toBeUndefined();
+      expect(env(ids.renewer).PUBLIC_URL).toBeUndefined();
+      expect(ofType(resources, 'AWS::ApiGatewayV2::Stage').map(([, r]) => r.Properties.StageName)).toEqual(['$default']);
+    });
+
+    it('has no dependency cycle: the API resource depends on no function, though the functions reference the API', () => {
+      const graph = dependencyGraph(resources);
+      expect(findCycle(graph)).toBeUndefined();
+      expect(graph.get(ids.api)).toContain(ids.httpApi); // PUBLIC_URL
+      for (const id of functionIds) expect(dependsTransitively(graph, ids.httpApi, id)).toBe(false);
+    });
+  });
+
+  describe('subscription lifecycle', () => {
+    it('keeps PBX tokens under a KMS key with rotation, retained, aliased per stage', () => {
+      const keys = ofType(resources, 'AWS::KMS::Key');
+      expect(keys.map(([id]) => id)).toEqual([ids.tokenKey]);
+      const key = resources[ids.tokenKey]!;
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.UpdateReplacePolicy).toBe('Retain');
+      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/beeline-telephony-dev-tokens', TargetKeyId: arnOf(ids.tokenKey) });
+    });
+
+    it('feeds the table stream to the subscription function: employee items only, TRIM_HORIZON, bisect, 5 retries, partial batches, DLQ', () => {
+      expect(EMPLOYEE_STREAM_FILTER.sortKeyPrefix).toBe('EMP#');
+      expect(TABLE_DEFINITION.sortKey).toBe('sk'); // the filter matches on Keys.sk
+      const pattern = JSON.stringify({ dynamodb: { Keys: { sk: { S: [{ prefix: EMPLOYEE_STREAM_FILTER.sortKeyPrefix }] } } } });
+      expect(pattern).toBe('{"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"EMP#"}]}}}}');
+      const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping').filter(([, r]) => JSON.stringify(r.Properties.FunctionName) === JSON.stringify(ref(ids.subscription)));
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]![1].Properties).toEqual({
+        FunctionName: ref(ids.subscription),
+        EventSourceArn: { 'Fn::GetAtt': [ids.table, 'StreamArn'] },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 10,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 5,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: { Filters: [{ Pattern: pattern }] },
+        DestinationConfig: { OnFailure: { Destination: arnOf(ids.streamDlq) } },
+        Tags: expect.any(Array),
+      });
+    });
+
+    it('runs the renewer on a 5 minute schedule, invoked only by that rule', () => {
+      const rules = ofType(resources, 'AWS::Events::Rule');
+      expect(rules.map(([id]) => id)).toEqual([ids.schedule]);
+      expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED', Targets: [{ Arn: arnOf(ids.renewer) }] });
+      expect(rules[0]![1].Properties.Targets).toHaveLength(1);
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(ids.renewer),
+        Principal: 'events.amazonaws.com',
+        SourceArn: arnOf(ids.schedule),
+      });
     });
   });
 });
@@ -339,11 +583,77 @@ describe('context', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
   });
 
+  it('PBX API URL, PBX timeout and renewal interval are overridable (strings as from -c)', () => {
+    const { stack, template, resources } = build({ beelineApiUrl: 'https://pbx.example.com/api/', pbxTimeoutMs: '8000', renewSweepMinutes: '1' });
+    for (const fn of [stack.apiFunction, stack.processorFunction, stack.subscriptionFunction]) {
+      expect(resources[logicalId(stack, fn)]!.Properties.Environment.Variables).toMatchObject({ BEELINE_API_URL: 'https://pbx.example.com/api/', PBX_TIMEOUT_MS: '8000' });
+    }
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    expect(build({ renewSweepMinutes: 60 }).template.toJSON().Resources[logicalId(stack, stack.renewalSchedule)].Properties.ScheduleExpression).toBe('rate(1 hour)');
+  });
+
+  it('publicUrl (custom domain) becomes PUBLIC_URL of api, processor and subscription and the webhook base output', () => {
+    for (const given of ['https://telephony.example.com', 'https://telephony.example.com/']) {
+      const { stack, template, resources } = build({ publicUrl: given });
+      for (const fn of [stack.apiFunction, stack.processorFunction, stack.subscriptionFunction]) {
+        expect(resources[logicalId(stack, fn)]!.Properties.Environment.Variables.PUBLIC_URL).toBe('https://telephony.example.com');
+      }
+      expect(stack.publicUrl).toBe('https://telephony.example.com');
+      const outputs = template.toJSON().Outputs as Json;
+      expect(outputs.WebhookBaseUrl.Value).toBe('https://telephony.example.com/webhooks/beeline/');
+      expect(outputs.ApiUrl.Value['Fn::Join']).toBeDefined(); // still the API's own URL
+    }
+  });
+
   it('rejects invalid values with a message naming the key', () => {
     expect(() => build({ callSettleSeconds: 'soon' })).toThrow(/callSettleSeconds/);
     expect(() => build({ callSettleSeconds: 901 })).toThrow(/callSettleSeconds/); // SQS delay cap
     expect(() => build({ logLevel: 'LOUD' })).toThrow(/logLevel/);
     expect(() => build({ stage: 'no spaces' })).toThrow(/stage/);
+    for (const beelineApiUrl of ['http://cloudpbx.beeline.ru/apis/portal/', 'https://cloudpbx.beeline.ru/apis/portal', 'cloudpbx.beeline.ru/', 'https://u:p@pbx.example.com/', 'https://pbx.example.com/?x=1/']) {
+      expect(() => build({ beelineApiUrl }), beelineApiUrl).toThrow(/beelineApiUrl/);
+    }
+    for (const publicUrl of ['http://telephony.example.com', 'https://telephony.example.com/base', 'https://telephony.example.com/base/', 'telephony.example.com', 'https://telephony.example.com/?a=1', 'https://telephony.example.com#x']) {
+      expect(() => build({ publicUrl }), publicUrl).toThrow(/publicUrl/);
+    }
+    for (const pbxTimeoutMs of [999, 25_001, '5s', 1500.5]) expect(() => build({ pbxTimeoutMs }), String(pbxTimeoutMs)).toThrow(/pbxTimeoutMs/);
+    for (const renewSweepMinutes of [0, 61, 'often', '2.5']) expect(() => build({ renewSweepMinutes }), String(renewSweepMinutes)).toThrow(/renewSweepMinutes/);
+  });
+});
+
+describe('stream filter import', () => {
+  it('importing functions/subscription.ts (as the CDK app does) starts nothing and needs no configuration', { timeout: 60_000 }, () => {
+    const moduleUrl = pathToFileURL(join(PROJECT_ROOT, 'functions', 'subscription.ts')).href;
+    const script = [
+      "import { createHook } from 'node:async_hooks';",
+      'const created = new Set();',
+      'const hook = createHook({ init(_id, type) { created.add(type); } });',
+      'const before = process.getActiveResourcesInfo();',
+      'hook.enable();',
+      `const m = await import(${JSON.stringify(moduleUrl)});`,
+      'hook.disable();',
+      'const after = process.getActiveResourcesInfo();',
+      'process.stdout.write(JSON.stringify({ filter: m.EMPLOYEE_STREAM_FILTER, before, after, created: [...created] }));',
+    ].join('\n');
+    // No AWS_* or other configuration: a clean environment, like `cdk synth` on a build machine.
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '' },
+      encoding: 'utf8',
+      timeout: 50_000, // a server, timer or open socket started at import would keep the process alive
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const out = JSON.parse(result.stdout) as { filter: unknown; before: string[]; after: string[]; created: string[] };
+    expect(out.filter).toEqual({ sortKeyPrefix: 'EMP#' });
+    // Async resources created while importing: promises, and the module loader's own messages and
+    // file reads. No Timeout, Immediate, TCPWRAP, TCPSERVERWRAP, WORKER... even if unref'd.
+    const loading = new Set(['PROMISE', 'MESSAGEPORT', 'FSREQCALLBACK', 'FSREQPROMISE', 'TickObject', 'Microtask']);
+    expect(out.created.filter((type) => !loading.has(type))).toEqual([]);
+    // Nothing new after the import (no timer, socket, server, worker); tsx's own handles may only go away.
+    const count = (list: string[], kind: string) => list.filter((k) => k === kind).length;
+    expect(out.after.filter((kind) => count(out.after, kind) > count(out.before, kind))).toEqual([]);
   });
 });
 
@@ -357,19 +667,32 @@ describe('real bundling with esbuild', () => {
       const artifact = assembly.getStackByName(stack.stackName);
       const template = artifact.template as Json;
       const assetManifest = JSON.parse(readFileSync(join(outdir, `${artifact.id}.assets.json`), 'utf8')) as Json;
-      const functions = Object.values(template.Resources as Record<string, Json>).filter((r) => r.Type === 'AWS::Lambda::Function');
-      expect(functions).toHaveLength(3);
-      for (const fn of functions) {
+      const entries: Record<string, string> = {
+        [logicalId(stack, stack.ingestFunction)]: 'ingest.ts',
+        [logicalId(stack, stack.processorFunction)]: 'processor.ts',
+        [logicalId(stack, stack.apiFunction)]: 'api.ts',
+        [logicalId(stack, stack.subscriptionFunction)]: 'subscription.ts',
+        [logicalId(stack, stack.renewerFunction)]: 'renewer.ts',
+      };
+      const functions = Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+      expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(entries).sort());
+      const assetDirs = new Set<string>();
+      for (const [id, fn] of functions) {
         // Code.S3Key is "<asset hash>.zip"; the asset manifest maps the hash to the bundled folder.
         const hash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
         const source = assetManifest.files[hash].source as Json;
         expect(source.packaging).toBe('zip');
         const assetDir = join(outdir, source.path as string);
+        assetDirs.add(assetDir);
         expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
         const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
         expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
         expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+        // The bundle was built from the function's own entry (the source map names it).
+        const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+        expect(map.sources.some((s) => s.endsWith(`functions/${entries[id]}`)), `${id} ← ${entries[id]}`).toBe(true);
       }
+      expect(assetDirs.size).toBe(functions.length);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
       expect(existsSync(outdir)).toBe(false);

@@ -24,6 +24,32 @@ export interface Subscription {
   subscriptionType?: string;
 }
 
+/** A call recording as `GET records` lists it. */
+export interface PbxRecord {
+  id: string;
+  /** The call's extTrackingId. */
+  externalId?: string;
+  /** The other party, 10 digits. */
+  phone?: string;
+  direction?: 'INBOUND' | 'OUTBOUND' | string;
+  /** Epoch ms. */
+  date: number;
+  /** Milliseconds. */
+  duration?: number;
+  abonent?: Abonent;
+}
+
+/** A row of `GET v2/statistics` (one per leg). */
+export interface PbxStatisticsRow {
+  startDate: number;
+  abonent?: Abonent;
+  direction?: 'INBOUND' | 'OUTBOUND' | string;
+  status?: 'MISSED' | 'RECIEVED' | 'PLACED' | string;
+  duration?: number;
+  phone_from?: string;
+  phone_to?: string;
+}
+
 export type PbxFailure = 'refused' | 'unauthorized' | 'unreachable' | 'timeout' | 'invalid-response';
 
 export class PbxError extends Error {
@@ -148,6 +174,43 @@ export class BeelinePbxClient {
       if (error instanceof PbxError && error.failure === 'refused' && error.status !== undefined && error.status < 500) return undefined;
       throw error;
     }
+  }
+
+  /** Recordings made in a time window, oldest first (pages of up to 100, by the last id). */
+  async records(dateFrom: Date, dateTo: Date, maxPages = 50): Promise<PbxRecord[]> {
+    const all: PbxRecord[] = [];
+    let afterId: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const body = await this.request({
+        method: 'GET',
+        path: 'records',
+        query: { dateFrom: dateFrom.toISOString(), dateTo: dateTo.toISOString(), id: afterId },
+        idempotent: true,
+      });
+      const rows = Array.isArray(body) ? (body as PbxRecord[]).filter((r) => typeof r?.id === 'string' && typeof r.date === 'number') : [];
+      all.push(...rows);
+      if (rows.length < 100) break;
+      afterId = rows[rows.length - 1]!.id;
+    }
+    return all;
+  }
+
+  /** Call statistics of a time window (one row per leg), all pages. */
+  async statistics(dateFrom: Date, dateTo: Date, maxPages = 50): Promise<PbxStatisticsRow[]> {
+    const all: PbxStatisticsRow[] = [];
+    const pageSize = 100;
+    for (let page = 0; page < maxPages; page++) {
+      const body = await this.request({
+        method: 'GET',
+        path: 'v2/statistics',
+        query: { dateFrom: dateFrom.toISOString(), dateTo: dateTo.toISOString(), page: String(page), pageSize: String(pageSize) },
+        idempotent: true,
+      });
+      const rows = Array.isArray(body) ? (body as PbxStatisticsRow[]).filter((r) => typeof r?.startDate === 'number') : [];
+      all.push(...rows);
+      if (rows.length < pageSize) break;
+    }
+    return all;
   }
 
   private async request(spec: RequestSpec): Promise<unknown> {

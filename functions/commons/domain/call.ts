@@ -43,6 +43,10 @@ export interface CallState {
   /** Events of types this product does not interpret, kept for the call log. */
   otherEvents: { eventId: string; type: string }[];
   finalized?: FinalOutcome;
+  /** This product's stable link to the recording, once the PBX has one. */
+  recordLink?: string;
+  /** Rebuilt from the PBX's call records because its webhooks never arrived. */
+  recovered?: boolean;
 }
 
 export interface FinalOutcome {

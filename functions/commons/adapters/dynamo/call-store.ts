@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CallState, CallSummary, Direction, Outcome } from '../../domain/call';
+import { summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
 import type { CallFinalization, CallStore, StoredCall } from '../../ports';
 import { cancellationCodes, isConditionalCheckFailed } from './document-client';
 import { callKey, callsIndexPk, callsIndexSk, clientKey, messageKey } from './keys';
@@ -15,6 +15,8 @@ export interface CallLogEntry {
   startedAt: string;
   endedAt?: string;
   recordLink?: string;
+  /** Rebuilt from the PBX's records because its webhooks never arrived. */
+  recovered?: boolean;
 }
 
 interface CallItem {
@@ -34,6 +36,7 @@ interface CallItem {
   startedAt: string;
   endedAt?: string;
   recordLink?: string;
+  recovered?: boolean;
 }
 
 export class DynamoCallStore implements CallStore {
@@ -78,6 +81,48 @@ export class DynamoCallStore implements CallStore {
       }
       throw error;
     }
+  }
+
+  async setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean> {
+    const state: CallState = { ...stored.state, recordLink: link };
+    const callPut = { Put: this.conditionalPut(state, summarise(state), stored.version) };
+    const clientUpdate = clientId && {
+      Update: {
+        TableName: this.tableName,
+        Key: clientKey(state.projectId, clientId),
+        // Only while the client's variables are this call's: a later call's stay as they are.
+        UpdateExpression: 'SET dealVariables.#link = :link ADD version :one',
+        ConditionExpression: 'attribute_exists(pk) AND lastCallStartedAt = :startedAt',
+        ExpressionAttributeNames: { '#link': 'beeline_record_link' },
+        ExpressionAttributeValues: { ':link': link, ':one': 1, ':startedAt': callStartedAt },
+      },
+    };
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: clientUpdate ? [callPut, clientUpdate] : [callPut] }));
+      return true;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (!codes) throw error;
+      if (codes[0] === 'ConditionalCheckFailed') return false;
+      if (codes[1] === 'ConditionalCheckFailed') return this.save(state, summarise(state), stored.version);
+      throw error;
+    }
+  }
+
+  async seenNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<boolean> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': callsIndexPk(projectId),
+          ':from': new Date(startedAt - toleranceMs).toISOString(),
+          ':to': `${new Date(startedAt + toleranceMs).toISOString()}#~`,
+        },
+      }),
+    );
+    return Items.some((item) => item.clientPhone === clientPhone);
   }
 
   async listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> {
@@ -151,6 +196,8 @@ export class DynamoCallStore implements CallStore {
       operatorPhone: summary.operatorPhone,
       startedAt,
       endedAt: summary.endedAt === undefined ? undefined : new Date(summary.endedAt).toISOString(),
+      recordLink: state.recordLink,
+      recovered: state.recovered,
     };
     return {
       TableName: this.tableName,
@@ -172,5 +219,6 @@ function toLogEntry(item: CallItem): CallLogEntry {
     startedAt: item.startedAt,
     endedAt: item.endedAt,
     recordLink: item.recordLink,
+    recovered: item.recovered,
   };
 }

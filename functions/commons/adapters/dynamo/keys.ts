@@ -51,6 +51,8 @@ export const callsIndexSk = (startedAt: string, extTrackingId: string) => `${sta
  * The table's stream reaches the subscription function only for `EMP#` items, so writes of
  * subscription state never re-trigger it.
  */
+/** gsi1 of connection items: every connected project (the scheduled recovery walks them). */
+export const CONNECTED_INDEX_PK = 'CONNECTED';
 export const connectionKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'BEELINE' });
 export const EMPLOYEE_SK_PREFIX = 'EMP#';
 export const employeeKey = (projectId: string, employeeId: string) => ({ pk: `P#${projectId}`, sk: `${EMPLOYEE_SK_PREFIX}${employeeId}` });

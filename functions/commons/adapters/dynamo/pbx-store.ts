@@ -11,6 +11,7 @@ import type { Employee, SubscriptionRecord, SubscriptionState } from '../../doma
 import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
 import { isConditionalCheckFailed } from './document-client';
 import {
+  CONNECTED_INDEX_PK,
   connectionKey,
   EMPLOYEE_SK_PREFIX,
   employeeKey,
@@ -51,7 +52,32 @@ export class DynamoPbxStore {
   }
 
   async putConnection(projectId: string, connection: StoredConnection): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...connectionKey(projectId), ...connection } }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...connectionKey(projectId), ...connection, gsi1pk: CONNECTED_INDEX_PK, gsi1sk: projectId },
+      }),
+    );
+  }
+
+  /** Every project with a PBX connection (for the scheduled recovery). */
+  async connectedProjects(): Promise<string[]> {
+    const projects: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': CONNECTED_INDEX_PK },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      projects.push(...(page.Items ?? []).map((item) => String(item.gsi1sk)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return projects;
   }
 
   async deleteConnection(projectId: string): Promise<void> {

@@ -1,0 +1,279 @@
+/**
+ * `beeline_call(client_phone, user)` (product spec §6): a bot starts a call. The PBX rings the
+ * employee `user`, then the client. `POST /projects/{projectId}/beeline/call` always answers
+ * in its own contract: `{"status":"1","result":"Call ID: <id>"}` or `{"status":"0","error":"…"}`.
+ *
+ * The logic here is plain TypeScript over two small interfaces (the project's PBX connection
+ * and its number format); `clickToCallFrom` composes the AWS side.
+ */
+import { z } from 'zod';
+import { PbxError, type PbxFailure } from './adapters/pbx-client';
+import { tokenCipherFrom } from './adapters/token-cipher';
+import { pbxClientsFrom, storesFrom } from './composition';
+import { normaliseClientPhone } from './domain/phone';
+import type { Environment } from './environment';
+import { ID_PATTERN } from './http/responses';
+import { NotConnectedError } from './subscription-service';
+
+// ---------------------------------------------------------------- the answer contract
+
+export type CallAnswer = { status: '1'; result: string } | { status: '0'; error: string };
+
+const started = (callId: string): CallAnswer => ({ status: '1', result: `Call ID: ${callId}` });
+const failed = (error: string): CallAnswer => ({ status: '0', error });
+
+// ---------------------------------------------------------------- number format at the PBX
+
+/**
+ * How the client's number is sent to the PBX as `phoneNumber` (the accepted formats are not
+ * documented, so it is configurable): `canonical` `79161234567`, `national` `9161234567`
+ * (10 digits for numbers of zone +7; other countries stay `375291234567`), `plus` `+79161234567`.
+ */
+export const NUMBER_FORMATS = ['canonical', 'national', 'plus'] as const;
+export type NumberFormat = (typeof NUMBER_FORMATS)[number];
+export const DEFAULT_NUMBER_FORMAT: NumberFormat = 'canonical';
+
+/** A canonical client number (digits, country code first) in the given format. */
+export function formatPhoneNumber(canonical: string, format: NumberFormat): string {
+  switch (format) {
+    case 'canonical':
+      return canonical;
+    case 'plus':
+      return `+${canonical}`;
+    case 'national':
+      return /^7[0-9]{10}$/.test(canonical) ? canonical.slice(1) : canonical;
+  }
+}
+
+/** `CLICK_TO_CALL_NUMBER_FORMAT` (default `canonical`); anything else is a configuration error. */
+export function numberFormatFrom(env: Environment): NumberFormat {
+  const raw = env.CLICK_TO_CALL_NUMBER_FORMAT?.trim() || DEFAULT_NUMBER_FORMAT;
+  if (!(NUMBER_FORMATS as readonly string[]).includes(raw)) {
+    throw new Error(`configuration: CLICK_TO_CALL_NUMBER_FORMAT must be one of ${NUMBER_FORMATS.join(', ')}, got "${raw}"`);
+  }
+  return raw as NumberFormat;
+}
+
+// ---------------------------------------------------------------- time limits
+
+/** The PBX request's timeout never exceeds this, whatever `PBX_TIMEOUT_MS` says. */
+export const MAX_PBX_TIMEOUT_MS = 4000;
+/** Everything (connection lookup + PBX request) fits in this, so the answer comes within 5 s. */
+export const ANSWER_BUDGET_MS = 4500;
+/** Less than this left after the lookup: the call is not started at all. */
+const MIN_PBX_TIMEOUT_MS = 1000;
+
+/** min(`PBX_TIMEOUT_MS` (default 5000), 4000); a missing or unusable value gives 4000. */
+export function clickToCallTimeoutMs(env: Environment): number {
+  const configured = Number(env.PBX_TIMEOUT_MS ?? 5000);
+  return Number.isFinite(configured) && configured > 0 ? Math.min(configured, MAX_PBX_TIMEOUT_MS) : MAX_PBX_TIMEOUT_MS;
+}
+
+// ---------------------------------------------------------------- the request body
+
+export interface CallRequest {
+  /** Canonical client number, e.g. `79220001122`. */
+  clientPhone: string;
+  /** The employee's PBX number, 10 digits starting with 9. */
+  user: string;
+}
+
+const CLIENT_PHONE_HINT = 'the client\'s phone number as a string, e.g. "79220001122"';
+const USER_HINT = 'the employee\'s PBX number as a string of 10 digits starting with 9, e.g. "9333221100"';
+const MAX_BODY_CHARS = 4096;
+
+const typed = (hint: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `required (${hint})` : `must be ${hint} (got ${jsonType(issue.input)})`;
+
+const callBody = z.strictObject({
+  client_phone: z
+    .string({ error: typed(CLIENT_PHONE_HINT) })
+    .refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)'),
+  user: z.string({ error: typed(USER_HINT) }).regex(/^9[0-9]{9}$/, `must be ${USER_HINT}`),
+});
+
+/** The body as a call request, or a message naming what is wrong (every field at fault). */
+export function parseCallRequest(text: string): { request: CallRequest } | { error: string } {
+  if (text.trim() === '') return { error: 'a JSON body {"client_phone": "…", "user": "…"} is required' };
+  if (text.length > MAX_BODY_CHARS) return { error: `the body is too large (at most ${MAX_BODY_CHARS} characters)` };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { error: 'the body is not valid JSON' };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { error: 'the body must be a JSON object {"client_phone": "…", "user": "…"}' };
+  }
+  const result = callBody.safeParse(data);
+  if (!result.success) {
+    const messages = result.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}: only client_phone and user are accepted`
+        : `${issue.path.join('.') || 'body'}: ${issue.message}`,
+    );
+    return { error: messages.join('; ') };
+  }
+  return { request: { clientPhone: normaliseClientPhone(result.data.client_phone)!, user: result.data.user } };
+}
+
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+// ---------------------------------------------------------------- starting the call
+
+/** What is needed of a PBX client here: click-to-call only. */
+export interface PbxCaller {
+  call(pattern: string, phoneNumber: string): Promise<string>;
+}
+
+/** Why an attempt failed, for the log line. */
+export type CallFailureKind = 'invalid-request' | 'not-connected' | 'deadline' | 'internal' | PbxFailure;
+
+export interface CallAttempt {
+  projectId: string;
+  outcome: 'started' | 'failed';
+  failure?: CallFailureKind;
+  callId?: string;
+  user?: string;
+  clientPhone?: string;
+  /** The number as sent to the PBX. */
+  phoneNumber?: string;
+  durationMs: number;
+  /** For `internal` failures: what went wrong (logged, never answered). */
+  error?: unknown;
+}
+
+export interface ClickToCallDeps {
+  /**
+   * The project's PBX connection: a client factory taking the request timeout, or
+   * NotConnectedError when the project has none.
+   */
+  connect(projectId: string): Promise<(timeoutMs: number) => PbxCaller>;
+  numberFormat(projectId: string): NumberFormat | Promise<NumberFormat>;
+  /** The PBX request's timeout (at most MAX_PBX_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Default ANSWER_BUDGET_MS. */
+  budgetMs?: number;
+  now?: () => number;
+  /** One call per attempt. */
+  log?: (attempt: CallAttempt) => void;
+}
+
+class DeadlineError extends Error {}
+
+/** `(projectId, body text) → answer`; never throws, never retries a call start. */
+export function createClickToCall(deps: ClickToCallDeps) {
+  const now = deps.now ?? Date.now;
+  const budgetMs = deps.budgetMs ?? ANSWER_BUDGET_MS;
+  const timeoutMs = Math.min(deps.timeoutMs, MAX_PBX_TIMEOUT_MS);
+
+  return async (projectId: string, body: string): Promise<CallAnswer> => {
+    const start = now();
+    const attempt: CallAttempt = { projectId, outcome: 'failed', durationMs: 0 };
+    const finish = (answer: CallAnswer, failure?: CallFailureKind, error?: unknown): CallAnswer => {
+      attempt.durationMs = now() - start;
+      if (answer.status === '1') attempt.outcome = 'started';
+      else attempt.failure = failure;
+      if (error !== undefined) attempt.error = error;
+      deps.log?.(attempt);
+      return answer;
+    };
+
+    if (!ID_PATTERN.test(projectId)) {
+      return finish(failed('projectId must be 1-64 characters of A-Z, a-z, 0-9, _ and -'), 'invalid-request');
+    }
+    const parsed = parseCallRequest(body);
+    if ('error' in parsed) return finish(failed(parsed.error), 'invalid-request');
+    const { clientPhone, user } = parsed.request;
+    attempt.user = user;
+    attempt.clientPhone = clientPhone;
+
+    let caller: PbxCaller;
+    let phoneNumber: string;
+    try {
+      const [clientFor, format] = await withDeadline(
+        Promise.all([deps.connect(projectId), deps.numberFormat(projectId)]),
+        budgetMs - MIN_PBX_TIMEOUT_MS,
+      );
+      phoneNumber = formatPhoneNumber(clientPhone, format);
+      caller = clientFor(Math.min(timeoutMs, budgetMs - (now() - start)));
+    } catch (caught) {
+      if (caught instanceof NotConnectedError) {
+        return finish(failed('the Beeline PBX is not connected for this project: connect it first (PUT /projects/{projectId}/beeline)'), 'not-connected');
+      }
+      if (caught instanceof DeadlineError) return finish(failed('the PBX connection could not be read in time; the call was not started, try again'), 'deadline');
+      return finish(failed('the call could not be started because of an internal error; try again'), 'internal', caught);
+    }
+    attempt.phoneNumber = phoneNumber;
+
+    try {
+      // Exactly one request: a call start is not idempotent, so it is never repeated.
+      const callId = await caller.call(user, phoneNumber);
+      attempt.callId = callId;
+      return finish(started(callId));
+    } catch (caught) {
+      if (!(caught instanceof PbxError)) {
+        return finish(failed('the call could not be started because of an internal error; try again'), 'internal', caught);
+      }
+      return finish(failed(pbxFailureMessage(caught)), caught.failure);
+    }
+  };
+}
+
+/** The PBX's own description when it refused; a clear message when it could not be asked. */
+export function pbxFailureMessage(error: PbxError): string {
+  switch (error.failure) {
+    case 'timeout':
+      return 'the PBX did not answer in time; the call was not confirmed';
+    case 'unreachable':
+      return 'the PBX could not be reached; the call was not started';
+    case 'invalid-response':
+      return 'the PBX gave an answer without a call id; the call was not confirmed';
+    case 'refused':
+    case 'unauthorized':
+      return error.userMessage;
+  }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError()), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined); // a late failure after the deadline is not unhandled
+  }
+}
+
+// ---------------------------------------------------------------- composition
+
+/**
+ * The project's PBX connection from the table and the token cipher, with the shared PBX
+ * client (`pbxClientsFrom`) built per call with the click-to-call timeout. The same lookup
+ * as `SubscriptionService.clientFor`, without what this function never needs (queue, webhook
+ * key, public URL), so the callback function gets no more configuration or grants than it uses.
+ */
+export function clickToCallFrom(env: Environment, log?: (attempt: CallAttempt) => void) {
+  const store = storesFrom(env).pbx;
+  const cipher = tokenCipherFrom(env);
+  const format = numberFormatFrom(env);
+  return createClickToCall({
+    async connect(projectId) {
+      const connection = await store.getConnection(projectId);
+      if (!connection) throw new NotConnectedError();
+      const token = await cipher.decrypt(connection.encryptedToken, projectId);
+      return (timeoutMs) => pbxClientsFrom({ ...env, PBX_TIMEOUT_MS: String(Math.max(1, Math.floor(timeoutMs))) })(token);
+    },
+    numberFormat: () => format,
+    timeoutMs: clickToCallTimeoutMs(env),
+    log,
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * Rebuilding calls whose webhooks never arrived from what the PBX keeps: call statistics (one
+ * row per leg, no call id) and recordings (with the call's extTrackingId). The rebuilt call
+ * then goes through the same settle-and-finalize path as a live one.
+ */
+import type { CallState, Leg } from './call';
+import { normaliseClientPhone, normaliseEmployeeNumber } from './phone';
+
+export interface StatisticsRow {
+  startDate: number;
+  abonent?: { userId: string; phone?: string };
+  direction?: string;
+  status?: string;
+  /** Talk time, ms (0 when nobody answered). */
+  duration?: number;
+  phone_from?: string;
+  phone_to?: string;
+}
+
+export interface RecordingRow {
+  externalId?: string;
+  phone?: string;
+  date: number;
+  abonent?: { userId: string; phone?: string };
+}
+
+/** Legs of one call follow each other closely (a hunt group rings the next right away). */
+const SAME_CALL_GAP_MS = 15_000;
+/** A recording's date and its leg's start differ by at most this. */
+const RECORD_MATCH_MS = 5_000;
+
+interface RowLeg {
+  operatorPhone?: string;
+  targetId?: string;
+  incoming: boolean;
+  clientPhone: string;
+  start: number;
+  end: number;
+  answered: boolean;
+  recordId?: string;
+}
+
+export function rebuildCalls(projectId: string, rows: StatisticsRow[], records: RecordingRow[]): CallState[] {
+  const legs = rows
+    .map(toRowLeg)
+    .filter((leg): leg is RowLeg => leg !== undefined)
+    .sort((a, b) => a.start - b.start);
+
+  for (const leg of legs) {
+    const record = records.find(
+      (r) =>
+        r.externalId &&
+        Math.abs(r.date - leg.start) <= RECORD_MATCH_MS &&
+        normaliseClientPhone(r.phone) === leg.clientPhone &&
+        normaliseEmployeeNumber(r.abonent?.phone ?? r.abonent?.userId.split('@')[0]) === leg.operatorPhone,
+    );
+    leg.recordId = record?.externalId;
+  }
+
+  const groups: RowLeg[][] = [];
+  for (const leg of legs) {
+    const group = groups.find((g) => {
+      const last = g[g.length - 1]!;
+      return last.clientPhone === leg.clientPhone && last.incoming === leg.incoming && leg.start <= Math.max(...g.map((l) => l.end)) + SAME_CALL_GAP_MS;
+    });
+    if (group) group.push(leg);
+    else groups.push([leg]);
+  }
+
+  return groups.map((group) => {
+    const first = group[0]!;
+    const extTrackingId = group.find((leg) => leg.recordId)?.recordId ?? `recovered-${first.operatorPhone ?? 'pbx'}-${first.start}`;
+    const callLegs: Record<string, Leg> = {};
+    group.forEach((leg, i) => {
+      const callId = `recovered-${i}`;
+      callLegs[callId] = {
+        callId,
+        targetId: leg.targetId,
+        operatorPhone: leg.operatorPhone,
+        personality: leg.incoming ? 'Terminator' : 'Originator',
+        startTime: leg.start,
+        answerTime: leg.answered ? leg.start : undefined,
+        releaseTime: leg.end,
+        released: true,
+        remotePhone: leg.clientPhone,
+        remoteInternal: false,
+        remotePrivacy: false,
+        recorded: leg.recordId !== undefined,
+        firstSeenAt: leg.start,
+      };
+    });
+    return { projectId, extTrackingId, legs: callLegs, seenEventIds: [], lastChangeAt: 0, otherEvents: [], recovered: true };
+  });
+}
+
+function toRowLeg(row: StatisticsRow): RowLeg | undefined {
+  const incoming = row.direction !== 'OUTBOUND';
+  const clientPhone = normaliseClientPhone(incoming ? row.phone_from : row.phone_to);
+  // Hidden numbers and calls between colleagues produce no client effects: nothing to recover.
+  if (!clientPhone) return undefined;
+  const duration = row.duration ?? 0;
+  return {
+    operatorPhone: normaliseEmployeeNumber(row.abonent?.phone ?? row.abonent?.userId.split('@')[0]),
+    targetId: row.abonent?.userId,
+    incoming,
+    clientPhone,
+    start: row.startDate,
+    end: row.startDate + duration,
+    answered: row.status === 'RECIEVED' || duration > 0,
+  };
+}

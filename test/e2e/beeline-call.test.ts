@@ -1,0 +1,193 @@
+/**
+ * `beeline_call(client_phone, user)` (product spec §6): `POST /projects/{projectId}/beeline/call`
+ * end to end over HTTP on the local stack against the PBX simulator, including the call it
+ * starts flowing through the pipeline into the client's dialog.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler as createCallbackHandler } from '../../functions/callback';
+import type { PbxSimulator } from '../../local/pbx-sim/index';
+import { ADMIN_TOKEN, eventually, startTestStack, type TestStack } from '../support/harness';
+
+let stack: TestStack;
+let sim: PbxSimulator;
+let projectId: string;
+
+const EMPLOYEE = '9000000001';
+
+async function connectedProject(): Promise<string> {
+  const id = `p-${randomUUID().slice(0, 8)}`;
+  expect((await stack.api('PUT', `/projects/${id}`, { name: 'Demo' })).status).toBe(200);
+  expect((await stack.api('PUT', `/projects/${id}/beeline`, { apiToken: 'sim-token' })).status).toBe(200);
+  return id;
+}
+
+/** The answer of `beeline_call`, with the time it took. */
+async function beelineCall(project: string, body: unknown, token = ADMIN_TOKEN) {
+  const started = performance.now();
+  const { status, body: answer } = await stack.api('POST', `/projects/${project}/beeline/call`, body, token);
+  return { status, answer, ms: performance.now() - started };
+}
+
+/** Requests the PBX received to start a call. */
+const callStarts = () => sim.requests().filter((r) => r.method === 'POST' && /\/call$/.test(r.path)).length;
+
+async function finishedCall(project: string, extTrackingId: string) {
+  return eventually(async () => {
+    const { body } = await stack.api('GET', `/projects/${project}/calls?limit=200`);
+    const call = body.calls.find((c: { extTrackingId: string }) => c.extTrackingId === extTrackingId);
+    return call && call.outcome !== 'in_progress' ? call : undefined;
+  });
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  sim = stack.simulator!;
+  projectId = await connectedProject();
+  expect((await stack.api('PUT', `/projects/${projectId}/employees/anna`, { name: 'Anna', callMethod: 'beeline_api', beelineNumber: EMPLOYEE })).status).toBe(200);
+  await eventually(async () => {
+    const { body } = await stack.api('GET', `/projects/${projectId}/employees/anna`);
+    return body.subscription.status === 'active' ? body : undefined;
+  });
+});
+afterAll(() => stack?.stop());
+beforeEach(() => {
+  sim.setFaults({});
+});
+
+describe('starting a call', () => {
+  it('answers the PBX call id; the call lands in the client\'s dialog as Outgoing, and the employee is not a client', async () => {
+    const { status, answer } = await beelineCall(projectId, { client_phone: '8 (916) 123-45-67', user: EMPLOYEE });
+    expect(status).toBe(200);
+    expect(answer).toEqual({ status: '1', result: expect.stringMatching(/^Call ID: \S+$/) });
+    const callId = answer.result.slice('Call ID: '.length);
+
+    // The id is the simulator's own call: a click-to-call ringing the employee, then the client.
+    const simulated = sim.getCall(callId);
+    expect(simulated).toMatchObject({ extTrackingId: callId, source: 'click-to-call', direction: 'outgoing', client: '79161234567' });
+    expect(simulated!.legs.map((leg) => [leg.phone, leg.personality])).toEqual([
+      [EMPLOYEE, 'Click-to-Dial'],
+      [EMPLOYEE, 'Click-to-Dial'],
+    ]);
+    const overHttp = await fetch(`${stack.pbxUrl}_sim/calls/${callId}`);
+    expect(overHttp.status).toBe(200);
+
+    await sim.waitForCall(callId);
+    const call = await finishedCall(projectId, callId);
+    expect(call).toMatchObject({ direction: 'Outgoing', outcome: 'answered', clientPhone: '79161234567', operatorPhone: EMPLOYEE });
+
+    const { body: found } = await stack.api('GET', `/projects/${projectId}/clients?phone=79161234567`);
+    expect(found.clients).toHaveLength(1);
+    const client = found.clients[0];
+    expect(client.clientId).toBe(call.clientId);
+    expect(client.dealVariables).toMatchObject({
+      beeline_call_type: 'Outgoing',
+      beeline_operator_phone: EMPLOYEE,
+      beeline_client_phone: '79161234567',
+    });
+    const { body: dialog } = await stack.api('GET', `/projects/${projectId}/clients/${client.clientId}/messages`);
+    expect(dialog.messages).toEqual([expect.objectContaining({ text: 'beeline_call_event Outgoing', kind: 'notification' })]);
+
+    // The first leg shows the employee's own number as remote: no client for it.
+    expect((await stack.api('GET', `/projects/${projectId}/clients?phone=7${EMPLOYEE}`)).body.clients).toEqual([]);
+  });
+
+  it.each([
+    ['national', '9161234568'],
+    ['plus', '+79161234568'],
+  ] as const)('CLICK_TO_CALL_NUMBER_FORMAT=%s sends %s, and the PBX accepts it', async (format, sent) => {
+    const callback = createCallbackHandler({ ...stack.env, CLICK_TO_CALL_NUMBER_FORMAT: format }, { logger: new Logger({ logLevel: 'SILENT' }) });
+    const result = await callback({
+      rawPath: `/projects/${projectId}/beeline/call`,
+      pathParameters: { projectId },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ client_phone: '79161234568', user: EMPLOYEE }),
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST' } },
+    } as unknown as APIGatewayProxyEventV2);
+    expect(result.statusCode).toBe(200);
+    const answer = JSON.parse(result.body!);
+    expect(answer.status).toBe('1');
+    const simulated = sim.getCall(answer.result.slice('Call ID: '.length));
+    expect(simulated).toMatchObject({ client: sent, clientAddress: 'tel:+79161234568' });
+  });
+});
+
+describe('a request that is not valid never reaches the PBX', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['user not starting with 9', { client_phone: '79161234567', user: '8000000001' }, /^user: /],
+    ['user of 9 digits', { client_phone: '79161234567', user: '900000000' }, /^user: /],
+    ['user as a JSON number', { client_phone: '79161234567', user: 9000000001 }, /^user: .*\(got a number\)$/],
+    ['client_phone with letters', { client_phone: 'seven nine one six', user: EMPLOYEE }, /^client_phone: /],
+    ['client_phone too short', { client_phone: '12345', user: EMPLOYEE }, /^client_phone: /],
+    ['client_phone missing', { user: EMPLOYEE }, /^client_phone: required/],
+    ['an extra field', { client_phone: '79161234567', user: EMPLOYEE, priority: 'high' }, /unknown field "priority"/],
+    ['invalid JSON', '{"client_phone": "79161234567", ', /not valid JSON/],
+  ])('%s → status 0 naming it', async (_, body, message) => {
+    const before = callStarts();
+    const { status, answer } = await beelineCall(projectId, body);
+    expect(status).toBe(200);
+    expect(answer).toEqual({ status: '0', error: expect.stringMatching(message) });
+    expect(callStarts()).toBe(before);
+  });
+});
+
+describe('when the PBX cannot start the call', () => {
+  it("a refusal answers the PBX's own description, and the call start is not repeated", async () => {
+    sim.setFaults({ failApiNext: 1 });
+    const before = callStarts();
+    const { status, answer } = await beelineCall(projectId, { client_phone: '79161234569', user: EMPLOYEE });
+    expect(status).toBe(200);
+    expect(answer).toEqual({ status: '0', error: 'Внутренняя ошибка сервера (симуляция сбоя)' });
+    expect(callStarts()).toBe(before + 1);
+  });
+
+  it("a number that is not the PBX's abonent: the PBX's description", async () => {
+    const { answer } = await beelineCall(projectId, { client_phone: '79161234569', user: '9009999999' });
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('9009999999') });
+    expect(JSON.stringify(answer)).not.toContain('sim-token');
+  });
+
+  it('a PBX that hangs: status 0 within 5 s, one request, no call', async () => {
+    sim.setFaults({ apiLatencyMs: 10_000 });
+    const before = callStarts();
+    const callsBefore = sim.state.calls.size;
+    const { status, answer, ms } = await beelineCall(projectId, { client_phone: '79161234569', user: EMPLOYEE });
+    expect(status).toBe(200);
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('did not answer in time') });
+    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeGreaterThan(3000); // it did wait for the PBX (up to 4 s), it did not give up at once
+    expect(callStarts()).toBe(before + 1);
+    sim.setFaults({});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sim.state.calls.size).toBe(callsBefore);
+  });
+
+  it('a project without a PBX connection: status 0 with a clear message', async () => {
+    const other = `p-${randomUUID().slice(0, 8)}`;
+    expect((await stack.api('PUT', `/projects/${other}`, { name: 'No PBX' })).status).toBe(200);
+    const before = callStarts();
+    const { status, answer } = await beelineCall(other, { client_phone: '79161234567', user: EMPLOYEE });
+    expect(status).toBe(200);
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('not connected') });
+    expect(callStarts()).toBe(before);
+  });
+});
+
+describe('auth', () => {
+  it('a wrong or missing bearer token → 401 and nothing else happens', async () => {
+    const before = callStarts();
+    const wrong = await beelineCall(projectId, { client_phone: '79161234567', user: EMPLOYEE }, 'not-the-token');
+    expect(wrong).toMatchObject({ status: 401, answer: { error: 'unauthorized' } });
+    const missing = await fetch(`${stack.apiUrl}/projects/${projectId}/beeline/call`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_phone: '79161234567', user: EMPLOYEE }),
+    });
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toEqual({ error: 'unauthorized' });
+    expect(callStarts()).toBe(before);
+  });
+});

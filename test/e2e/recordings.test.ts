@@ -1,0 +1,104 @@
+/** Recording links: looked up after the call, stable, signed, and only for employees who record. */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { recordLinkPath } from '../../functions/commons/domain/webhook-secret';
+import type { PbxSimulator } from '../../local/pbx-sim/index';
+import { eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
+
+let stack: TestStack;
+let sim: PbxSimulator;
+beforeAll(async () => {
+  stack = await startTestStack({ recordFirstDelaySeconds: 1, recordGiveUpSeconds: 4 });
+  sim = stack.simulator!;
+  // A second PBX whose only abonent does not record calls.
+  sim.addPbx({ token: 'no-recording-token', abonents: [{ phone: '9000000009', recording: false }] });
+});
+afterAll(() => stack?.stop());
+beforeEach(() => {
+  sim.setFaults({ recordDelayMs: 1500 });
+});
+
+async function projectWithEmployee(token: string, number: string): Promise<string> {
+  const projectId = `p-${randomUUID().slice(0, 8)}`;
+  expect((await stack.api('PUT', `/projects/${projectId}/beeline`, { apiToken: token })).status).toBe(200);
+  await stack.api('PUT', `/projects/${projectId}/employees/e`, { callMethod: 'beeline_api', beelineNumber: number });
+  await eventually(async () => {
+    const { body } = await stack.api('GET', `/projects/${projectId}/employees/e`);
+    return body.subscription.status === 'active' ? true : undefined;
+  });
+  return projectId;
+}
+
+async function finishedCall(projectId: string, extTrackingId: string, withRecord = false) {
+  return eventually(async () => {
+    const { body } = await stack.api('GET', `/projects/${projectId}/calls?limit=200`);
+    const call = body.calls.find((c: { extTrackingId: string }) => c.extTrackingId === extTrackingId);
+    return call && call.outcome !== 'in_progress' && (!withRecord || call.recordLink) ? call : undefined;
+  });
+}
+
+const recordRequests = (extTrackingId: string) => sim.requests().filter((r) => r.path.includes('records/') && r.path.includes(extTrackingId));
+
+describe('an answered call of an employee who records calls', () => {
+  let projectId: string;
+  let call: { extTrackingId: string; clientId: string; recordLink: string };
+  beforeAll(async () => {
+    projectId = await projectWithEmployee('sim-token', '9000000001');
+    const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79168000001', legs: [{ abonent: '9000000001', answer: true }] });
+    call = await finishedCall(projectId, ext, true);
+  });
+
+  it('gets a stable link of this product in the call log and in beeline_record_link', async () => {
+    expect(call.recordLink.startsWith(`${stack.apiUrl}/records/${projectId}/`)).toBe(true);
+    const client = (await stack.api('GET', `/projects/${projectId}/clients/${call.clientId}`)).body;
+    expect(client.dealVariables.beeline_record_link).toBe(call.recordLink);
+  });
+
+  it('redirects to a freshly requested PBX link each time it is opened', async () => {
+    const first = await fetch(call.recordLink, { redirect: 'manual' });
+    const second = await fetch(call.recordLink, { redirect: 'manual' });
+    expect(first.status).toBe(302);
+    expect(second.status).toBe(302);
+    const [a, b] = [first.headers.get('location')!, second.headers.get('location')!];
+    expect(a.startsWith(sim.url)).toBe(true);
+    expect(a).not.toBe(b);
+    const audio = await fetch(call.recordLink);
+    expect(audio.status).toBe(200);
+    expect(Buffer.from(await audio.arrayBuffer()).subarray(0, 3).toString()).toBe('ID3');
+  });
+
+  it('a tampered link is refused with 403, and a call without a recording is 404', async () => {
+    const tampered = call.recordLink.replace(/sig=(.)/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    expect((await fetch(tampered, { redirect: 'manual' })).status).toBe(403);
+    const otherCall = call.recordLink.replace(call.extTrackingId, randomUUID());
+    expect((await fetch(otherCall, { redirect: 'manual' })).status).toBe(403);
+    const unknown = `${stack.apiUrl}${recordLinkPath(WEBHOOK_KEY, projectId, randomUUID())}`;
+    expect((await fetch(unknown, { redirect: 'manual' })).status).toBe(404);
+  });
+});
+
+describe('calls without a recording', () => {
+  it('an employee who does not record calls: no look-up at the PBX, and an empty link', async () => {
+    const projectId = await projectWithEmployee('no-recording-token', '9000000009');
+    const ext = sim.playCall({ token: 'no-recording-token', direction: 'incoming', client: '+79168000002', legs: [{ abonent: '9000000009', answer: true }] });
+    const call = await finishedCall(projectId, ext);
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past the first look-up delay
+    expect(recordRequests(ext)).toEqual([]);
+    expect(sim.requests().some((r) => r.path.includes('records/'))).toBe(true); // the filter does see look-ups of other calls
+    const client = (await stack.api('GET', `/projects/${projectId}/clients/${call.clientId}`)).body;
+    expect(client.dealVariables.beeline_record_link).toBe('');
+    expect(call.recordLink).toBeUndefined();
+  });
+
+  it('a recording that never appears: look-ups stop at the limit', async () => {
+    const projectId = await projectWithEmployee('sim-token', '9000000002');
+    sim.setFaults({ recordDelayMs: 3_600_000 });
+    const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79168000003', legs: [{ abonent: '9000000002', answer: true }] });
+    await finishedCall(projectId, ext);
+    await new Promise((resolve) => setTimeout(resolve, 6000)); // give-up is 4 s after the call ended
+    const made = recordRequests(ext).length;
+    expect(made).toBeGreaterThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(recordRequests(ext).length).toBe(made);
+  });
+});

@@ -1,0 +1,173 @@
+/** The AWS-free logic of `POST /projects/{projectId}/beeline/call` (product spec §6). */
+import { describe, expect, it } from 'vitest';
+import { PbxError } from '../../functions/commons/adapters/pbx-client';
+import {
+  clickToCallTimeoutMs,
+  createClickToCall,
+  formatPhoneNumber,
+  numberFormatFrom,
+  parseCallRequest,
+  type CallAttempt,
+  type ClickToCallDeps,
+  type NumberFormat,
+} from '../../functions/commons/click-to-call';
+import { NotConnectedError } from '../../functions/commons/subscription-service';
+
+describe('formatPhoneNumber', () => {
+  it.each<[string, NumberFormat, string]>([
+    ['79161234567', 'canonical', '79161234567'],
+    ['79161234567', 'national', '9161234567'],
+    ['79161234567', 'plus', '+79161234567'],
+    ['375291234567', 'canonical', '375291234567'],
+    ['375291234567', 'national', '375291234567'],
+    ['375291234567', 'plus', '+375291234567'],
+    ['712345678901', 'national', '712345678901'],
+  ])('%s as %s → %s', (canonical, format, expected) => {
+    expect(formatPhoneNumber(canonical, format)).toBe(expected);
+  });
+});
+
+describe('configuration', () => {
+  it('CLICK_TO_CALL_NUMBER_FORMAT: canonical by default, one of three, else a configuration error', () => {
+    expect(numberFormatFrom({})).toBe('canonical');
+    expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: '' })).toBe('canonical');
+    expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'national' })).toBe('national');
+    expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'plus' })).toBe('plus');
+    expect(() => numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'e164' })).toThrow(/CLICK_TO_CALL_NUMBER_FORMAT/);
+  });
+
+  it('the PBX timeout for a call start is min(PBX_TIMEOUT_MS, 4000)', () => {
+    expect(clickToCallTimeoutMs({})).toBe(4000);
+    expect(clickToCallTimeoutMs({ PBX_TIMEOUT_MS: '5000' })).toBe(4000);
+    expect(clickToCallTimeoutMs({ PBX_TIMEOUT_MS: '2500' })).toBe(2500);
+    expect(clickToCallTimeoutMs({ PBX_TIMEOUT_MS: 'soon' })).toBe(4000);
+    expect(clickToCallTimeoutMs({ PBX_TIMEOUT_MS: '0' })).toBe(4000);
+  });
+});
+
+describe('parseCallRequest', () => {
+  const ok = (body: unknown) => parseCallRequest(typeof body === 'string' ? body : JSON.stringify(body));
+
+  it('normalises the client number and keeps the employee number', () => {
+    expect(ok({ client_phone: '79220001122', user: '9333221100' })).toEqual({ request: { clientPhone: '79220001122', user: '9333221100' } });
+    expect(ok({ client_phone: '8 (922) 000-11-22', user: '9333221100' })).toEqual({ request: { clientPhone: '79220001122', user: '9333221100' } });
+    expect(ok({ client_phone: '+375 29 123-45-67', user: '9333221100' })).toEqual({ request: { clientPhone: '375291234567', user: '9333221100' } });
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['not JSON', '{"client_phone": ', /not valid JSON/],
+    ['empty', '', /JSON body .* is required/],
+    ['an array', '[]', /JSON object/],
+    ['null', 'null', /JSON object/],
+    ['user missing', { client_phone: '79220001122' }, /^user: required/],
+    ['client_phone missing', { user: '9333221100' }, /^client_phone: required/],
+    ['user as a JSON number', { client_phone: '79220001122', user: 9333221100 }, /^user: must be .* \(got a number\)$/],
+    ['user of 9 digits', { client_phone: '79220001122', user: '933322110' }, /^user: must be .*10 digits starting with 9/],
+    ['user not starting with 9', { client_phone: '79220001122', user: '8333221100' }, /^user: /],
+    ['user with a plus', { client_phone: '79220001122', user: '+79333221100' }, /^user: /],
+    ['client_phone with letters', { client_phone: 'call me', user: '9333221100' }, /^client_phone: not a client phone number/],
+    ['client_phone short', { client_phone: '12345', user: '9333221100' }, /^client_phone: not a client phone number/],
+    ['client_phone as a number', { client_phone: 79220001122, user: '9333221100' }, /^client_phone: must be .* \(got a number\)$/],
+    ['an extra field', { client_phone: '79220001122', user: '9333221100', token: 'x' }, /^unknown field "token": only client_phone and user are accepted$/],
+  ])('%s → an error naming it', (_, body, message) => {
+    const result = ok(body);
+    expect(result).toEqual({ error: expect.stringMatching(message) });
+  });
+
+  it('names every field at fault', () => {
+    const result = ok({ client_phone: 'x', user: 1 });
+    expect('error' in result && result.error).toMatch(/client_phone: .*; user: /);
+  });
+});
+
+describe('createClickToCall', () => {
+  const body = JSON.stringify({ client_phone: '8 916 123-45-67', user: '9000000001' });
+
+  function fixture(overrides: Partial<ClickToCallDeps> = {}, call: (pattern: string, number: string) => Promise<string> = async () => 'ext-1') {
+    const calls: { pattern: string; number: string; timeoutMs: number }[] = [];
+    const log: CallAttempt[] = [];
+    const startCall = createClickToCall({
+      connect: async () => (timeoutMs) => ({
+        call: (pattern, number) => {
+          calls.push({ pattern, number, timeoutMs });
+          return call(pattern, number);
+        },
+      }),
+      numberFormat: () => 'canonical',
+      timeoutMs: 4000,
+      log: (attempt) => log.push(attempt),
+      ...overrides,
+    });
+    return { startCall, calls, log };
+  }
+
+  it('starts the call with the employee and the formatted client number, answering the call id', async () => {
+    const { startCall, calls, log } = fixture({ numberFormat: () => 'plus' });
+    expect(await startCall('acme', body)).toEqual({ status: '1', result: 'Call ID: ext-1' });
+    expect(calls).toEqual([{ pattern: '9000000001', number: '+79161234567', timeoutMs: expect.any(Number) }]);
+    expect(calls[0]!.timeoutMs).toBeLessThanOrEqual(4000);
+    expect(log).toEqual([expect.objectContaining({ projectId: 'acme', outcome: 'started', callId: 'ext-1', user: '9000000001', clientPhone: '79161234567' })]);
+  });
+
+  it('never asks for more than 4 s from the PBX, whatever it is configured with', async () => {
+    const { startCall, calls } = fixture({ timeoutMs: 30_000 });
+    await startCall('acme', body);
+    expect(calls[0]!.timeoutMs).toBeLessThanOrEqual(4000);
+  });
+
+  it('an invalid body never reaches the PBX', async () => {
+    const { startCall, calls, log } = fixture();
+    expect(await startCall('acme', '{"client_phone":"79161234567","user":9000000001}')).toEqual({ status: '0', error: expect.stringMatching(/^user: /) });
+    expect(calls).toEqual([]);
+    expect(log).toEqual([expect.objectContaining({ outcome: 'failed', failure: 'invalid-request' })]);
+  });
+
+  it('an invalid project id is an answer in the contract', async () => {
+    const { startCall, calls } = fixture();
+    expect(await startCall('a b', body)).toEqual({ status: '0', error: expect.stringContaining('projectId') });
+    expect(calls).toEqual([]);
+  });
+
+  it('not connected → a clear message', async () => {
+    const { startCall, log } = fixture({ connect: async () => Promise.reject(new NotConnectedError()) });
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringContaining('not connected') });
+    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'not-connected' });
+  });
+
+  it("a refusal → the PBX's own description; tried exactly once", async () => {
+    const refusal = new PbxError('refused', 'the PBX refused POST abonents/9000000001/call: Абонент не найден', 404, 'AbonentNotFound', 'Абонент не найден: 9000000001');
+    const { startCall, calls, log } = fixture({}, async () => Promise.reject(refusal));
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: 'Абонент не найден: 9000000001' });
+    expect(calls).toHaveLength(1);
+    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'refused' });
+  });
+
+  it.each([
+    ['timeout', /did not answer in time/],
+    ['unreachable', /could not be reached/],
+    ['invalid-response', /without a call id/],
+  ] as const)('%s → a clear message, tried exactly once', async (failure, message) => {
+    const { startCall, calls, log } = fixture({}, async () => Promise.reject(new PbxError(failure, 'internal detail')));
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringMatching(message) });
+    expect(calls).toHaveLength(1);
+    expect(log[0]).toMatchObject({ failure });
+  });
+
+  it('an unexpected error is a generic answer; the details go to the log only', async () => {
+    const boom = new Error('ResourceNotFoundException: table t-123 at arn:aws:dynamodb:…');
+    const { startCall, log } = fixture({ connect: async () => Promise.reject(boom) });
+    const answer = await startCall('acme', body);
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('internal error') });
+    expect(JSON.stringify(answer)).not.toContain('ResourceNotFound');
+    expect(log[0]).toMatchObject({ failure: 'internal', error: boom });
+  });
+
+  it('a connection lookup that hangs is given up within the budget, without starting a call', async () => {
+    const { startCall, calls, log } = fixture({ connect: () => new Promise(() => undefined), budgetMs: 1200 });
+    const started = Date.now();
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringContaining('in time') });
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(calls).toEqual([]);
+    expect(log[0]).toMatchObject({ failure: 'deadline' });
+  });
+});
