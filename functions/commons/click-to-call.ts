@@ -8,12 +8,11 @@
  */
 import { z } from 'zod';
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
-import { tokenCipherFrom } from './adapters/token-cipher';
-import { pbxClientsFrom, storesFrom } from './composition';
+import { projectPbxFrom, storesFrom } from './composition';
 import { normaliseClientPhone } from './domain/phone';
 import type { Environment } from './environment';
 import { ID_PATTERN } from './http/responses';
-import { NotConnectedError } from './subscription-service';
+import { NotConnectedError } from './project-pbx';
 
 // ---------------------------------------------------------------- the answer contract
 
@@ -256,21 +255,18 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 // ---------------------------------------------------------------- composition
 
 /**
- * The project's PBX connection from the table and the token cipher, with the shared PBX
- * client (`pbxClientsFrom`) built per call with the click-to-call timeout. The same lookup
- * as `SubscriptionService.clientFor`, without what this function never needs (queue, webhook
- * key, public URL), so the callback function gets no more configuration or grants than it uses.
+ * The project's PBX through the shared ProjectPbx (connection + token cipher + PBX client),
+ * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
+ * public URL), so it gets no more configuration or grants than it uses.
  */
 export function clickToCallFrom(env: Environment, log?: (attempt: CallAttempt) => void) {
-  const store = storesFrom(env).pbx;
-  const cipher = tokenCipherFrom(env);
+  const projectPbx = projectPbxFrom(env, storesFrom(env));
   const format = numberFormatFrom(env);
   return createClickToCall({
-    async connect(projectId) {
-      const connection = await store.getConnection(projectId);
-      if (!connection) throw new NotConnectedError();
-      const token = await cipher.decrypt(connection.encryptedToken, projectId);
-      return (timeoutMs) => pbxClientsFrom({ ...env, PBX_TIMEOUT_MS: String(Math.max(1, Math.floor(timeoutMs))) })(token);
+    // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.
+    connect: async (projectId) => {
+      const clientWith = await projectPbx.connect(projectId);
+      return (timeoutMs) => clientWith(Math.max(1, Math.floor(timeoutMs)));
     },
     numberFormat: () => format,
     timeoutMs: clickToCallTimeoutMs(env),

@@ -14,6 +14,7 @@ import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
 import { recordLinkPath } from './domain/webhook-secret';
 import { documentClientFrom, required, secondsFrom, settleSecondsFrom, sqsClientFrom, type Environment } from './environment';
+import { ProjectPbx, type PbxClientFactory } from './project-pbx';
 import { SubscriptionService } from './subscription-service';
 
 export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/';
@@ -35,11 +36,15 @@ export function queueFrom(env: Environment) {
   return new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
 }
 
-/** A PBX client factory: one per token, with the configured base URL and timeout. */
-export function pbxClientsFrom(env: Environment) {
+/** A PBX client factory: one per token, with the configured base URL and (default) timeout. */
+export function pbxClientsFrom(env: Environment): PbxClientFactory {
   const baseUrl = env.BEELINE_API_URL || DEFAULT_BEELINE_API_URL;
-  const timeoutMs = Number(env.PBX_TIMEOUT_MS ?? 5000);
-  return (token: string) => new BeelinePbxClient({ baseUrl, token, timeoutMs });
+  const defaultTimeoutMs = Number(env.PBX_TIMEOUT_MS ?? 5000);
+  return (token, timeoutMs = defaultTimeoutMs) => new BeelinePbxClient({ baseUrl, token, timeoutMs });
+}
+
+export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx'>): ProjectPbx {
+  return new ProjectPbx(stores.pbx, tokenCipherFrom(env), pbxClientsFrom(env));
 }
 
 export function pipelineFrom(env: Environment, stores: Stores, subscriptions: SubscriptionService) {
@@ -75,8 +80,7 @@ export function subscriptionServiceFrom(
 ) {
   return new SubscriptionService({
     store: stores.pbx,
-    cipher: tokenCipherFrom(env),
-    pbx: pbxClientsFrom(env),
+    projectPbx: projectPbxFrom(env, stores),
     queue: queueFrom(env),
     webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
     publicUrl: required(env, 'PUBLIC_URL'),

@@ -6,7 +6,6 @@
  */
 import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type BeelinePbxClient } from './adapters/pbx-client';
-import type { TokenCipher } from './adapters/token-cipher';
 import { webhookSecret } from './domain/webhook-secret';
 import {
   DESIRED_LIFETIME_SECONDS,
@@ -19,12 +18,11 @@ import {
   type SubscriptionState,
 } from './domain/subscriptions';
 import type { MessageQueue } from './ports';
+import { NotConnectedError, type ProjectPbx } from './project-pbx';
 
 export interface SubscriptionServiceDeps {
   store: DynamoPbxStore;
-  cipher: TokenCipher;
-  /** Builds a PBX client for a project's token. */
-  pbx: (token: string) => BeelinePbxClient;
+  projectPbx: ProjectPbx;
   queue: MessageQueue;
   webhookKey: () => Promise<string>;
   /** Base of webhook URLs, e.g. `https://abc.execute-api.eu-central-1.amazonaws.com`. */
@@ -34,12 +32,6 @@ export interface SubscriptionServiceDeps {
 }
 
 export type ReconcileReason = 'saved' | 'renewal' | 'terminated' | 'retry' | 'removed' | 'disconnected';
-
-export class NotConnectedError extends Error {
-  constructor() {
-    super('the PBX is not connected for this project');
-  }
-}
 
 const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
 
@@ -53,10 +45,8 @@ export class SubscriptionService {
   }
 
   /** The project's PBX client, or NotConnectedError. */
-  async clientFor(projectId: string): Promise<BeelinePbxClient> {
-    const connection = await this.deps.store.getConnection(projectId);
-    if (!connection) throw new NotConnectedError();
-    return this.deps.pbx(await this.deps.cipher.decrypt(connection.encryptedToken, projectId));
+  clientFor(projectId: string): Promise<BeelinePbxClient> {
+    return this.deps.projectPbx.client(projectId);
   }
 
   async webhookUrl(projectId: string): Promise<string> {

@@ -10,7 +10,8 @@ import type { CallStore } from './ports';
 import { BEELINE_CALL_METHOD, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { HttpError, parseBody, type Router } from './http/router';
 import { bodyText, error, json } from './http/responses';
-import { NotConnectedError, type SubscriptionService } from './subscription-service';
+import { NotConnectedError } from './project-pbx';
+import type { SubscriptionService } from './subscription-service';
 
 export interface TelephonyApiDeps {
   store: DynamoPbxStore;

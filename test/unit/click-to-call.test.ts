@@ -11,7 +11,7 @@ import {
   type ClickToCallDeps,
   type NumberFormat,
 } from '../../functions/commons/click-to-call';
-import { NotConnectedError } from '../../functions/commons/subscription-service';
+import { NotConnectedError } from '../../functions/commons/project-pbx';
 
 describe('formatPhoneNumber', () => {
   it.each<[string, NumberFormat, string]>([

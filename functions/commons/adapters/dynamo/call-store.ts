@@ -19,7 +19,7 @@ export interface CallLogEntry {
   recovered?: boolean;
 }
 
-interface CallItem {
+interface CallItem extends CallLogEntry {
   pk: string;
   sk: string;
   gsi1pk: string;
@@ -27,16 +27,6 @@ interface CallItem {
   version: number;
   /** The aggregate as JSON: read and written whole, never queried into. */
   state: string;
-  extTrackingId: string;
-  direction: Direction;
-  outcome: Outcome;
-  clientPhone?: string;
-  clientId?: string;
-  operatorPhone?: string;
-  startedAt: string;
-  endedAt?: string;
-  recordLink?: string;
-  recovered?: boolean;
 }
 
 export class DynamoCallStore implements CallStore {
@@ -209,16 +199,6 @@ export class DynamoCallStore implements CallStore {
 }
 
 function toLogEntry(item: CallItem): CallLogEntry {
-  return {
-    extTrackingId: item.extTrackingId,
-    direction: item.direction,
-    outcome: item.outcome,
-    clientPhone: item.clientPhone,
-    clientId: item.clientId,
-    operatorPhone: item.operatorPhone,
-    startedAt: item.startedAt,
-    endedAt: item.endedAt,
-    recordLink: item.recordLink,
-    recovered: item.recovered,
-  };
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, version: _version, state: _state, ...entry } = item;
+  return entry;
 }

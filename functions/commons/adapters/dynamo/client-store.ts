@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
 import type { ClientDirectory } from '../../ports';
-import { cancellationCodes } from './document-client';
+import { cancellationCodes, queryAll } from './document-client';
 import {
   clientKey,
   clientPk,
@@ -99,21 +99,12 @@ export class DynamoClientStore implements ClientDirectory {
   }
 
   async listMessages(projectId: string, clientId: string): Promise<DialogMessage[]> {
-    const messages: DialogMessage[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-          ExpressionAttributeValues: { ':pk': clientPk(projectId, clientId), ':msg': MESSAGE_PREFIX },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) messages.push({ text: item.text, at: item.at, kind: item.kind });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return messages;
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+      ExpressionAttributeValues: { ':pk': clientPk(projectId, clientId), ':msg': MESSAGE_PREFIX },
+    });
+    return items.map((item) => ({ text: item.text as string, at: item.at as string, kind: item.kind as string }));
   }
 
   private async getItem(projectId: string, clientId: string): Promise<ClientItem | undefined> {

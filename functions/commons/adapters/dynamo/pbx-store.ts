@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../domain/subscriptions';
 import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
-import { isConditionalCheckFailed } from './document-client';
+import { isConditionalCheckFailed, queryAll } from './document-client';
 import {
   CONNECTED_INDEX_PK,
   connectionKey,
@@ -62,22 +62,13 @@ export class DynamoPbxStore {
 
   /** Every project with a PBX connection (for the scheduled recovery). */
   async connectedProjects(): Promise<string[]> {
-    const projects: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': CONNECTED_INDEX_PK },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      projects.push(...(page.Items ?? []).map((item) => String(item.gsi1sk)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return projects;
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': CONNECTED_INDEX_PK },
+    });
+    return items.map((item) => String(item.gsi1sk));
   }
 
   async deleteConnection(projectId: string): Promise<void> {
@@ -213,22 +204,12 @@ export class DynamoPbxStore {
     return Items.map((item) => ({ projectId: String(item.pk).slice(2), employeeId: String(item.sk).slice(SUBSCRIPTION_STATE_SK_PREFIX.length) }));
   }
 
-  private async queryPrefix(projectId: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `P#${projectId}`, ':prefix': prefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  private queryPrefix(projectId: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `P#${projectId}`, ':prefix': prefix },
+    });
   }
 }
 

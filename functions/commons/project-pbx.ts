@@ -1,0 +1,33 @@
+/** A project's PBX: its stored connection, decrypted on use, as a ready API client. */
+import type { StoredConnection } from './adapters/dynamo/pbx-store';
+import type { BeelinePbxClient } from './adapters/pbx-client';
+import type { TokenCipher } from './adapters/token-cipher';
+
+export class NotConnectedError extends Error {
+  constructor() {
+    super('the PBX is not connected for this project');
+  }
+}
+
+export type PbxClientFactory = (token: string, timeoutMs?: number) => BeelinePbxClient;
+
+export class ProjectPbx {
+  constructor(
+    private readonly store: { getConnection(projectId: string): Promise<StoredConnection | undefined> },
+    private readonly cipher: TokenCipher,
+    private readonly clients: PbxClientFactory,
+  ) {}
+
+  /** The project's PBX client (optionally with a shorter timeout), or NotConnectedError. */
+  async client(projectId: string, timeoutMs?: number): Promise<BeelinePbxClient> {
+    return (await this.connect(projectId))(timeoutMs);
+  }
+
+  /** Reads and decrypts the connection once; clients with any timeout can then be made from it. */
+  async connect(projectId: string): Promise<(timeoutMs?: number) => BeelinePbxClient> {
+    const connection = await this.store.getConnection(projectId);
+    if (!connection) throw new NotConnectedError();
+    const token = await this.cipher.decrypt(connection.encryptedToken, projectId);
+    return (timeoutMs) => this.clients(token, timeoutMs);
+  }
+}
