@@ -7,23 +7,30 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { clickToCallFrom, type CallAnswer, type CallAttempt } from './commons/click-to-call';
-import { secretsEqual } from './commons/domain/webhook-secret';
 import { lazyHandler, type Environment } from './commons/environment';
+import { createMetrics, METRIC } from './commons/metrics';
+import { bearerAuthorized } from './commons/http/auth';
 import { bodyText, error, json } from './commons/http/responses';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-callback' }) } = {}) {
   const adminToken = secretFromEnvironment('ADMIN_TOKEN', env);
-  const startCall = clickToCallFrom(env, (attempt) => logAttempt(logger, attempt));
+  const metrics = createMetrics('beeline-callback');
+  const startCall = clickToCallFrom(env, (attempt) => {
+    logAttempt(logger, attempt);
+    metrics.count(attempt.outcome === 'started' ? METRIC.callStarted : METRIC.callStartFailed);
+  });
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
-      if (!(await authorized(event, adminToken))) return error(401, 'unauthorized');
+      if (!(await bearerAuthorized(event, adminToken))) return error(401, 'unauthorized');
       const projectId = event.pathParameters?.projectId ?? '';
       return json(200, await startCall(projectId, bodyText(event)));
     } catch (caught) {
       // Only reading the admin token can get here; the answer stays in the contract.
       logger.error('beeline call failed', { error: caught as Error });
       return json(200, { status: '0', error: 'the call could not be started because of an internal error; try again' } satisfies CallAnswer);
+    } finally {
+      metrics.publish();
     }
   };
 }
@@ -33,14 +40,6 @@ function logAttempt(logger: Logger, { error: cause, ...attempt }: CallAttempt): 
   if (cause !== undefined) logger.error('beeline call', { ...attempt, error: cause as Error });
   else if (attempt.outcome === 'started' || attempt.failure === 'invalid-request' || attempt.failure === 'not-connected') logger.info('beeline call', { ...attempt });
   else logger.warn('beeline call', { ...attempt });
-}
-
-/** `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time (as the platform API does). */
-async function authorized(event: APIGatewayProxyEventV2, adminToken: () => Promise<string>): Promise<boolean> {
-  const header = event.headers?.authorization ?? event.headers?.Authorization;
-  const match = header && /^Bearer (.+)$/.exec(header);
-  if (!match) return false;
-  return secretsEqual(match[1]!, await adminToken());
 }
 
 export const handler = lazyHandler(() => createHandler());

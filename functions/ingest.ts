@@ -5,22 +5,29 @@ import { SqsMessageQueue } from './commons/adapters/sqs-queue';
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { lazyHandler, required, sqsClientFrom, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
+import { createMetrics, METRIC } from './commons/metrics';
 import { acceptWebhook } from './commons/webhook-intake';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-ingest' }) } = {}) {
   const queue = new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
+  const metrics = createMetrics('beeline-ingest');
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
-      return await accept(event);
+      const answer = await accept(event);
+      metrics.count(answer.statusCode === 200 ? METRIC.webhookAccepted : METRIC.webhookRejected);
+      return answer;
     } catch (caught) {
       // Not queued, so not accepted: a 5xx tells the sender the event is not ours yet.
       logger.error('webhook not queued', { projectId: event.pathParameters?.projectId, error: caught as Error });
+      metrics.count(METRIC.webhookNotQueued);
       return error(503, 'the event could not be queued; send it again');
+    } finally {
+      metrics.publish();
     }
   };
 
-  async function accept(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  async function accept(event: APIGatewayProxyEventV2) {
     const answer = await acceptWebhook(
       {
         projectId: event.pathParameters?.projectId,

@@ -9,6 +9,7 @@ import type { FinalizedCall } from './commons/call-pipeline';
 import { pipelineFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
 import type { QueueMessage } from './commons/ports';
+import { createMetrics, METRIC } from './commons/metrics';
 import { parseQueueMessage } from './commons/queue-message';
 
 export interface ProcessorOptions {
@@ -27,21 +28,27 @@ export function createHandler(env: Environment = process.env, options: Processor
   const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details));
   const pipeline = pipelineFrom(env, stores, subscriptions);
   const processor = new BatchProcessor(EventType.SQS);
+  const metrics = createMetrics('beeline-processor');
 
   async function handle(message: QueueMessage): Promise<void> {
     const { projectId } = message;
     if (message.kind === 'subscription') {
-      await subscriptions.reconcile(projectId, message.employeeId, message.reason);
+      const state = await subscriptions.reconcile(projectId, message.employeeId, message.reason);
+      if (state.status === 'active') metrics.count(METRIC.subscriptionActive);
+      if (state.status === 'failed') metrics.count(METRIC.subscriptionFailed);
       return;
     }
     if (message.kind === 'recover') {
       const { recovered, known } = await pipeline.recoverLostCalls(projectId);
       if (recovered.length > 0) logger.info('lost calls recovered', { projectId, recovered, known });
+      metrics.count(METRIC.callsRecovered, recovered.length);
       return;
     }
     if (message.kind === 'record') {
       const outcome = await pipeline.handleRecordLookup(projectId, message.extTrackingId, message.attempt);
       logger.info('recording lookup', { projectId, extTrackingId: message.extTrackingId, attempt: message.attempt, outcome });
+      if (outcome === 'found') metrics.count(METRIC.recordLinkFound);
+      if (outcome === 'gave-up') metrics.count(METRIC.recordGaveUp);
       return;
     }
     if (message.kind === 'settle') {
@@ -49,6 +56,8 @@ export function createHandler(env: Environment = process.env, options: Processor
       if (result.kind === 'finalized') {
         const { summary, clientId } = result;
         logger.info('call finalized', { projectId, extTrackingId: message.extTrackingId, direction: summary.direction, outcome: summary.outcome, clientId });
+        metrics.count(summary.outcome === 'answered' ? METRIC.callAnswered : summary.outcome === 'missed' ? METRIC.callMissed : METRIC.callWithoutClient);
+        if (result.clientCreated) metrics.count(METRIC.clientCreated);
         options.onCallFinalized?.({ projectId, extTrackingId: message.extTrackingId, summary, clientId });
       }
       return;
@@ -61,15 +70,18 @@ export function createHandler(env: Environment = process.env, options: Processor
       return;
     }
     if (source === 'foreign') {
+      metrics.count(METRIC.eventForeign);
       logger.warn('event from a subscription this project does not have: ignored', { projectId, eventId, subscriptionId });
       return;
     }
     if (event.kind === 'subscriptionTerminated') {
+      metrics.count(METRIC.subscriptionTerminated);
       const state = await subscriptions.onTerminated(projectId, subscriptionId);
       logger.info('subscription terminated by the PBX', { projectId, subscriptionId, resubscribed: state?.status === 'active' });
       return;
     }
     const outcome = await pipeline.handleEvent(projectId, event, receivedAt);
+    metrics.count(outcome === 'duplicate' ? METRIC.eventDuplicate : METRIC.eventProcessed);
     logger.debug('event processed', { projectId, eventId, outcome });
   }
 
@@ -83,8 +95,13 @@ export function createHandler(env: Environment = process.env, options: Processor
     }
   };
 
-  return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, processRecord, processor, { context: context as Context });
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(event, processRecord, processor, { context: context as Context });
+    } finally {
+      metrics.publish();
+    }
+  };
 }
 
 export const handler = lazyHandler(() => createHandler());

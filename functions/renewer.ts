@@ -5,19 +5,41 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { queueFrom, storesFrom } from './commons/composition';
-import { lazyHandler, type Environment } from './commons/environment';
+import { isQuiet } from './commons/domain/subscriptions';
+import { lazyHandler, secondsFrom, type Environment } from './commons/environment';
+import { createMetrics, METRIC } from './commons/metrics';
+
+export type SweepTask = 'renew' | 'recover';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-renewer' }) } = {}) {
   const { pbx } = storesFrom(env);
   const queue = queueFrom(env);
-  return async (): Promise<{ renewals: number; recoveries: number }> => {
-    const [due, projects] = await Promise.all([pbx.dueRenewals(new Date().toISOString()), pbx.connectedProjects()]);
-    await Promise.all([
-      ...due.map(({ projectId, employeeId }) => queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'renewal' })),
-      ...projects.map((projectId) => queue.send({ v: 1, kind: 'recover', projectId })),
-    ]);
+  const metrics = createMetrics('beeline-renewer');
+  const quietPeriodMs = secondsFrom(env, 'QUIET_PERIOD_SECONDS', 86_400, 30 * 86_400) * 1000;
+  /** `renew` (often: renewals, retries, the quiet check) or `recover` (less often: it reads the PBX's history). */
+  return async (event: { task?: SweepTask } = {}): Promise<{ renewals: number; recoveries: number; quiet: number }> => {
+    const task = event.task ?? 'renew';
+    const now = Date.now();
+    const projects = await pbx.connectedProjects();
+    if (task === 'recover') {
+      await Promise.all(projects.map((projectId) => queue.send({ v: 1, kind: 'recover', projectId })));
+      return { renewals: 0, recoveries: projects.length, quiet: 0 };
+    }
+    const due = await pbx.dueRenewals(new Date(now).toISOString());
+    await Promise.all(due.map(({ projectId, employeeId }) => queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'renewal' })));
+    let quiet = 0;
+    for (const projectId of projects) {
+      for (const [employeeId, state] of await pbx.listStates(projectId)) {
+        if (!isQuiet(state, now, quietPeriodMs)) continue;
+        quiet++;
+        logger.warn('no events for a subscribed employee for longer than the quiet period', { projectId, employeeId, lastEventAt: state.lastEventAt });
+      }
+    }
     if (due.length > 0) logger.info('renewals queued', { count: due.length });
-    return { renewals: due.length, recoveries: projects.length };
+    metrics.count(METRIC.renewalsQueued, due.length);
+    metrics.count(METRIC.quietEmployees, quiet);
+    metrics.publish();
+    return { renewals: due.length, recoveries: 0, quiet };
   };
 }
 

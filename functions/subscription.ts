@@ -9,6 +9,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { EMPLOYEE_SK_PREFIX } from './commons/adapters/dynamo/keys';
 import { storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
+import { createMetrics, METRIC } from './commons/metrics';
 
 /** The stream filter, as data: CDK and the local stream poller both build theirs from it. */
 export const EMPLOYEE_STREAM_FILTER = { sortKeyPrefix: EMPLOYEE_SK_PREFIX } as const;
@@ -16,6 +17,7 @@ export const EMPLOYEE_STREAM_FILTER = { sortKeyPrefix: EMPLOYEE_SK_PREFIX } as c
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-subscription' }) } = {}) {
   const subscriptions = subscriptionServiceFrom(env, storesFrom(env), (message, details) => logger.info(message, details));
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  const metrics = createMetrics('beeline-subscription');
 
   const processRecord = async (record: DynamoDBRecord): Promise<void> => {
     const pk = record.dynamodb?.Keys?.pk?.S;
@@ -25,10 +27,17 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     const employeeId = sk.slice(EMPLOYEE_SK_PREFIX.length);
     const state = await subscriptions.reconcile(projectId, employeeId, record.eventName === 'REMOVE' ? 'removed' : 'saved');
     logger.info('employee reconciled', { projectId, employeeId, status: state.status });
+    if (state.status === 'active') metrics.count(METRIC.subscriptionActive);
+    if (state.status === 'failed') metrics.count(METRIC.subscriptionFailed);
   };
 
-  return (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> =>
-    processPartialResponse(event, processRecord, processor, { context: context as Context });
+  return async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+    try {
+      return await processPartialResponse(event, processRecord, processor, { context: context as Context });
+    } finally {
+      metrics.publish();
+    }
+  };
 }
 
 export const handler = lazyHandler(() => createHandler());

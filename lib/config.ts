@@ -12,20 +12,89 @@ export interface TelephonyConfig {
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Base URL of the Beeline Cloud PBX API: https, ending with `/`. Context `beelineApiUrl`. */
   readonly beelineApiUrl: string;
-  /** Timeout of one PBX API request, in ms (1000–25000). Context `pbxTimeoutMs`. */
+  /**
+   * Timeout of one PBX API request attempt, in ms (1000–8000, see MAX_PBX_TIMEOUT_MS). Context `pbxTimeoutMs`.
+   * The callback function caps it at 4000 on its own (it answers within 5 s).
+   */
   readonly pbxTimeoutMs: number;
+  /**
+   * How the callback sends the client's number to the PBX: `canonical` (79161234567), `national`
+   * (9161234567) or `plus` (+79161234567). Context `clickToCallNumberFormat`.
+   */
+  readonly clickToCallNumberFormat: ClickToCallNumberFormat;
+  /**
+   * First recording look-up after a call ends, in s (1–900, doubling after). At least 1: on AWS a
+   * 0 would make the processor query the PBX again immediately, in a tight loop, until the
+   * recording exists. Context `recordFirstDelaySeconds`.
+   */
+  readonly recordFirstDelaySeconds: number;
+  /** Recording look-ups stop this long after a call ends, in s (60–86400). Context `recordGiveUpSeconds`. */
+  readonly recordGiveUpSeconds: number;
+  /**
+   * Recovery of calls whose webhooks were lost looks this far back, in s (600–604800). Must be at
+   * least recoveryLagSeconds + the recovery interval (recoveryMinutes), so consecutive recovery runs
+   * leave no gap. Context `recoveryWindowSeconds`.
+   */
+  readonly recoveryWindowSeconds: number;
+  /** Calls younger than this are left to their webhooks by recovery, in s (60–86400). Context `recoveryLagSeconds`. */
+  readonly recoveryLagSeconds: number;
   /**
    * Public base URL of the webhooks (custom domain): an https origin such as
    * `https://telephony.example.com`, no path, no trailing slash. Context `publicUrl`.
    * @default undefined: the HTTP API's own endpoint
    */
   readonly publicUrl?: string;
-  /** Interval of the subscription renewal sweep, in minutes (1–60). Context `renewSweepMinutes`. */
+  /**
+   * Interval of the renewal sweep (`{"task":"renew"}`: due renewals, retries and the quiet-employee
+   * check), in minutes (1–60). Context `renewSweepMinutes`.
+   */
   readonly renewSweepMinutes: number;
+  /**
+   * Interval of the lost-call recovery (`{"task":"recover"}`: reads each connected project's call
+   * history at the PBX), in minutes (5–120). Context `recoveryMinutes`.
+   */
+  readonly recoveryMinutes: number;
+  /**
+   * A subscribed employee with no PBX event for this long counts as quiet (the "notifications
+   * stopped" alarm), in hours (1–720). Passed to the renewer as `QUIET_PERIOD_SECONDS`.
+   * Context `quietPeriodHours`.
+   */
+  readonly quietPeriodHours: number;
+  /**
+   * E-mail address subscribed to the alarm topic (the subscription must be confirmed from the
+   * e-mail AWS sends). Context `alarmEmail`.
+   * @default undefined: alarms go to the topic only (subscribe to it yourself)
+   */
+  readonly alarmEmail?: string;
 }
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The values `CLICK_TO_CALL_NUMBER_FORMAT` accepts (NUMBER_FORMATS of functions/commons/click-to-call.ts;
+ * a test keeps the two equal, so the app does not load the handler's code to validate context).
+ */
+export const CLICK_TO_CALL_NUMBER_FORMATS = ['canonical', 'national', 'plus'] as const;
+export type ClickToCallNumberFormat = (typeof CLICK_TO_CALL_NUMBER_FORMATS)[number];
+
+/**
+ * Time limits of the functions that call the PBX API, and why `pbxTimeoutMs` is capped.
+ *
+ * The PBX client (functions/commons/adapters/pbx-client.ts) sends a safe request (a read) up to
+ * PBX_READ_ATTEMPTS times, each with PBX_TIMEOUT_MS, with a back-off of at most
+ * PBX_MAX_BACKOFF_TOTAL_MS in between. The api function makes such reads inside a request of the
+ * HTTP API, whose integrations time out after 30 s: API_FUNCTION_TIMEOUT_SECONDS is 29 s so the
+ * function ends (and logs) first. 3 × 8000 ms + back-off ≈ 24.4 s leaves ~4.6 s for the cold start,
+ * the secret, KMS and DynamoDB, within 29 s and within the 30 s processor and subscription timeouts.
+ */
+export const PBX_READ_ATTEMPTS = 3;
+/** Upper bound of the client's back-off between attempts (≤ 125 ms, then ≤ 225 ms). */
+export const PBX_MAX_BACKOFF_TOTAL_MS = 350;
+export const MIN_PBX_TIMEOUT_MS = 1000;
+export const MAX_PBX_TIMEOUT_MS = 8000;
+/** HTTP API (v2) integrations time out after 30 s; the api function ends before. */
+export const API_FUNCTION_TIMEOUT_SECONDS = 29;
 
 export const DEFAULT_CONFIG: TelephonyConfig = {
   stage: 'dev',
@@ -35,10 +104,19 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
   beelineApiUrl: 'https://cloudpbx.beeline.ru/apis/portal/',
   pbxTimeoutMs: 5000,
   renewSweepMinutes: 5,
+  recoveryMinutes: 10,
+  quietPeriodHours: 24,
+  clickToCallNumberFormat: 'canonical',
+  recordFirstDelaySeconds: 90,
+  recordGiveUpSeconds: 1200,
+  recoveryWindowSeconds: 7200,
+  recoveryLagSeconds: 300,
 };
 
 /** SQS caps per-message delays at 15 minutes. */
 const MAX_SQS_DELAY_SECONDS = 900;
+/** The renewer accepts a quiet period of at most 30 days (functions/renewer.ts). */
+export const MAX_QUIET_PERIOD_HOURS = 30 * 24;
 
 /**
  * Reads the configuration from the construct tree's context. Values given on the command line
@@ -63,10 +141,33 @@ export function readConfig(scope: Construct): TelephonyConfig {
   const burstLimit = intOr(ctx('apiThrottleBurstLimit'), DEFAULT_CONFIG.apiThrottle.burstLimit, 'apiThrottleBurstLimit', 1, 1_000_000);
 
   const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), 'beelineApiUrl', 'base');
-  const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', 1000, 25_000);
+  // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_TIMEOUT_MS).
+  const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', MIN_PBX_TIMEOUT_MS, MAX_PBX_TIMEOUT_MS);
   const rawPublicUrl = ctx('publicUrl');
   const publicUrl = rawPublicUrl === undefined || rawPublicUrl === null || rawPublicUrl === '' ? undefined : httpsUrl(String(rawPublicUrl), 'publicUrl', 'origin');
   const renewSweepMinutes = intOr(ctx('renewSweepMinutes'), DEFAULT_CONFIG.renewSweepMinutes, 'renewSweepMinutes', 1, 60);
+  const recoveryMinutes = intOr(ctx('recoveryMinutes'), DEFAULT_CONFIG.recoveryMinutes, 'recoveryMinutes', 5, 120);
+  // The renewer accepts QUIET_PERIOD_SECONDS up to 30 days.
+  const quietPeriodHours = intOr(ctx('quietPeriodHours'), DEFAULT_CONFIG.quietPeriodHours, 'quietPeriodHours', 1, MAX_QUIET_PERIOD_HOURS);
+  const alarmEmail = emailOrUndefined(ctx('alarmEmail'), 'alarmEmail');
+
+  const clickToCallNumberFormat = stringOr(ctx('clickToCallNumberFormat'), DEFAULT_CONFIG.clickToCallNumberFormat).trim().toLowerCase();
+  if (!(CLICK_TO_CALL_NUMBER_FORMATS as readonly string[]).includes(clickToCallNumberFormat)) {
+    throw new Error(`context "clickToCallNumberFormat" must be one of ${CLICK_TO_CALL_NUMBER_FORMATS.join(', ')}, got "${clickToCallNumberFormat}"`);
+  }
+
+  const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, 'recordFirstDelaySeconds', 1, MAX_SQS_DELAY_SECONDS);
+  const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, 'recordGiveUpSeconds', 60, 86_400);
+  const recoveryWindowSeconds = intOr(ctx('recoveryWindowSeconds'), DEFAULT_CONFIG.recoveryWindowSeconds, 'recoveryWindowSeconds', 600, 7 * 86_400);
+  const recoveryLagSeconds = intOr(ctx('recoveryLagSeconds'), DEFAULT_CONFIG.recoveryLagSeconds, 'recoveryLagSeconds', 60, 86_400);
+  // Each recovery run covers [now - window, now - lag]; the next one runs recoveryMinutes later. A
+  // window shorter than lag + interval would leave calls between two runs never looked at.
+  if (recoveryWindowSeconds < recoveryLagSeconds + recoveryMinutes * 60) {
+    throw new Error(
+      `context "recoveryWindowSeconds" (${recoveryWindowSeconds}) must be at least "recoveryLagSeconds" (${recoveryLagSeconds}) + ` +
+        `"recoveryMinutes" × 60 (${recoveryMinutes * 60}), or calls between two recovery runs are never recovered`,
+    );
+  }
 
   return {
     stage,
@@ -77,6 +178,14 @@ export function readConfig(scope: Construct): TelephonyConfig {
     pbxTimeoutMs,
     ...(publicUrl !== undefined && { publicUrl }),
     renewSweepMinutes,
+    recoveryMinutes,
+    quietPeriodHours,
+    ...(alarmEmail !== undefined && { alarmEmail }),
+    clickToCallNumberFormat: clickToCallNumberFormat as ClickToCallNumberFormat,
+    recordFirstDelaySeconds,
+    recordGiveUpSeconds,
+    recoveryWindowSeconds,
+    recoveryLagSeconds,
   };
 }
 
@@ -97,6 +206,19 @@ function intOr(value: unknown, fallback: number, key: string, min: number, max: 
     throw new Error(`context "${key}" must be an integer between ${min} and ${max}, got "${String(value)}"`);
   }
   return n;
+}
+
+/**
+ * An optional e-mail address from context: one address, no display name, no list. SNS sends it a
+ * confirmation e-mail; a typo would silently leave the alarms undelivered, so the shape is checked.
+ */
+function emailOrUndefined(value: unknown, key: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const email = String(value).trim();
+  if (email.length > 254 || !/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/.test(email)) {
+    throw new Error(`context "${key}" must be one e-mail address such as ops@example.com, got "${String(value)}"`);
+  }
+  return email;
 }
 
 /**

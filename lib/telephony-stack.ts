@@ -14,7 +14,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 // Plain data; importing the handler module only defines functions (its handler is built lazily).
 import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
-import { readConfig, type TelephonyConfig } from './config.js';
+import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
 import { tableFromDefinition } from './table.js';
 
@@ -24,6 +24,16 @@ export const PROCESSOR_TIMEOUT = Duration.seconds(30);
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const MAX_RECEIVE_COUNT = 5;
 export const WEBHOOK_ROUTE_PATH = '/webhooks/beeline/{projectId}/{secret}';
+/** `beeline_call` from bots: its own function (short budget, few grants) instead of the platform API. */
+export const CALLBACK_ROUTE_PATH = '/projects/{projectId}/beeline/call';
+/**
+ * Platform API timeout: it makes PBX reads (up to 3 attempts × PBX_TIMEOUT_MS plus back-off)
+ * inside HTTP API requests, whose integration limit is 30 s; see API_FUNCTION_TIMEOUT_SECONDS
+ * and MAX_PBX_TIMEOUT_MS in lib/config.ts.
+ */
+export const API_TIMEOUT = Duration.seconds(API_FUNCTION_TIMEOUT_SECONDS);
+/** Callback timeout; the handler answers within its own 4.5 s budget. */
+export const CALLBACK_TIMEOUT = Duration.seconds(10);
 /** Subscription (stream consumer) timeout. */
 export const SUBSCRIPTION_TIMEOUT = Duration.seconds(30);
 /** Renewal sweep timeout. */
@@ -48,7 +58,8 @@ export interface BeelineTelephonyStackProps extends StackProps {
 /**
  * Beeline Cloud PBX telephony: HTTP API → ingest → SQS → processor → DynamoDB, plus the
  * platform API function, and the subscription lifecycle: employee changes on the table's
- * stream → subscription function → PBX; a scheduled renewer queues due renewals.
+ * stream → subscription function → PBX; a scheduled renewer queues due renewals and recoveries;
+ * the callback function starts calls at the PBX for bots (`beeline_call`).
  */
 export class BeelineTelephonyStack extends Stack {
   public readonly config: TelephonyConfig;
@@ -66,6 +77,8 @@ export class BeelineTelephonyStack extends Stack {
   public readonly apiFunction: TelephonyFunction;
   public readonly subscriptionFunction: TelephonyFunction;
   public readonly renewerFunction: TelephonyFunction;
+  /** `POST /projects/{projectId}/beeline/call` (click-to-call). */
+  public readonly callbackFunction: TelephonyFunction;
   public readonly renewalSchedule: Rule;
   public readonly httpApi: HttpApi;
   public readonly httpStage: HttpStage;
@@ -143,7 +156,14 @@ export class BeelineTelephonyStack extends Stack {
       description: 'Beeline PBX events: match clients, track calls, write variables',
       timeout: PROCESSOR_TIMEOUT,
       memorySize: 512,
-      environment: { CALL_SETTLE_SECONDS: String(config.callSettleSeconds), ...pbxEnvironment },
+      environment: {
+        CALL_SETTLE_SECONDS: String(config.callSettleSeconds),
+        RECORD_FIRST_DELAY_SECONDS: String(config.recordFirstDelaySeconds),
+        RECORD_GIVE_UP_SECONDS: String(config.recordGiveUpSeconds),
+        RECOVERY_WINDOW_SECONDS: String(config.recoveryWindowSeconds),
+        RECOVERY_LAG_SECONDS: String(config.recoveryLagSeconds),
+        ...pbxEnvironment,
+      },
     })
       .bindTable(this.table, 'readWrite')
       .bindQueueSender(this.eventsQueue) // delayed "settle" messages and subscription retries go to the same queue
@@ -160,8 +180,10 @@ export class BeelineTelephonyStack extends Stack {
     this.apiFunction = new TelephonyFunction(this, 'Api', {
       ...common,
       entryFile: 'api.ts',
-      description: 'Platform API (/projects/...) and 404 for anything else',
-      timeout: Duration.seconds(10),
+      description: 'Platform API (/projects/...), recording links (/records/...) and 404 for anything else',
+      // PBX reads (3 attempts × PBX_TIMEOUT_MS ≤ 8 s, plus back-off) must fit; 29 s ends before
+      // the HTTP API's 30 s integration limit, so the function answers (and logs) instead of a 503.
+      timeout: API_TIMEOUT,
       environment: pbxEnvironment,
     })
       .bindTable(this.table, 'readWrite')
@@ -196,13 +218,26 @@ export class BeelineTelephonyStack extends Stack {
       }),
     );
 
+    this.callbackFunction = new TelephonyFunction(this, 'Callback', {
+      ...common,
+      entryFile: 'callback.ts',
+      description: 'beeline_call: starts a call at the PBX for bots (POST /projects/{projectId}/beeline/call)',
+      timeout: CALLBACK_TIMEOUT,
+      memorySize: 256,
+      environment: { ...pbxEnvironment, CLICK_TO_CALL_NUMBER_FORMAT: config.clickToCallNumberFormat },
+    })
+      // Reads the project's connection item and decrypts its token: no writes, no queue, no webhook key.
+      .bindTable(this.table, 'read')
+      .bindKey(this.tokenKey, 'decrypt')
+      .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN');
+
     this.renewerFunction = new TelephonyFunction(this, 'Renewer', {
       ...common,
       entryFile: 'renewer.ts',
-      description: 'Scheduled sweep: queues due subscription renewals',
+      description: 'Scheduled sweep: queues due subscription renewals and a lost-call recovery per connected project',
       timeout: RENEWER_TIMEOUT,
     })
-      .bindTable(this.table, 'read') // queries the gsi1 index; writes nothing
+      .bindTable(this.table, 'read') // queries the gsi1 index (due renewals, connected projects); writes nothing
       .bindQueueSender(this.eventsQueue);
     this.renewalSchedule = new Rule(this, 'RenewalSchedule', {
       description: 'Beeline telephony: subscription renewal sweep',
@@ -213,7 +248,7 @@ export class BeelineTelephonyStack extends Stack {
     // ---- HTTP API ----------------------------------------------------------------------------
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `beeline-telephony-${config.stage}`,
-      description: 'Beeline telephony: PBX webhooks and platform API',
+      description: 'Beeline telephony: PBX webhooks, platform API, recording links and beeline_call',
       createDefaultStage: false,
       // $default: everything not matched below, so unknown paths get the api function's JSON 404.
       defaultIntegration: new HttpLambdaIntegration('ApiIntegration', this.apiFunction, {
@@ -229,6 +264,13 @@ export class BeelineTelephonyStack extends Stack {
       path: WEBHOOK_ROUTE_PATH,
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+    this.httpApi.addRoutes({
+      path: CALLBACK_ROUTE_PATH,
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('CallbackIntegration', this.callbackFunction, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });

@@ -15,6 +15,7 @@ import type { FinalizedCall } from '../functions/commons/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';
 import { createHandler as createRenewerHandler } from '../functions/renewer';
 import { createHandler as createSubscriptionHandler, EMPLOYEE_STREAM_FILTER } from '../functions/subscription';
+import { withProcessorFaults, type ProcessorFaults } from './fault-injection';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb';
 import { createGateway } from './gateway';
 import { seedDefaultPbx, startPbxSimulator, type PbxSimulator } from './pbx-sim/index';
@@ -54,12 +55,16 @@ export interface LocalStackOptions {
   /** Recovery of lost calls: how far back, and how old a call must be before it counts as lost. */
   recoveryWindowSeconds?: number;
   recoveryLagSeconds?: number;
+  /** How often the recovery of lost calls runs (EventBridge schedule on AWS). */
+  recoverySweepSeconds?: number;
   /** How often the renewal sweep runs (EventBridge schedule on AWS). */
   renewSweepSeconds?: number;
   /** One line per call as it is processed, and per simulator action. */
   console?: (line: string) => void;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onError?: (error: unknown) => void;
+  /** Test only: the processor fails a random share of each batch's records (local/fault-injection.ts). */
+  processorFaults?: ProcessorFaults;
 }
 
 export interface LocalStack {
@@ -130,6 +135,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_AWS.credentials.secretAccessKey;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    // EMF metrics go to CloudWatch on AWS; locally they would only clutter the console.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
     const logger = (serviceName: string) => new Logger({ serviceName, logLevel: options.logLevel ?? 'WARN' });
     const onError = options.onError ?? ((error: unknown) => console.error('local stack:', error));
@@ -146,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const poller = new QueuePoller({
       sqs: sqsClientFrom(env),
       queueUrl: queues.queueUrl,
-      handler: (event) => processor(event),
+      handler: options.processorFaults ? withProcessorFaults((event) => processor(event), options.processorFaults) : (event) => processor(event),
       concurrency: options.pollerConcurrency ?? 2,
       onError,
     });
@@ -167,8 +174,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => stream.stop());
 
     const renewer = createRenewerHandler(env, { logger: logger('beeline-renewer') });
-    const sweep = setInterval(() => void renewer().catch(onError), (options.renewSweepSeconds ?? 60) * 1000);
-    stops.push(async () => clearInterval(sweep));
+    // Two schedules, as on AWS: renewals often, recovery (which reads the PBX's history) less often.
+    const renewals = setInterval(() => void renewer({ task: 'renew' }).catch(onError), (options.renewSweepSeconds ?? 60) * 1000);
+    const recoveries = setInterval(() => void renewer({ task: 'recover' }).catch(onError), (options.recoverySweepSeconds ?? 300) * 1000);
+    stops.push(async () => {
+      clearInterval(renewals);
+      clearInterval(recoveries);
+    });
 
     const ingest = createIngestHandler(env, { logger: logger('beeline-ingest') });
     const api = createApiHandler(env, { logger: logger('beeline-api') });

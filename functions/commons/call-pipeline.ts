@@ -52,7 +52,7 @@ export interface FinalizedCall {
 }
 
 export type SettleOutcome =
-  | { kind: 'finalized'; state: CallState; summary: CallSummary; clientId?: string }
+  | { kind: 'finalized'; state: CallState; summary: CallSummary; clientId?: string; clientCreated: boolean }
   | { kind: 'rescheduled' | 'still-active' | 'already-final' | 'unknown-call' };
 
 export class ContentionError extends Error {}
@@ -104,7 +104,8 @@ export class CallPipeline {
       const project = (await this.deps.projects.get(projectId)) ?? defaultProject(projectId);
       const clientPhone = decided.clientPhone;
       const hasClient = outcome === 'answered' || outcome === 'missed';
-      const clientId = hasClient && clientPhone ? await this.resolveClient(project, clientPhone) : undefined;
+      const resolved = hasClient && clientPhone ? await this.resolveClient(project, clientPhone) : undefined;
+      const clientId = resolved?.clientId;
       // Posted after the client exists, so the dialog never shows a message older than its client.
       const at = new Date(Math.max(now, this.now()));
       const finalState: CallState = { ...state, finalized: { outcome, clientId, finalizedAt: at.getTime() } };
@@ -120,7 +121,7 @@ export class CallPipeline {
       });
       if (committed) {
         if (clientId && outcome === 'answered') await this.scheduleRecordLookup(finalState, summary, 0);
-        return { kind: 'finalized', state: finalState, summary, clientId };
+        return { kind: 'finalized', state: finalState, summary, clientId, clientCreated: resolved?.created ?? false };
       }
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while settling`);
@@ -192,14 +193,15 @@ export class CallPipeline {
   }
 
   /** §4: telephony client, else a client holding the number in a variable, else a new one. */
-  private async resolveClient(project: ProjectSettings, phone: string): Promise<string> {
+  private async resolveClient(project: ProjectSettings, phone: string): Promise<{ clientId: string; created: boolean }> {
     const found = await this.deps.clients.match(project.projectId, phone);
-    if (found) return found.clientId;
+    if (found) return { clientId: found.clientId, created: false };
     const client = newClientForPhone(phone, project, new Date(this.now()));
-    if (await this.deps.clients.create(project.projectId, client)) return client.clientId;
+    if (await this.deps.clients.create(project.projectId, client)) return { clientId: client.clientId, created: true };
     // Another worker created it a moment ago (same number → same id), or the platform
     // registered a client for the number meanwhile: match again.
-    return (await this.deps.clients.match(project.projectId, phone))?.clientId ?? client.clientId;
+    const again = await this.deps.clients.match(project.projectId, phone);
+    return { clientId: again?.clientId ?? client.clientId, created: false };
   }
 
   private async scheduleSettleIfEnded(state: CallState): Promise<void> {

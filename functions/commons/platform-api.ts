@@ -7,7 +7,7 @@ import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dyn
 import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from './domain/clients';
 import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
-import { secretsEqual } from './domain/webhook-secret';
+import { bearerAuthorized } from './http/auth';
 import { HttpError, parseBody, Router } from './http/router';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
@@ -116,15 +116,8 @@ export function createPlatformApi(deps: PlatformApiDeps) {
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     if (event.rawPath === '/projects' || event.rawPath.startsWith('/projects/')) {
-      if (!(await authorized(event, deps.adminToken))) return error(401, 'unauthorized');
+      if (!(await bearerAuthorized(event, deps.adminToken))) return error(401, 'unauthorized');
     }
     return router.route(event);
   };
-}
-
-async function authorized(event: APIGatewayProxyEventV2, adminToken: () => Promise<string>): Promise<boolean> {
-  const header = event.headers?.authorization ?? event.headers?.Authorization;
-  const match = header && /^Bearer (.+)$/.exec(header);
-  if (!match) return false;
-  return secretsEqual(match[1]!, await adminToken());
 }

@@ -84,6 +84,7 @@ export class SubscriptionService {
       expiresAt: new Date(now + created.expires * 1000).toISOString(),
       renewAt: new Date(renewalTime(now, created.expires)).toISOString(),
       lastEventAt: state.lastEventAt,
+      activeSince: state.status === 'active' && state.activeSince ? state.activeSince : new Date(now).toISOString(),
     };
     if (!(await store.putState(projectId, employeeId, next, version))) {
       // Someone reconciled this employee meanwhile: theirs stands, ours goes.

@@ -8,8 +8,8 @@ let stack: TestStack;
 let sim: PbxSimulator;
 let projectId: string;
 beforeAll(async () => {
-  // The sweep runs every second and looks at calls older than 1 s.
-  stack = await startTestStack({ renewSweepSeconds: 1, recoveryLagSeconds: 1, recordFirstDelaySeconds: 1, recordGiveUpSeconds: 10 });
+  // The recovery runs every second and looks at calls older than 1 s.
+  stack = await startTestStack({ renewSweepSeconds: 1, recoverySweepSeconds: 1, recoveryLagSeconds: 1, recordFirstDelaySeconds: 1, recordGiveUpSeconds: 10 });
   sim = stack.simulator!;
   projectId = `p-${randomUUID().slice(0, 8)}`;
   await stack.api('PUT', `/projects/${projectId}`, { name: 'Recovery' });

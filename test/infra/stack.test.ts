@@ -8,6 +8,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { createHandler as createApiHandler } from '../../functions/api.js';
+import { createHandler as createCallbackHandler } from '../../functions/callback.js';
+import { ANSWER_BUDGET_MS, DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS } from '../../functions/commons/click-to-call.js';
 import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/composition.js';
 import { createTableInput, TABLE_DEFINITION } from '../../functions/commons/table-definition.js';
 import { createHandler as createIngestHandler } from '../../functions/ingest.js';
@@ -15,9 +17,23 @@ import { createHandler as createProcessorHandler } from '../../functions/process
 import { createHandler as createRenewerHandler } from '../../functions/renewer.js';
 import { createHandler as createSubscriptionHandler, EMPLOYEE_STREAM_FILTER } from '../../functions/subscription.js';
 import { addTelephonyStack } from '../../lib/app.js';
-import { DEFAULT_CONFIG } from '../../lib/config.js';
+import {
+  API_FUNCTION_TIMEOUT_SECONDS,
+  CLICK_TO_CALL_NUMBER_FORMATS,
+  DEFAULT_CONFIG,
+  MAX_PBX_TIMEOUT_MS,
+  PBX_MAX_BACKOFF_TOTAL_MS,
+  PBX_READ_ATTEMPTS,
+} from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
-import { VISIBILITY_TIMEOUT_FACTOR, WEBHOOK_ROUTE_PATH } from '../../lib/telephony-stack.js';
+import {
+  API_TIMEOUT,
+  CALLBACK_ROUTE_PATH,
+  PROCESSOR_TIMEOUT,
+  SUBSCRIPTION_TIMEOUT,
+  VISIBILITY_TIMEOUT_FACTOR,
+  WEBHOOK_ROUTE_PATH,
+} from '../../lib/telephony-stack.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 interface Statement {
@@ -143,14 +159,16 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     api: logicalId(stack, stack.apiFunction),
     subscription: logicalId(stack, stack.subscriptionFunction),
     renewer: logicalId(stack, stack.renewerFunction),
+    callback: logicalId(stack, stack.callbackFunction),
     ingestRole: logicalId(stack, stack.ingestFunction.role!),
     processorRole: logicalId(stack, stack.processorFunction.role!),
     apiRole: logicalId(stack, stack.apiFunction.role!),
     subscriptionRole: logicalId(stack, stack.subscriptionFunction.role!),
     renewerRole: logicalId(stack, stack.renewerFunction.role!),
+    callbackRole: logicalId(stack, stack.callbackFunction.role!),
   };
-  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.renewer];
-  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.renewerRole];
+  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.renewer, ids.callback];
+  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.renewerRole, ids.callbackRole];
   const fnProps = (id: string) => resources[id]!.Properties as Json;
   const env = (id: string) => fnProps(id).Environment.Variables as Json;
 
@@ -277,8 +295,10 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(fnProps(ids.api).MemorySize).toBe(256);
       expect(fnProps(ids.subscription).MemorySize).toBe(256);
       expect(fnProps(ids.renewer).MemorySize).toBe(256);
+      expect(fnProps(ids.callback).MemorySize).toBe(256);
       expect(fnProps(ids.ingest).Timeout).toBe(10);
-      expect(fnProps(ids.api).Timeout).toBe(10);
+      expect(fnProps(ids.api).Timeout).toBe(29); // PBX reads; below the HTTP API's 30 s integration limit
+      expect(fnProps(ids.callback).Timeout).toBe(10); // the handler answers within its own 4.5 s budget
       expect(fnProps(ids.subscription).Timeout).toBe(30);
       expect(fnProps(ids.renewer).Timeout).toBe(60);
       expect(ofType(resources, 'AWS::Lambda::Function').map(([id]) => id).sort()).toEqual([...functionIds].sort());
@@ -288,13 +308,34 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'QUEUE_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN'];
+      const pipeline = ['CALL_SETTLE_SECONDS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'WEBHOOK_KEY_SECRET_ARN'].sort());
-      expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, 'CALL_SETTLE_SECONDS'].sort());
+      expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline].sort());
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
       expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME'].sort());
       expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
-      expect(env(ids.processor)).toMatchObject({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table), CALL_SETTLE_SECONDS: '15' });
+      expect(env(ids.processor)).toMatchObject({
+        QUEUE_URL: ref(ids.events),
+        TABLE_NAME: ref(ids.table),
+        CALL_SETTLE_SECONDS: '15',
+        RECORD_FIRST_DELAY_SECONDS: '90',
+        RECORD_GIVE_UP_SECONDS: '1200',
+        RECOVERY_WINDOW_SECONDS: '7200',
+        RECOVERY_LAG_SECONDS: '300',
+      });
+      // The callback: exactly this, no queue, webhook key or PUBLIC_URL.
+      expect(env(ids.callback)).toEqual({
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'beeline-telephony',
+        TABLE_NAME: ref(ids.table),
+        TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
+        ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken),
+        BEELINE_API_URL: 'https://cloudpbx.beeline.ru/apis/portal/',
+        PBX_TIMEOUT_MS: '5000',
+        CLICK_TO_CALL_NUMBER_FORMAT: 'canonical',
+      });
       expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken) });
       expect(env(ids.renewer)).toEqual(expect.objectContaining({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table) }));
       for (const id of [ids.processor, ids.api, ids.subscription]) {
@@ -307,7 +348,10 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
           PBX_TIMEOUT_MS: '5000',
         });
       }
-      expect(DEFAULT_CONFIG.beelineApiUrl).toBe(DEFAULT_BEELINE_API_URL); // the stack's default is the code's default
+      // The stack's defaults are the code's defaults.
+      expect(DEFAULT_CONFIG.beelineApiUrl).toBe(DEFAULT_BEELINE_API_URL);
+      expect(DEFAULT_CONFIG.clickToCallNumberFormat).toBe(DEFAULT_NUMBER_FORMAT);
+      expect(CLICK_TO_CALL_NUMBER_FORMATS).toEqual(NUMBER_FORMATS);
     });
 
     it('can each be composed from exactly the environment the stack gives them (handler built, nothing missing)', () => {
@@ -324,7 +368,9 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.api, (e) => createApiHandler(e)],
         [ids.subscription, (e) => createSubscriptionHandler(e)],
         [ids.renewer, (e) => createRenewerHandler(e)],
+        [ids.callback, (e) => createCallbackHandler(e)],
       ];
+      expect(builders.map(([id]) => id).sort()).toEqual([...functionIds].sort());
       for (const [id, build] of builders) expect(typeof build(runtimeEnv(id)), id).toBe('function');
     });
 
@@ -430,11 +476,32 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
     });
 
-    it('uses the token key with exactly kms:Encrypt+Decrypt (api) or kms:Decrypt (processor, subscription); only api may encrypt', () => {
+    it('callback only reads the table, decrypts with the token key and reads the admin token: no writes, no queue', () => {
+      const st = roleStatements(resources, ids.callbackRole);
+      const actions = actionsOf(st);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'kms:Decrypt', 'secretsmanager:GetSecretValue']));
+      expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'kms', 'secretsmanager', 'xray']));
+      expect(withPrefix(st, 'sqs:')).toEqual([]);
+      expect(withPrefix(st, 'dynamodb:').flatMap((s) => asArray(s.Resource))).toEqual([
+        arnOf(ids.table),
+        { 'Fn::Join': ['', [arnOf(ids.table), '/index/*']] },
+      ]);
+      // grantReadData's stream actions are on the table ARN only (no effect); nothing on the stream itself.
+      expect(st.filter((s) => JSON.stringify(s.Resource).includes('StreamArn'))).toEqual([]);
+      expect(withPrefix(st, 'kms:').map((s) => s.Resource)).toEqual([arnOf(ids.tokenKey)]);
+      expect(actionsOf(withPrefix(st, 'kms:'))).toEqual(['kms:Decrypt']);
+      const sm = withPrefix(st, 'secretsmanager:');
+      expect(sm.flatMap((s) => asArray(s.Resource))).toEqual([ref(ids.adminToken)]);
+      expect(actionsOf(sm).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    });
+
+    it('uses the token key with exactly kms:Encrypt+Decrypt (api) or kms:Decrypt (processor, subscription, callback); only api may encrypt', () => {
       const kmsActions = (roleId: string) => actionsOf(withPrefix(roleStatements(resources, roleId), 'kms:')).sort();
       expect(kmsActions(ids.apiRole)).toEqual(['kms:Decrypt', 'kms:Encrypt']);
       expect(kmsActions(ids.processorRole)).toEqual(['kms:Decrypt']);
       expect(kmsActions(ids.subscriptionRole)).toEqual(['kms:Decrypt']);
+      expect(kmsActions(ids.callbackRole)).toEqual(['kms:Decrypt']);
       expect(kmsActions(ids.ingestRole)).toEqual([]);
       expect(kmsActions(ids.renewerRole)).toEqual([]);
       for (const roleId of roleIds) {
@@ -465,19 +532,46 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(ids.ingest) });
     });
 
-    it('routes $default (everything else) to api (payload 2.0)', () => {
-      const integration = integrationFor('$default');
-      expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(ids.api) });
-      expect(ofType(resources, 'AWS::ApiGatewayV2::Route')).toHaveLength(2);
+    it('routes POST /projects/{projectId}/beeline/call to callback (payload 2.0)', () => {
+      expect(CALLBACK_ROUTE_PATH).toBe('/projects/{projectId}/beeline/call');
+      const integration = integrationFor('POST /projects/{projectId}/beeline/call');
+      expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(ids.callback) });
     });
 
-    it('lets API Gateway invoke exactly ingest and api', () => {
+    it('routes $default (everything else, /records/... links included) to api (payload 2.0)', () => {
+      const integration = integrationFor('$default');
+      expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(ids.api) });
+      expect(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
+        ['$default', 'POST /projects/{projectId}/beeline/call', 'POST /webhooks/beeline/{projectId}/{secret}'].sort(),
+      );
+      // No route needs an authorizer: api and callback check the bearer themselves, /records links carry a signature.
+      for (const [, r] of ofType(resources, 'AWS::ApiGatewayV2::Route')) expect(r.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    });
+
+    it('lets API Gateway invoke exactly ingest, api and callback', () => {
       const invoked = ofType(resources, 'AWS::Lambda::Permission')
         .filter(([, r]) => r.Properties.Principal === 'apigateway.amazonaws.com')
         .map(([, r]) => r.Properties.FunctionName['Fn::GetAtt'][0] as string);
-      expect(invoked.sort()).toEqual([ids.api, ids.ingest].sort());
+      expect(invoked.sort()).toEqual([ids.api, ids.ingest, ids.callback].sort());
       const permissions = ofType(resources, 'AWS::Lambda::Permission');
-      expect(permissions.map(([, r]) => r.Properties.Principal).sort()).toEqual(['apigateway.amazonaws.com', 'apigateway.amazonaws.com', 'events.amazonaws.com']);
+      expect(permissions.map(([, r]) => r.Properties.Principal).sort()).toEqual([
+        'apigateway.amazonaws.com',
+        'apigateway.amazonaws.com',
+        'apigateway.amazonaws.com',
+        'events.amazonaws.com',
+      ]);
+    });
+
+    it('gives the PBX-calling functions timeouts that fit 3 attempts at the largest pbxTimeoutMs', () => {
+      // pbx-client: 3 attempts of a read, back-off ≤ 125 ms then ≤ 225 ms.
+      const worstReadMs = PBX_READ_ATTEMPTS * MAX_PBX_TIMEOUT_MS + PBX_MAX_BACKOFF_TOTAL_MS;
+      expect(worstReadMs).toBeLessThan(25_000); // leaves ≥ 4 s for cold start, secret, KMS, DynamoDB
+      expect(API_TIMEOUT.toSeconds()).toBe(API_FUNCTION_TIMEOUT_SECONDS);
+      expect(fnProps(ids.api).Timeout * 1000).toBeLessThan(30_000); // HTTP API integration limit
+      for (const id of [ids.api, ids.processor, ids.subscription]) expect(fnProps(id).Timeout * 1000, id).toBeGreaterThan(worstReadMs);
+      expect(PROCESSOR_TIMEOUT.toSeconds()).toBe(30);
+      expect(SUBSCRIPTION_TIMEOUT.toSeconds()).toBe(30);
+      expect(fnProps(ids.callback).Timeout * 1000).toBeGreaterThan(ANSWER_BUDGET_MS);
     });
 
     it('has an auto-deployed $default stage with throttling and access logs that never log the path (webhook secret)', () => {
@@ -515,6 +609,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       }
       expect(env(ids.ingest).PUBLIC_URL).toBeUndefined();
       expect(env(ids.renewer).PUBLIC_URL).toBeUndefined();
+      expect(env(ids.callback).PUBLIC_URL).toBeUndefined();
       expect(ofType(resources, 'AWS::ApiGatewayV2::Stage').map(([, r]) => r.Properties.StageName)).toEqual(['$default']);
     });
 
@@ -585,11 +680,42 @@ describe('context', () => {
 
   it('PBX API URL, PBX timeout and renewal interval are overridable (strings as from -c)', () => {
     const { stack, template, resources } = build({ beelineApiUrl: 'https://pbx.example.com/api/', pbxTimeoutMs: '8000', renewSweepMinutes: '1' });
-    for (const fn of [stack.apiFunction, stack.processorFunction, stack.subscriptionFunction]) {
+    for (const fn of [stack.apiFunction, stack.processorFunction, stack.subscriptionFunction, stack.callbackFunction]) {
       expect(resources[logicalId(stack, fn)]!.Properties.Environment.Variables).toMatchObject({ BEELINE_API_URL: 'https://pbx.example.com/api/', PBX_TIMEOUT_MS: '8000' });
     }
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     expect(build({ renewSweepMinutes: 60 }).template.toJSON().Resources[logicalId(stack, stack.renewalSchedule)].Properties.ScheduleExpression).toBe('rate(1 hour)');
+  });
+
+  it('clickToCallNumberFormat, recording look-ups and recovery are overridable (strings as from -c)', () => {
+    const { stack, resources } = build({
+      clickToCallNumberFormat: ' National ',
+      recordFirstDelaySeconds: '0',
+      recordGiveUpSeconds: '86400',
+      recoveryWindowSeconds: '604800',
+      recoveryLagSeconds: '60',
+    });
+    const env = (fn: IConstruct) => resources[logicalId(stack, fn)]!.Properties.Environment.Variables as Json;
+    expect(env(stack.callbackFunction).CLICK_TO_CALL_NUMBER_FORMAT).toBe('national');
+    expect(env(stack.processorFunction)).toMatchObject({
+      RECORD_FIRST_DELAY_SECONDS: '0',
+      RECORD_GIVE_UP_SECONDS: '86400',
+      RECOVERY_WINDOW_SECONDS: '604800',
+      RECOVERY_LAG_SECONDS: '60',
+    });
+    for (const format of NUMBER_FORMATS) {
+      const built = build({ clickToCallNumberFormat: format });
+      expect(built.resources[logicalId(built.stack, built.stack.callbackFunction)]!.Properties.Environment.Variables.CLICK_TO_CALL_NUMBER_FORMAT).toBe(format);
+    }
+    // The smallest window that still covers lag + sweep interval.
+    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, renewSweepMinutes: 5 })).not.toThrow();
+  });
+
+  it('cdk.json states every setting with the default the code has', () => {
+    const { apiThrottle, publicUrl, ...flat } = DEFAULT_CONFIG;
+    expect(publicUrl).toBeUndefined();
+    expect(CDK_JSON_CONTEXT).toMatchObject({ ...flat, apiThrottleRateLimit: apiThrottle.rateLimit, apiThrottleBurstLimit: apiThrottle.burstLimit });
+    expect(build().stack.config).toEqual(DEFAULT_CONFIG);
   });
 
   it('publicUrl (custom domain) becomes PUBLIC_URL of api, processor and subscription and the webhook base output', () => {
@@ -616,8 +742,27 @@ describe('context', () => {
     for (const publicUrl of ['http://telephony.example.com', 'https://telephony.example.com/base', 'https://telephony.example.com/base/', 'telephony.example.com', 'https://telephony.example.com/?a=1', 'https://telephony.example.com#x']) {
       expect(() => build({ publicUrl }), publicUrl).toThrow(/publicUrl/);
     }
-    for (const pbxTimeoutMs of [999, 25_001, '5s', 1500.5]) expect(() => build({ pbxTimeoutMs }), String(pbxTimeoutMs)).toThrow(/pbxTimeoutMs/);
+    // At most 8000 ms: 3 attempts must fit into the api function's 29 s.
+    for (const pbxTimeoutMs of [999, 8001, 25_000, '5s', 1500.5]) expect(() => build({ pbxTimeoutMs }), String(pbxTimeoutMs)).toThrow(/pbxTimeoutMs/);
     for (const renewSweepMinutes of [0, 61, 'often', '2.5']) expect(() => build({ renewSweepMinutes }), String(renewSweepMinutes)).toThrow(/renewSweepMinutes/);
+    for (const clickToCallNumberFormat of ['e164', 'international', '+7', 0]) {
+      expect(() => build({ clickToCallNumberFormat }), String(clickToCallNumberFormat)).toThrow(/clickToCallNumberFormat/);
+    }
+    for (const recordFirstDelaySeconds of [-1, 901, '90s', 1.5]) {
+      expect(() => build({ recordFirstDelaySeconds }), String(recordFirstDelaySeconds)).toThrow(/recordFirstDelaySeconds/); // SQS delay cap
+    }
+    for (const recordGiveUpSeconds of [59, 86_401, 'never', '120.5']) {
+      expect(() => build({ recordGiveUpSeconds }), String(recordGiveUpSeconds)).toThrow(/recordGiveUpSeconds/);
+    }
+    for (const recoveryWindowSeconds of [599, 604_801, '2h']) {
+      expect(() => build({ recoveryWindowSeconds }), String(recoveryWindowSeconds)).toThrow(/recoveryWindowSeconds/);
+    }
+    for (const recoveryLagSeconds of [59, 86_401, '5m']) {
+      expect(() => build({ recoveryLagSeconds }), String(recoveryLagSeconds)).toThrow(/recoveryLagSeconds/);
+    }
+    // A window shorter than lag + sweep interval leaves calls between two sweeps unrecovered.
+    expect(() => build({ recoveryWindowSeconds: 7200, recoveryLagSeconds: 7200 })).toThrow(/recoveryWindowSeconds.*recoveryLagSeconds/);
+    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, renewSweepMinutes: 6 })).toThrow(/renewSweepMinutes/);
   });
 });
 
@@ -673,6 +818,7 @@ describe('real bundling with esbuild', () => {
         [logicalId(stack, stack.apiFunction)]: 'api.ts',
         [logicalId(stack, stack.subscriptionFunction)]: 'subscription.ts',
         [logicalId(stack, stack.renewerFunction)]: 'renewer.ts',
+        [logicalId(stack, stack.callbackFunction)]: 'callback.ts',
       };
       const functions = Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
       expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(entries).sort());

@@ -29,6 +29,8 @@ export interface SubscriptionState {
   expiresAt?: string;
   renewAt?: string;
   lastEventAt?: string;
+  /** Since when the employee has been subscribed without interruption. */
+  activeSince?: string;
   lastError?: string;
   /** Consecutive failed attempts (drives the retry back-off). */
   failures?: number;
@@ -84,4 +86,14 @@ export function tokenHint(token: string): string {
 
 export function webhookPath(projectId: string, secret: string): string {
   return `/webhooks/beeline/${projectId}/${secret}`;
+}
+
+/**
+ * The "notifications stopped arriving" symptom: subscribed for longer than the quiet period
+ * and no event for that long either.
+ */
+export function isQuiet(state: SubscriptionState, now: number, quietPeriodMs: number): boolean {
+  if (state.status !== 'active') return false;
+  const since = Date.parse(state.lastEventAt ?? state.activeSince ?? '');
+  return Number.isFinite(since) && now - since > quietPeriodMs;
 }

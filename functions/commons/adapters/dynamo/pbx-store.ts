@@ -232,6 +232,7 @@ function toState(item: Record<string, unknown>): SubscriptionState {
     expiresAt: item.expiresAt as string | undefined,
     renewAt: item.renewAt as string | undefined,
     lastEventAt: item.lastEventAt as string | undefined,
+    activeSince: item.activeSince as string | undefined,
     lastError: item.lastError as string | undefined,
     failures: item.failures as number | undefined,
   };
