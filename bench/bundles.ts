@@ -1,0 +1,290 @@
+/**
+ * Figure 5: `bundle_kb_<function>` for every Lambda entry (functions/*.ts), bundled with the
+ * esbuild options lib/function.ts gives NodejsFunction (read from that file), and
+ * `cold_init_ratio_<function>`: a fresh Node process loading the bundle and constructing the
+ * handler ÷ the same for an empty handler bundle built with the same options.
+ *
+ * Also measured, for the recommendations: the same bundles with `@aws-sdk/*` external (the
+ * nodejs22.x runtime ships SDK v3) and the cold init without `--enable-source-maps`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { BENCH_DIR, log, median, ROOT, type Report } from './support';
+
+export interface BundleOptions {
+  /** Fresh processes per bundle for the figures. */
+  coldRuns: number;
+  /** Fresh processes per variant (recommendations). */
+  variantRuns: number;
+  /** Functions whose variants are also cold-started (sizes are reported for all). */
+  variantFunctions: string[];
+}
+
+/**
+ * Recommendation experiment, without touching the sources: the project's `import { z } from 'zod'`
+ * read as `import * as z from 'zod'` while bundling. `z` is then a module namespace esbuild can
+ * tree-shake, instead of one object holding all of zod (its 60+ locales and JSON-schema code).
+ */
+const zodNamespaceImport: Plugin = {
+  name: 'bench-zod-namespace-import',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]functions[\\/].*\.ts$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replace(/import \{ z \} from 'zod';/g, "import * as z from 'zod';"),
+      loader: 'ts',
+    }));
+  },
+};
+
+/** The esbuild options NodejsFunction derives from lib/function.ts's `bundling` block. */
+export interface MirroredOptions {
+  esbuild: BuildOptions;
+  /** NODE_OPTIONS the function runs with. */
+  nodeOptions: string[];
+  source: string[];
+}
+
+/**
+ * Reads lib/function.ts (text, so aws-cdk-lib is not loaded) and mirrors what NodejsFunction's
+ * Bundling passes to esbuild: `--bundle --platform=node --target --format --minify --sourcemap
+ * --external:… --banner:js --main-fields` (aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js).
+ */
+export function mirroredOptions(): MirroredOptions {
+  const file = join(ROOT, 'lib', 'function.ts');
+  const text = readFileSync(file, 'utf8');
+  const source: string[] = [];
+  const block = /bundling:\s*\{([\s\S]*?)\n\s*\},/.exec(text)?.[1];
+  if (!block) throw new Error('bench: no `bundling: { … }` block found in lib/function.ts');
+  const constant = (name: string) => /=\s*(['"`])((?:\\.|(?!\1).)*)\1\s*;/.exec(text.slice(text.indexOf(`const ${name}`)))?.[2];
+  const field = (name: string) => new RegExp(`\\b${name}:\\s*([^,\\n]+(?:\\[[^\\]]*\\])?)`).exec(block)?.[1]?.trim();
+  const list = (raw: string | undefined) => (raw ? [...raw.matchAll(/['"`]([^'"`]+)['"`]/g)].map((m) => m[1]!) : undefined);
+  const known = new Set(['minify', 'sourceMap', 'target', 'format', 'mainFields', 'banner', 'externalModules']);
+  for (const [, name] of block.matchAll(/^\s*(\w+):/gm)) {
+    if (!known.has(name!)) throw new Error(`bench: lib/function.ts bundling option "${name}" is not mirrored by bench/bundles.ts`);
+  }
+
+  const minify = field('minify') === 'true';
+  const sourcemap = field('sourceMap') === 'true';
+  const runtime = /runtime:\s*Runtime\.NODEJS_(\d+)_X/.exec(text)?.[1];
+  const target = list(field('target'))?.[0] ?? (runtime ? `node${runtime}` : 'node22');
+  const formatRaw = field('format');
+  const format = formatRaw?.includes('ESM') ? 'esm' : formatRaw?.includes('CJS') ? 'cjs' : undefined;
+  const mainFields = list(/mainFields:\s*\[([^\]]*)\]/.exec(block)?.[1]);
+  const bannerRaw = field('banner');
+  const banner = bannerRaw && /^['"`]/.test(bannerRaw) ? list(bannerRaw)?.[0] : bannerRaw ? constant(bannerRaw) : undefined;
+  if (bannerRaw && banner === undefined) throw new Error(`bench: cannot read the banner ${bannerRaw} from lib/function.ts`);
+  const externalRaw = /externalModules:\s*\[([^\]]*)\]/.exec(block)?.[1];
+  // Not set = NodejsFunction's default for Node 18+: the runtime's SDK v3.
+  const external = externalRaw === undefined ? ['@aws-sdk/*'] : list(externalRaw) ?? [];
+  const nodeOptions = (/NODE_OPTIONS:\s*['"`]([^'"`]*)['"`]/.exec(text)?.[1] ?? '').split(/\s+/).filter(Boolean);
+  source.push(
+    `minify=${minify} sourcemap=${sourcemap} target=${target} format=${format ?? '(default)'} mainFields=${mainFields?.join(',') ?? '(default)'} ` +
+      `external=[${external.join(',')}] banner=${banner ? JSON.stringify(banner) : 'none'} NODE_OPTIONS=${nodeOptions.join(' ') || '(none)'}`,
+  );
+  return {
+    esbuild: {
+      bundle: true,
+      platform: 'node',
+      target,
+      ...(format && { format }),
+      minify,
+      sourcemap,
+      external,
+      ...(banner && { banner: { js: banner } }),
+      ...(mainFields && { mainFields }),
+      absWorkingDir: ROOT,
+      logLevel: 'warning',
+      metafile: true,
+    },
+    nodeOptions,
+    source,
+  };
+}
+
+/** Lambda entries: functions/*.ts (one file per Lambda). */
+export function lambdaEntries(): string[] {
+  return readdirSync(join(ROOT, 'functions'))
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.includes('.test.'))
+    .sort()
+    .map((name) => join(ROOT, 'functions', name));
+}
+
+const EMPTY_HANDLER = `export const handler = async () => ({ statusCode: 200 });
+export function createHandler() { return handler; }
+`;
+
+interface Built {
+  name: string;
+  variant: string;
+  file: string;
+  bytes: number;
+  mapBytes: number;
+  topPackages: { name: string; kb: number }[];
+}
+
+/** Bytes in the output by package (node_modules/<pkg>), the project's own code as `(project)`. */
+function packagesOf(metafile: Metafile): { name: string; kb: number }[] {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const at = path.lastIndexOf('node_modules/');
+      let name = '(project)';
+      if (at !== -1) {
+        const parts = path.slice(at + 'node_modules/'.length).split('/');
+        name = parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+      } else if (path.startsWith('<stdin>')) name = '(entry)';
+      bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...bytes.entries()].sort((a, b) => b[1] - a[1]).map(([name, n]) => ({ name, kb: Math.round((n / 1024) * 10) / 10 }));
+}
+
+async function bundle(options: BuildOptions, variant: string, name: string, entry: string | { stdin: string }): Promise<Built> {
+  const dir = join(BENCH_DIR, 'bundles', variant, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const outfile = join(dir, options.format === 'cjs' ? 'index.js' : 'index.mjs');
+  const result = await build({
+    ...options,
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.stdin, resolveDir: ROOT, loader: 'ts', sourcefile: '<stdin>' } }),
+    outfile,
+  });
+  let mapBytes = 0;
+  try {
+    mapBytes = statSync(`${outfile}.map`).size;
+  } catch {
+    // no source map
+  }
+  return { name, variant, file: outfile, bytes: statSync(outfile).size, mapBytes, topPackages: packagesOf(result.metafile!) };
+}
+
+/** Wall time of a fresh `node` process that loads the bundle and builds its handler, then exits. */
+function coldStart(file: string, nodeOptions: string[]): Promise<{ wallMs: number; importMs: number; buildMs: number; filled: string[] }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [...nodeOptions, join(ROOT, 'bench', 'cold-start.mjs'), file], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NODE_OPTIONS: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) return reject(new Error(`cold start of ${file} failed (${code}): ${err.slice(-400)}`));
+      try {
+        const timings = JSON.parse(out.trim().split('\n').pop()!) as { importMs: number; buildMs: number; filled?: string[] };
+        resolve({ wallMs, importMs: timings.importMs, buildMs: timings.buildMs, filled: timings.filled ?? [] });
+      } catch {
+        reject(new Error(`cold start of ${file}: unexpected output ${out.slice(-200)}`));
+      }
+    });
+  });
+}
+
+export async function benchBundles(report: Report, options: BundleOptions): Promise<void> {
+  const mirrored = mirroredOptions();
+  log(`  esbuild options from lib/function.ts: ${mirrored.source.join('; ')}`);
+  const entries = lambdaEntries();
+  const sdkExternal: BuildOptions = { ...mirrored.esbuild, external: [...new Set([...(mirrored.esbuild.external ?? []), '@aws-sdk/*'])] };
+
+  // Candidate: zod tree-shakable + source maps without the sources (Lambda keeps --enable-source-maps).
+  const candidateOptions: BuildOptions = { ...mirrored.esbuild, plugins: [zodNamespaceImport], sourcesContent: false };
+  const bothOptions: BuildOptions = { ...sdkExternal, plugins: [zodNamespaceImport], sourcesContent: false };
+  const configured: Built[] = [];
+  const external: Built[] = [];
+  const candidate: Built[] = [];
+  const both: Built[] = [];
+  for (const entry of entries) {
+    const name = basename(entry, '.ts');
+    configured.push(await bundle(mirrored.esbuild, 'configured', name, entry));
+    external.push(await bundle(sdkExternal, 'sdk-external', name, entry));
+    candidate.push(await bundle(candidateOptions, 'zod-ns-nosources', name, entry));
+    both.push(await bundle(bothOptions, 'zod-ns-nosources-sdk-external', name, entry));
+  }
+  const empty = await bundle(mirrored.esbuild, 'configured', 'empty', { stdin: EMPTY_HANDLER });
+
+  // Cold init: interleaved runs (so drift hits every bundle alike), the median wall time of each.
+  const withMaps = mirrored.nodeOptions;
+  const withoutMaps = withMaps.filter((flag) => flag !== '--enable-source-maps');
+  const variantOf = (name: string) => options.variantFunctions.includes(name);
+  const cases = [
+    { key: 'empty', file: empty.file, flags: withMaps, runs: options.coldRuns },
+    { key: 'empty-nomaps', file: empty.file, flags: withoutMaps, runs: options.variantRuns },
+    ...configured.map((b) => ({ key: b.name, file: b.file, flags: withMaps, runs: options.coldRuns })),
+    ...configured.filter((b) => variantOf(b.name)).map((b) => ({ key: `${b.name}-nomaps`, file: b.file, flags: withoutMaps, runs: options.variantRuns })),
+    ...external.filter((b) => variantOf(b.name)).map((b) => ({ key: `${b.name}-sdk-external`, file: b.file, flags: withMaps, runs: options.variantRuns })),
+    ...candidate.filter((b) => variantOf(b.name)).map((b) => ({ key: `${b.name}-candidate`, file: b.file, flags: withMaps, runs: options.variantRuns })),
+  ];
+  const samples = new Map<string, { wallMs: number; importMs: number; buildMs: number; filled: string[] }[]>();
+  const rounds = Math.max(...cases.map((c) => c.runs));
+  for (let run = 0; run < rounds; run++) {
+    for (const c of cases) {
+      if (run >= c.runs) continue;
+      const list = samples.get(c.key) ?? [];
+      list.push(await coldStart(c.file, c.flags));
+      samples.set(c.key, list);
+    }
+  }
+  const has = (key: string) => samples.has(key);
+  const wall = (key: string) => median(samples.get(key)!.map((s) => s.wallMs));
+  const inProcess = (key: string) => median(samples.get(key)!.map((s) => s.importMs + s.buildMs));
+  const emptyMs = wall('empty');
+  const emptyNoMapsMs = wall('empty-nomaps');
+  log(
+    `  empty handler bundle: ${(empty.bytes / 1024).toFixed(1)} KB, fresh process ${emptyMs.toFixed(0)} ms ` +
+      `(median of ${options.coldRuns}; node flags: ${withMaps.join(' ') || 'none'})`,
+  );
+
+  const details: Record<string, unknown> = {};
+  for (const b of configured) {
+    const kb = b.bytes / 1024;
+    report.figure(`bundle_kb_${b.name}`, kb, 'KB', { max: 400 });
+    report.figure(`cold_init_ratio_${b.name}`, wall(b.name) / emptyMs, 'ratio', { max: 3 });
+    const ext = external.find((e) => e.name === b.name)!;
+    const cand = candidate.find((e) => e.name === b.name)!;
+    const bothB = both.find((e) => e.name === b.name)!;
+    const top = b.topPackages.slice(0, 5);
+    const kbOf = (x: Built) => `${(x.bytes / 1024).toFixed(0)} KB`;
+    const coldOf = (key: string, base = emptyMs) => (has(key) ? `, cold ratio ${(wall(key) / base).toFixed(2)}` : '');
+    log(
+      `  ${b.name}: ${kb.toFixed(1)} KB (+ ${(b.mapBytes / 1024).toFixed(0)} KB map), fresh process ${wall(b.name).toFixed(0)} ms ` +
+        `(import + build ${inProcess(b.name).toFixed(0)} ms${samples.get(b.name)![0]!.filled.length ? `; dummy env also needed ${samples.get(b.name)![0]!.filled.join(', ')}` : ''}); ` +
+        `top packages: ${top.map((p) => `${p.name} ${p.kb} KB`).join(', ')}`,
+    );
+    log(
+      `    variants: zod namespace import + no sourcesContent ${kbOf(cand)} (map ${(cand.mapBytes / 1024).toFixed(0)} KB)${coldOf(`${b.name}-candidate`)}; ` +
+        `@aws-sdk/* external ${kbOf(ext)}${coldOf(`${b.name}-sdk-external`)}; both ${kbOf(bothB)}` +
+        `${has(`${b.name}-nomaps`) ? `; as built but run without --enable-source-maps: cold ratio ${(wall(`${b.name}-nomaps`) / emptyNoMapsMs).toFixed(2)}` : ''}`,
+    );
+    details[b.name] = {
+      kb,
+      mapKb: b.mapBytes / 1024,
+      topPackages: b.topPackages.slice(0, 10),
+      coldWallMs: wall(b.name),
+      coldInProcessMs: inProcess(b.name),
+      zodNamespaceNoSources: { kb: cand.bytes / 1024, mapKb: cand.mapBytes / 1024, topPackages: cand.topPackages.slice(0, 5), ...(has(`${b.name}-candidate`) && { coldWallMs: wall(`${b.name}-candidate`), ratio: wall(`${b.name}-candidate`) / emptyMs }) },
+      sdkExternal: { kb: ext.bytes / 1024, topPackages: ext.topPackages.slice(0, 5), ...(has(`${b.name}-sdk-external`) && { coldWallMs: wall(`${b.name}-sdk-external`), ratio: wall(`${b.name}-sdk-external`) / emptyMs }) },
+      zodNamespaceNoSourcesSdkExternal: { kb: bothB.bytes / 1024, topPackages: bothB.topPackages.slice(0, 5) },
+      ...(has(`${b.name}-nomaps`) && { withoutSourceMaps: { coldWallMs: wall(`${b.name}-nomaps`), ratio: wall(`${b.name}-nomaps`) / emptyNoMapsMs } }),
+    };
+  }
+  report.detail('bundles', {
+    esbuild: mirrored.source,
+    empty: { kb: empty.bytes / 1024, coldWallMs: emptyMs, coldWallMsWithoutSourceMaps: emptyNoMapsMs },
+    coldRuns: options.coldRuns,
+    functions: details,
+  });
+  const worst = configured.reduce((a, b) => (a.bytes > b.bytes ? a : b));
+  const sizeOf = (list: Built[]) => `${(list.find((e) => e.name === worst.name)!.bytes / 1024).toFixed(0)} KB`;
+  report.say(
+    `bundles: largest ${worst.name} ${(worst.bytes / 1024).toFixed(0)} KB (${worst.topPackages[0]?.name} ${worst.topPackages[0]?.kb} KB first); ` +
+      `zod namespace import ${sizeOf(candidate)}, @aws-sdk/* external ${sizeOf(external)}, both ${sizeOf(both)}; cold init ${(wall(worst.name) / emptyMs).toFixed(1)}× an empty bundle`,
+  );
+}
