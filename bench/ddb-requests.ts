@@ -35,7 +35,7 @@ export async function benchDdbRequests(report: Report, options: DdbRequestOption
   const queue: MessageQueue = { send: async (message) => void settles.push(message) };
   const clients = new DynamoClientStore(db, table);
   const projects = new DynamoProjectStore(db, table);
-  const pipeline = new CallPipeline({ calls: new DynamoCallStore(db, table), clients, projects, queue, settleSeconds: 0 });
+  const pipeline = new CallPipeline({ calls: new DynamoCallStore(db, table, clients), clients, projects, queue, settleSeconds: 0 });
   const projectId = 'bench-requests';
   try {
     await projects.put({ projectId, name: 'Bench', timezone: 'Europe/Moscow', messengers: ['whatsapp'] }, new Date());

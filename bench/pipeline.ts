@@ -19,7 +19,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactW
 import { callsIndexPk } from '../functions/commons/adapters/dynamo/keys';
 import { createDocumentClient } from '../functions/commons/adapters/dynamo/document-client';
 import { webhookSecret } from '../functions/commons/domain/webhook-secret';
-import { sqsClientFrom } from '../functions/commons/environment';
+import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { LOCAL_AWS } from '../local/dynamodb';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import type { LoadCommand, LoadReport } from './load-worker';

@@ -1,9 +1,9 @@
 /** POST /webhooks/beeline/{projectId}/{secret}: the PBX's XML event → the events queue. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { SqsMessageQueue } from './commons/adapters/sqs-queue';
+import { SqsMessageQueue, sqsClientFrom } from './commons/adapters/sqs-queue';
 import { secretFromEnvironment } from './commons/adapters/secrets';
-import { lazyHandler, required, sqsClientFrom, type Environment } from './commons/environment';
+import { lazyHandler, required, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
 import { createMetrics, METRIC } from './commons/metrics';
 import { acceptWebhook } from './commons/webhook-intake';

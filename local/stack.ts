@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as createApiHandler } from '../functions/api';
 import { createHandler as createCallbackHandler } from '../functions/callback';
 import type { Environment } from '../functions/commons/environment';
-import { sqsClientFrom } from '../functions/commons/environment';
+import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { createHandler as createIngestHandler } from '../functions/ingest';
 import type { FinalizedCall } from '../functions/commons/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';

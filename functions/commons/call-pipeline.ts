@@ -3,7 +3,7 @@
  * has settled, decide its outcome and produce its effects exactly once.
  */
 import { applyEvent, callOf, newCall, settleDeadline, summarise, type CallState, type CallSummary } from './domain/call';
-import { defaultProject, newClientForPhone, type ProjectSettings } from './domain/clients';
+import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
 import { rebuildCalls } from './domain/recovery';
@@ -85,6 +85,8 @@ export class CallPipeline {
   }
 
   async handleSettle(projectId: string, extTrackingId: string): Promise<SettleOutcome> {
+    /** A client id that turned out to exist already although no index entry leads to it. */
+    let existingClientId: string | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.deps.calls.load(projectId, extTrackingId);
       if (!stored) return { kind: 'unknown-call' };
@@ -104,24 +106,27 @@ export class CallPipeline {
       const project = (await this.deps.projects.get(projectId)) ?? defaultProject(projectId);
       const clientPhone = decided.clientPhone;
       const hasClient = outcome === 'answered' || outcome === 'missed';
-      const resolved = hasClient && clientPhone ? await this.resolveClient(project, clientPhone) : undefined;
+      const resolved = hasClient && clientPhone ? await this.resolveClient(project, clientPhone, existingClientId) : undefined;
       const clientId = resolved?.clientId;
+      // A new client is created in the finalize transaction itself (one request fewer).
       // Posted after the client exists, so the dialog never shows a message older than its client.
       const at = new Date(Math.max(now, this.now()));
       const finalState: CallState = { ...state, finalized: { outcome, clientId, finalizedAt: at.getTime() } };
       const summary = summarise(finalState);
-      const committed = await this.deps.calls.finalize({
+      const result = await this.deps.calls.finalize({
         stored,
         state: finalState,
         summary,
         client: clientId
-          ? { clientId, variables: callVariables(summary, project.timezone), notification: notificationText(summary.direction) }
+          ? { clientId, variables: callVariables(summary, project.timezone), notification: notificationText(summary.direction), create: resolved?.create }
           : undefined,
         at,
       });
-      if (committed) {
+      // `client-exists`: another call created this number's client a moment ago; match again.
+      if (result === 'client-exists') existingClientId = resolved?.clientId;
+      if (result === 'committed') {
         if (clientId && outcome === 'answered') await this.scheduleRecordLookup(finalState, summary, 0);
-        return { kind: 'finalized', state: finalState, summary, clientId, clientCreated: resolved?.created ?? false };
+        return { kind: 'finalized', state: finalState, summary, clientId, clientCreated: resolved?.create !== undefined };
       }
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while settling`);
@@ -193,15 +198,13 @@ export class CallPipeline {
   }
 
   /** §4: telephony client, else a client holding the number in a variable, else a new one. */
-  private async resolveClient(project: ProjectSettings, phone: string): Promise<{ clientId: string; created: boolean }> {
+  /** The matched client, or the one to create (its id derives from the number: concurrent creators collide). */
+  private async resolveClient(project: ProjectSettings, phone: string, existingClientId?: string): Promise<{ clientId: string; create?: Client }> {
     const found = await this.deps.clients.match(project.projectId, phone);
-    if (found) return { clientId: found.clientId, created: false };
+    if (found) return { clientId: found.clientId };
+    if (existingClientId) return { clientId: existingClientId };
     const client = newClientForPhone(phone, project, new Date(this.now()));
-    if (await this.deps.clients.create(project.projectId, client)) return { clientId: client.clientId, created: true };
-    // Another worker created it a moment ago (same number → same id), or the platform
-    // registered a client for the number meanwhile: match again.
-    const again = await this.deps.clients.match(project.projectId, phone);
-    return { clientId: again?.clientId ?? client.clientId, created: false };
+    return { clientId: client.clientId, create: client };
   }
 
   private async scheduleSettleIfEnded(state: CallState): Promise<void> {

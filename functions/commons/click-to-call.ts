@@ -6,7 +6,7 @@
  * The logic here is plain TypeScript over two small interfaces (the project's PBX connection
  * and its number format); `clickToCallFrom` composes the AWS side.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
 import { projectPbxFrom, storesFrom } from './composition';
 import { normaliseClientPhone } from './domain/phone';

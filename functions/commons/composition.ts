@@ -7,13 +7,16 @@ import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
 import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { DynamoProjectStore } from './adapters/dynamo/project-store';
+import { documentClientFrom } from './adapters/dynamo/document-client';
 import { BeelinePbxClient } from './adapters/pbx-client';
 import { secretFromEnvironment } from './adapters/secrets';
-import { SqsMessageQueue } from './adapters/sqs-queue';
+import { SqsMessageQueue, sqsClientFrom } from './adapters/sqs-queue';
 import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
+import type { ProjectSettings } from './domain/clients';
+import type { ProjectStore } from './ports';
 import { recordLinkPath } from './domain/webhook-secret';
-import { documentClientFrom, required, secondsFrom, settleSecondsFrom, sqsClientFrom, type Environment } from './environment';
+import { required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
 import { ProjectPbx, type PbxClientFactory } from './project-pbx';
 import { SubscriptionService } from './subscription-service';
 
@@ -22,9 +25,10 @@ export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/
 export function storesFrom(env: Environment) {
   const db = documentClientFrom(env);
   const table = required(env, 'TABLE_NAME');
+  const clients = new DynamoClientStore(db, table);
   return {
-    calls: new DynamoCallStore(db, table),
-    clients: new DynamoClientStore(db, table),
+    calls: new DynamoCallStore(db, table, clients),
+    clients,
     projects: new DynamoProjectStore(db, table),
     pbx: new DynamoPbxStore(db, table),
   };
@@ -47,13 +51,31 @@ export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx'>): P
   return new ProjectPbx(stores.pbx, tokenCipherFrom(env), pbxClientsFrom(env));
 }
 
+/**
+ * Project settings change rarely and every finished call reads them: cached per process for a
+ * short while (a changed time zone or messenger list applies to calls within 30 s).
+ */
+export function cachedProjects(store: ProjectStore, ttlMs = 30_000, now = Date.now): ProjectStore {
+  const cache = new Map<string, { value: ProjectSettings | undefined; at: number }>();
+  return {
+    async get(projectId) {
+      const hit = cache.get(projectId);
+      if (hit && now() - hit.at < ttlMs) return hit.value;
+      const value = await store.get(projectId);
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(projectId, { value, at: now() });
+      return value;
+    },
+  };
+}
+
 export function pipelineFrom(env: Environment, stores: Stores, subscriptions: SubscriptionService) {
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   const publicUrl = required(env, 'PUBLIC_URL').replace(/\/$/, '');
   return new CallPipeline({
     calls: stores.calls,
     clients: stores.clients,
-    projects: stores.projects,
+    projects: cachedProjects(stores.projects),
     queue: queueFrom(env),
     settleSeconds: settleSecondsFrom(env),
     recordings: {

@@ -1,6 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from './adapters/dynamo/document-client';
 
 /**
  * Functions build their adapters from an environment map: `process.env` on AWS, an explicit
@@ -27,15 +24,6 @@ export function secondsFrom(env: Environment, name: string, fallback: number, ma
 /** SQS caps message delays (the settle timer) at 900 s. */
 export function settleSecondsFrom(env: Environment): number {
   return secondsFrom(env, 'CALL_SETTLE_SECONDS', 15, 900);
-}
-
-/** Endpoint overrides (`AWS_ENDPOINT_URL_*`) point the SDK at DynamoDB Local and the SQS emulator. */
-export function documentClientFrom(env: Environment): DynamoDBDocumentClient {
-  return createDocumentClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION });
-}
-
-export function sqsClientFrom(env: Environment): SQSClient {
-  return new SQSClient({ endpoint: env.AWS_ENDPOINT_URL_SQS, region: env.AWS_REGION });
 }
 
 /** Builds a handler on first use: module load stays cheap, configuration errors surface per request. */

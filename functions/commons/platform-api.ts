@@ -1,6 +1,6 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallLogEntry } from './adapters/dynamo/call-store';
 import type { DialogMessage } from './adapters/dynamo/client-store';
 import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dynamo/client-store';

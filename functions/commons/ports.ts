@@ -20,9 +20,13 @@ export interface CallFinalization {
   /** The state with `finalized` set. */
   state: CallState;
   summary: CallSummary;
-  client?: { clientId: string; variables: CallVariables; notification: string };
+  /** The client's effects; `create` when the client does not exist yet (created in the same transaction). */
+  client?: { clientId: string; variables: CallVariables; notification: string; create?: Client };
   at: Date;
 }
+
+/** `client-exists`: the client to create was created meanwhile (match again); nothing written. */
+export type FinalizeResult = 'committed' | 'call-changed' | 'client-exists';
 
 export interface CallStore {
   load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined>;
@@ -30,10 +34,10 @@ export interface CallStore {
   save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean>;
   /**
    * In one transaction: the client's deal variables (unless a later call already wrote
-   * them), the dialog notification, and the call marked final. False when the call changed
-   * meanwhile (nothing written).
+   * them), the dialog notification, and the call marked final; nothing when the call changed
+   * meanwhile or the client to create already exists.
    */
-  finalize(input: CallFinalization): Promise<boolean>;
+  finalize(input: CallFinalization): Promise<FinalizeResult>;
   /**
    * Sets the call's record link, and the client's `beeline_record_link` unless the client's
    * variables already belong to a later call. False when the call changed meanwhile.
@@ -57,8 +61,6 @@ export interface RecordingSource {
 export interface ClientDirectory {
   /** The client a call from this number belongs to (§4 steps 1–2), in one keyed read. */
   match(projectId: string, phone: string): Promise<PhoneMatch | undefined>;
-  /** Creates the client; false when a client with that id already exists. */
-  create(projectId: string, client: Client): Promise<boolean>;
 }
 
 export interface ProjectStore {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { xsiEventSchema } from './domain/xsi-parser';
 import type { QueueMessage } from './ports';
 

@@ -1,5 +1,5 @@
 /** Routes of the PBX connection and of employees (product spec §1–§2). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
 import type { TokenCipher } from './adapters/token-cipher';

@@ -2,7 +2,7 @@
  * What the ingest function does with a PBX webhook, independent of API Gateway: authenticate
  * the URL, bound and parse the body, and queue the typed event durably before answering.
  */
-import { secretsEqual, webhookSecret } from './domain/webhook-secret';
+import { isWebhookSecret } from './domain/webhook-secret';
 import { parseXsiEvent } from './domain/xsi-parser';
 import { ID_PATTERN } from './http/responses';
 import type { MessageQueue } from './ports';
@@ -25,7 +25,7 @@ export async function acceptWebhook(
   deps: { webhookKey: string; queue: MessageQueue; now: number },
 ): Promise<WebhookAnswer> {
   const { projectId, secret } = request;
-  if (!projectId || !ID_PATTERN.test(projectId) || !secret || !secretsEqual(secret, webhookSecret(deps.webhookKey, projectId))) {
+  if (!projectId || !ID_PATTERN.test(projectId) || !secret || !isWebhookSecret(deps.webhookKey, projectId, secret)) {
     return { status: 403, error: 'forbidden' };
   }
   if (request.bodyBytes > MAX_WEBHOOK_BYTES) {

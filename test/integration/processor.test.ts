@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsClientFrom } from '../../functions/commons/environment';
+import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import { createHandler } from '../../functions/processor';
 import { eventually, startTestStack, type TestStack } from '../support/harness';

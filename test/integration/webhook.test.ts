@@ -1,7 +1,7 @@
 /** The webhook boundary: what the PBX (or anyone) posts, and what reaches the queue. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
-import { sqsClientFrom } from '../../functions/commons/environment';
+import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { startTestStack, type TestStack } from '../support/harness';
 import { xsiEvent } from '../support/xsi';
 

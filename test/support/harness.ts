@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { sqsClientFrom } from '../../functions/commons/environment';
+import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
 import { storesFrom } from '../../functions/commons/composition';
 import { TEST_SUBSCRIPTION_ID } from './xsi';

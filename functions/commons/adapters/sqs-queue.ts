@@ -1,4 +1,5 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Environment } from '../environment';
 import type { MessageQueue, QueueMessage } from '../ports';
 
 export class SqsMessageQueue implements MessageQueue {
@@ -16,4 +17,9 @@ export class SqsMessageQueue implements MessageQueue {
       }),
     );
   }
+}
+
+/** Endpoint overrides (`AWS_ENDPOINT_URL_SQS`) point the SDK at the SQS emulator. */
+export function sqsClientFrom(env: Environment): SQSClient {
+  return new SQSClient({ endpoint: env.AWS_ENDPOINT_URL_SQS, region: env.AWS_REGION });
 }

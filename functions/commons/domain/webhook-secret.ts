@@ -9,6 +9,25 @@ export function webhookSecret(key: string, projectId: string): string {
   return createHmac('sha256', key).update(`beeline-webhook:${projectId}`).digest('base64url').slice(0, 32);
 }
 
+const expectedSecrets = new Map<string, Buffer>();
+
+/**
+ * Checks a webhook URL's secret in constant time. The expected secret of a project is derived
+ * once per process (a hot path: every PBX event).
+ */
+export function isWebhookSecret(key: string, projectId: string, presented: string): boolean {
+  const cacheKey = `${key.length}:${key}\u0000${projectId}`;
+  let expected = expectedSecrets.get(cacheKey);
+  if (!expected) {
+    if (expectedSecrets.size >= 10_000) expectedSecrets.clear();
+    expected = Buffer.from(webhookSecret(key, projectId));
+    expectedSecrets.set(cacheKey, expected);
+  }
+  const given = Buffer.from(presented);
+  // The length of a secret is public (always 32); only its content must not leak through timing.
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 /** Constant-time comparison of a presented secret or token with the expected one. */
 export function secretsEqual(presented: string, expected: string): boolean {
   const a = createHmac('sha256', 'compare').update(presented).digest();

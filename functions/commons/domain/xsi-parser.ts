@@ -9,7 +9,7 @@
  * numeric character references in text are decoded, in one pass, by this module.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CALL_EVENT_TYPES,
   type CallEventType,

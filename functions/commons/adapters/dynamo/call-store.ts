@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
-import type { CallFinalization, CallStore, StoredCall } from '../../ports';
+import type { CallFinalization, CallStore, FinalizeResult, StoredCall } from '../../ports';
+import type { DynamoClientStore } from './client-store';
 import { cancellationCodes, isConditionalCheckFailed } from './document-client';
 import { callKey, callsIndexPk, callsIndexSk, clientKey, messageKey } from './keys';
 
@@ -33,6 +34,8 @@ export class DynamoCallStore implements CallStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** A new client is created in the call's finalize transaction. */
+    private readonly clients: Pick<DynamoClientStore, 'createItems'>,
   ) {}
 
   async load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined> {
@@ -54,20 +57,21 @@ export class DynamoCallStore implements CallStore {
     }
   }
 
-  async finalize(input: CallFinalization): Promise<boolean> {
+  async finalize(input: CallFinalization): Promise<FinalizeResult> {
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: this.finalizeItems(input, true) }));
-      return true;
+      return 'committed';
     } catch (error) {
       const codes = cancellationCodes(error);
       if (!codes) throw error;
-      const [clientCode, , callCode] = codes;
-      if (callCode === 'ConditionalCheckFailed') return false;
-      if (input.client && clientCode === 'ConditionalCheckFailed') {
+      // The call item is always last; the client item (update or create) always first.
+      if (codes[codes.length - 1] === 'ConditionalCheckFailed') return 'call-changed';
+      if (input.client?.create && codes.slice(0, -2).includes('ConditionalCheckFailed')) return 'client-exists';
+      if (input.client && codes[0] === 'ConditionalCheckFailed') {
         // The client already holds variables of a later call (events arrived out of order):
         // post the notification and close the call, leave the newer variables in place.
         await this.db.send(new TransactWriteCommand({ TransactItems: this.finalizeItems(input, false) }));
-        return true;
+        return 'committed';
       }
       throw error;
     }
@@ -134,6 +138,11 @@ export class DynamoCallStore implements CallStore {
     const callPut = { Put: this.conditionalPut(state, summary, stored.version) };
     if (!client) return [callPut];
     const startedAt = summary.startedAt;
+    const message = this.notificationPut(projectId, client.clientId, extTrackingId, client.notification, at);
+    if (client.create) {
+      const created = { ...client.create, dealVariables: { ...client.create.dealVariables, ...client.variables } };
+      return [...this.clients.createItems(projectId, created, startedAt), message, callPut];
+    }
     const names: Record<string, string> = { '#dv': 'dealVariables' };
     const values: Record<string, unknown> = { ':startedAt': startedAt, ':one': 1 };
     const assignments = Object.entries(client.variables).map(([name, value], i) => {
@@ -154,20 +163,17 @@ export class DynamoCallStore implements CallStore {
           },
         }
       : { ConditionCheck: { TableName: this.tableName, Key: clientKey(projectId, client.clientId), ConditionExpression: 'attribute_exists(pk)' } };
+    return [clientUpdate, message, callPut];
+  }
+
+  private notificationPut(projectId: string, clientId: string, extTrackingId: string, text: string, at: Date) {
     const atIso = at.toISOString();
-    const message = {
+    return {
       Put: {
         TableName: this.tableName,
-        Item: {
-          ...messageKey(projectId, client.clientId, atIso, `call-${extTrackingId}`),
-          text: client.notification,
-          kind: 'notification',
-          at: atIso,
-          extTrackingId,
-        },
+        Item: { ...messageKey(projectId, clientId, atIso, `call-${extTrackingId}`), text, kind: 'notification', at: atIso, extTrackingId },
       },
     };
-    return [clientUpdate, message, callPut];
   }
 
   private conditionalPut(state: CallState, summary: CallSummary, expectedVersion: number) {

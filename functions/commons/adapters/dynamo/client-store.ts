@@ -59,16 +59,6 @@ export class DynamoClientStore implements ClientDirectory {
     return { clientId: first.clientId as string, via: first.sk === TELEPHONY_SK ? 'telephony' : 'variable' };
   }
 
-  async create(projectId: string, client: Client): Promise<boolean> {
-    try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: this.writeItems(projectId, client, undefined) }));
-      return true;
-    } catch (error) {
-      if (cancellationCodes(error)?.some((code) => code === 'ConditionalCheckFailed')) return false;
-      throw error;
-    }
-  }
-
   async get(projectId: string, clientId: string): Promise<Client | undefined> {
     const stored = await this.getItem(projectId, clientId);
     return stored && toClient(stored);
@@ -112,6 +102,17 @@ export class DynamoClientStore implements ClientDirectory {
       new GetCommand({ TableName: this.tableName, Key: clientKey(projectId, clientId), ConsistentRead: true }),
     );
     return Item as ClientItem | undefined;
+  }
+
+  /**
+   * Transaction items creating a client and its phone index entries (the client item first,
+   * conditional on not existing), for callers that create it inside a larger transaction.
+   */
+  createItems(projectId: string, client: Client, lastCallStartedAt?: number): object[] {
+    const items = this.writeItems(projectId, client, undefined);
+    const clientPut = items[0] as { Put: { Item: Record<string, unknown> } };
+    clientPut.Put.Item.lastCallStartedAt = lastCallStartedAt;
+    return items;
   }
 
   /** The client item first, then index changes: delete stale entries, add new ones. */

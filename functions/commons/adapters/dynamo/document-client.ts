@@ -1,4 +1,5 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { Environment } from '../../environment';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** One document client per process; the table name and endpoint come from configuration. */
@@ -6,6 +7,11 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   });
+}
+
+/** Endpoint overrides (`AWS_ENDPOINT_URL_DYNAMODB`) point the SDK at DynamoDB Local. */
+export function documentClientFrom(env: Environment): DynamoDBDocumentClient {
+  return createDocumentClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION });
 }
 
 export function isConditionalCheckFailed(error: unknown): boolean {
