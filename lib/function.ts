@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +10,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../functions/commons/metrics.js';
+import { acknowledge, nagArnRef } from './nag.js';
 
 /** Repository root (the folder holding package.json, package-lock.json and functions/). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,8 +26,12 @@ export interface TelephonyFunctionProps {
   readonly timeout: Duration;
   /** @default 256 */
   readonly memorySize?: number;
-  /** Powertools `POWERTOOLS_SERVICE_NAME`. @default 'beeline-telephony' */
-  readonly serviceName?: string;
+  /**
+   * Powertools `POWERTOOLS_SERVICE_NAME`: the `service` dimension of the function's EMF metrics and
+   * the `service` key of its logs. The handlers name themselves (`createMetrics('beeline-processor')`);
+   * the stack passes the same name (see SERVICE_NAMES in lib/monitoring.ts, checked by a test).
+   */
+  readonly serviceName: string;
   /** Powertools `LOG_LEVEL`. @default 'INFO' */
   readonly logLevel?: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -34,27 +41,43 @@ export interface TelephonyFunctionProps {
   readonly description?: string;
 }
 
+/** The Lambda runtime of every function (see the AwsSolutions-L1 acknowledgement below). */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
+
 /**
  * A Lambda function with the house defaults: Node.js 22 on arm64, minified ESM bundle with
  * source maps (all dependencies bundled, AWS SDK included, so what runs is what was tested),
- * X-Ray tracing, and an explicit log group with retention that outlives the stack.
+ * X-Ray tracing, Powertools service name and metrics namespace, an explicit log group with
+ * retention that outlives the stack, and a role of its own that may write to that log group only
+ * (no AWSLambdaBasicExecutionRole, which allows logs:CreateLogGroup/PutLogEvents on every group).
  */
 export class TelephonyFunction extends NodejsFunction {
   /** The function's log group (explicit, RETAIN, with retention). */
   public readonly functionLogGroup: LogGroup;
+  /** The function's execution role. */
+  public readonly executionRole: Role;
+  /** `POWERTOOLS_SERVICE_NAME`, the `service` dimension of its metrics. */
+  public readonly serviceName: string;
 
   public constructor(scope: Construct, id: string, props: TelephonyFunctionProps) {
-    // The log group must exist before super(), so it is a sibling of the function.
+    // The log group and the role must exist before super(), so they are siblings of the function.
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.serviceName} function`,
+    });
+    // logs:CreateLogStream + logs:PutLogEvents on this group's streams only (the group exists).
+    logGroup.grantWrite(role);
     super(scope, id, {
       entry: join(PROJECT_ROOT, 'functions', props.entryFile),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: FUNCTION_RUNTIME,
+      role,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
@@ -72,12 +95,31 @@ export class TelephonyFunction extends NodejsFunction {
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'beeline-telephony',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        // The handlers pass the namespace to Powertools themselves; this keeps anything that builds
+        // its own Metrics (and the Powertools defaults) in the namespace the alarms read.
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },
     });
     this.functionLogGroup = logGroup;
+    this.executionRole = role;
+    this.serviceName = props.serviceName;
+
+    acknowledge(
+      this,
+      'AwsSolutions-L1',
+      `${FUNCTION_RUNTIME.name} is pinned on purpose: the bundles are built for node22 (esbuild target) and the project is tested on Node 20/22; ` +
+        'Node.js 22 is an LTS line supported by Lambda. Moving to a newer runtime is a deliberate upgrade of runtime and bundle target together.',
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Resource "*" is granted only for actions that have no resource-level permissions in IAM: xray:PutTraceSegments and ' +
+        'xray:PutTelemetryRecords (active tracing) and, for the stream consumer, dynamodb:ListStreams (lists stream ARNs, reads no data). ' +
+        'The "least privilege" infrastructure test fails if any other action is granted on "*".',
+    );
   }
 
   /**
@@ -88,6 +130,12 @@ export class TelephonyFunction extends NodejsFunction {
     if (access === 'readWrite') table.grantReadWriteData(this);
     else table.grantReadData(this);
     this.addEnvironment(envVarName, table.tableName);
+    acknowledge(
+      this.executionRole,
+      `AwsSolutions-IAM5[Resource::${nagArnRef(table)}/index/*]`,
+      "Queries on the table's global secondary indexes (gsi1: due renewals, connected projects, call logs): the grant covers " +
+        "this one table's indexes only (<table ARN>/index/*), which is how DynamoDB scopes index access; the actions are the grant's, no dynamodb:*.",
+    );
     return this;
   }
 

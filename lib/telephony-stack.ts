@@ -3,7 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -12,10 +12,13 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { SweepTask } from '../functions/renewer.js';
 // Plain data; importing the handler module only defines functions (its handler is built lazily).
 import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
 import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
+import { SERVICE_NAMES, TelephonyMonitoring } from './monitoring.js';
+import { acknowledge } from './nag.js';
 import { tableFromDefinition } from './table.js';
 
 /** Processor timeout; the events queue's visibility timeout is derived from it. */
@@ -40,6 +43,9 @@ export const SUBSCRIPTION_TIMEOUT = Duration.seconds(30);
 export const RENEWER_TIMEOUT = Duration.seconds(60);
 /** Stream retries of a failed batch (bisected) before it is reported to the stream DLQ. */
 export const STREAM_RETRY_ATTEMPTS = 5;
+/** The event each schedule sends the renewer (functions/renewer.ts reads `task`). */
+export const RENEW_INPUT: { readonly task: SweepTask } = { task: 'renew' };
+export const RECOVER_INPUT: { readonly task: SweepTask } = { task: 'recover' };
 
 /**
  * The stream filter of the subscription function: employee items (`sk` beginning with
@@ -79,7 +85,12 @@ export class BeelineTelephonyStack extends Stack {
   public readonly renewerFunction: TelephonyFunction;
   /** `POST /projects/{projectId}/beeline/call` (click-to-call). */
   public readonly callbackFunction: TelephonyFunction;
+  /** `{"task":"renew"}` every renewSweepMinutes: due renewals, retries, the quiet-employee check. */
   public readonly renewalSchedule: Rule;
+  /** `{"task":"recover"}` every recoveryMinutes: lost-call recovery per connected project. */
+  public readonly recoverySchedule: Rule;
+  /** Alarms, alarm topic and dashboard. */
+  public readonly monitoring: TelephonyMonitoring;
   public readonly httpApi: HttpApi;
   public readonly httpStage: HttpStage;
   /** Base of the webhook URLs the functions register at the PBX (`PUBLIC_URL`, no trailing slash). */
@@ -104,6 +115,7 @@ export class BeelineTelephonyStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    // (AwsSolutions-SQS3 recognises it as the events queue's DLQ by the redrive policy: nothing to acknowledge.)
     this.eventsQueue = new Queue(this, 'EventsQueue', {
       visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * PROCESSOR_TIMEOUT.toSeconds()),
       encryption: QueueEncryption.SQS_MANAGED,
@@ -115,6 +127,12 @@ export class BeelineTelephonyStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    acknowledge(
+      this.subscriptionStreamDlq,
+      'AwsSolutions-SQS3',
+      "This queue is the on-failure destination (a dead-letter queue) of the subscription function's table-stream source; " +
+        'it is read by operators only, so it needs no DLQ itself. The subscription-stream-dlq-not-empty alarm fires on its first message.',
+    );
 
     // ---- Keys --------------------------------------------------------------------------------
     this.tokenKey = new Key(this, 'TokenKey', {
@@ -130,11 +148,23 @@ export class BeelineTelephonyStack extends Stack {
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledge(
+      this.webhookKeySecret,
+      'AwsSolutions-SMG4',
+      "Not rotated automatically: every project's webhook URL secret is an HMAC under this key, so a new key changes every URL " +
+        'registered at the PBX and events would be rejected until all subscriptions are re-registered. Rotation is a planned operation.',
+    );
     this.adminTokenSecret = new Secret(this, 'AdminToken', {
       description: 'Beeline telephony: bearer token of the platform API (/projects/...)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledge(
+      this.adminTokenSecret,
+      'AwsSolutions-SMG4',
+      'Not rotated automatically: this bearer token is configured in the calling platform (outside AWS), which a rotation Lambda cannot ' +
+        'update; a rotation would cut the platform off. Rotate it by hand together with the platform (put-secret-value, then update the platform).',
+    );
 
     // ---- Functions ---------------------------------------------------------------------------
     const common = { logLevel: config.logLevel };
@@ -144,6 +174,7 @@ export class BeelineTelephonyStack extends Stack {
     this.ingestFunction = new TelephonyFunction(this, 'Ingest', {
       ...common,
       entryFile: 'ingest.ts',
+      serviceName: SERVICE_NAMES.ingest,
       description: 'Beeline PBX webhooks: validate, queue',
       timeout: Duration.seconds(10),
     })
@@ -153,6 +184,7 @@ export class BeelineTelephonyStack extends Stack {
     this.processorFunction = new TelephonyFunction(this, 'Processor', {
       ...common,
       entryFile: 'processor.ts',
+      serviceName: SERVICE_NAMES.processor,
       description: 'Beeline PBX events: match clients, track calls, write variables',
       timeout: PROCESSOR_TIMEOUT,
       memorySize: 512,
@@ -180,6 +212,7 @@ export class BeelineTelephonyStack extends Stack {
     this.apiFunction = new TelephonyFunction(this, 'Api', {
       ...common,
       entryFile: 'api.ts',
+      serviceName: SERVICE_NAMES.api,
       description: 'Platform API (/projects/...), recording links (/records/...) and 404 for anything else',
       // PBX reads (3 attempts × PBX_TIMEOUT_MS ≤ 8 s, plus back-off) must fit; 29 s ends before
       // the HTTP API's 30 s integration limit, so the function answers (and logs) instead of a 503.
@@ -197,6 +230,7 @@ export class BeelineTelephonyStack extends Stack {
     this.subscriptionFunction = new TelephonyFunction(this, 'Subscription', {
       ...common,
       entryFile: 'subscription.ts',
+      serviceName: SERVICE_NAMES.subscription,
       description: 'Employee changes (table stream) → PBX webhook subscriptions',
       timeout: SUBSCRIPTION_TIMEOUT,
       memorySize: 256,
@@ -221,6 +255,7 @@ export class BeelineTelephonyStack extends Stack {
     this.callbackFunction = new TelephonyFunction(this, 'Callback', {
       ...common,
       entryFile: 'callback.ts',
+      serviceName: SERVICE_NAMES.callback,
       description: 'beeline_call: starts a call at the PBX for bots (POST /projects/{projectId}/beeline/call)',
       timeout: CALLBACK_TIMEOUT,
       memorySize: 256,
@@ -234,15 +269,22 @@ export class BeelineTelephonyStack extends Stack {
     this.renewerFunction = new TelephonyFunction(this, 'Renewer', {
       ...common,
       entryFile: 'renewer.ts',
-      description: 'Scheduled sweep: queues due subscription renewals and a lost-call recovery per connected project',
+      serviceName: SERVICE_NAMES.renewer,
+      description: 'Scheduled: queues due subscription renewals and checks for quiet employees (renew), queues a lost-call recovery per connected project (recover)',
       timeout: RENEWER_TIMEOUT,
+      environment: { QUIET_PERIOD_SECONDS: String(config.quietPeriodHours * 3600) },
     })
       .bindTable(this.table, 'read') // queries the gsi1 index (due renewals, connected projects); writes nothing
       .bindQueueSender(this.eventsQueue);
     this.renewalSchedule = new Rule(this, 'RenewalSchedule', {
-      description: 'Beeline telephony: subscription renewal sweep',
+      description: 'Beeline telephony: subscription renewals and the quiet-employee check (renewer, task "renew")',
       schedule: Schedule.rate(Duration.minutes(config.renewSweepMinutes)),
-      targets: [new LambdaFunction(this.renewerFunction)],
+      targets: [new LambdaFunction(this.renewerFunction, { event: RuleTargetInput.fromObject(RENEW_INPUT) })],
+    });
+    this.recoverySchedule = new Rule(this, 'RecoverySchedule', {
+      description: 'Beeline telephony: recovery of calls whose webhooks were lost (renewer, task "recover")',
+      schedule: Schedule.rate(Duration.minutes(config.recoveryMinutes)),
+      targets: [new LambdaFunction(this.renewerFunction, { event: RuleTargetInput.fromObject(RECOVER_INPUT) })],
     });
 
     // ---- HTTP API ----------------------------------------------------------------------------
@@ -260,20 +302,46 @@ export class BeelineTelephonyStack extends Stack {
     // $default stage: the endpoint has no stage path prefix.
     this.publicUrl = config.publicUrl ?? this.httpApi.apiEndpoint;
     for (const fn of [this.apiFunction, this.processorFunction, this.subscriptionFunction]) fn.addEnvironment('PUBLIC_URL', this.publicUrl);
-    this.httpApi.addRoutes({
+    const webhookRoutes = this.httpApi.addRoutes({
       path: WEBHOOK_ROUTE_PATH,
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });
-    this.httpApi.addRoutes({
+    const callbackRoutes = this.httpApi.addRoutes({
       path: CALLBACK_ROUTE_PATH,
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('CallbackIntegration', this.callbackFunction, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });
+    // No API Gateway authorizer on any route; each is authenticated by its function (AwsSolutions-APIG4).
+    for (const route of webhookRoutes) {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'The Beeline PBX calls this webhook with no Authorization header (its subscriptions take a bare URL). The path carries a ' +
+          'per-project secret, an HMAC of the project id under a key in Secrets Manager, which the ingest function checks in constant time ' +
+          'before anything is queued; the access logs record the route key, never the path.',
+      );
+    }
+    for (const route of callbackRoutes) {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'beeline_call from bots: the callback function checks the platform bearer token (Secrets Manager) in constant time before it reads ' +
+          'or calls anything; a Lambda authorizer would add a second invocation and latency to a call the bot waits for (4.5 s budget).',
+      );
+    }
+    const defaultRoute = this.httpApi.node.findChild('DefaultRoute');
+    acknowledge(
+      defaultRoute,
+      'AwsSolutions-APIG4',
+      'The $default route serves the platform API (/projects/...), whose function checks the bearer token (Secrets Manager) in constant ' +
+        'time on every request; stable recording links (/records/..., no bearer because they sit in a client variable and are opened ' +
+        'from the CRM) carry an HMAC signature checked in constant time; anything else gets a JSON 404.',
+    );
 
     const accessLogs = new LogGroup(this, 'HttpApiAccessLogs', {
       retention: RetentionDays.ONE_MONTH,
@@ -307,6 +375,26 @@ export class BeelineTelephonyStack extends Stack {
       },
     });
 
+    // ---- Monitoring --------------------------------------------------------------------------
+    this.monitoring = new TelephonyMonitoring(this, 'Monitoring', {
+      stage: config.stage,
+      ...(config.alarmEmail !== undefined && { alarmEmail: config.alarmEmail }),
+      renewSweepMinutes: config.renewSweepMinutes,
+      quietPeriodHours: config.quietPeriodHours,
+      functions: {
+        ingest: this.ingestFunction,
+        processor: this.processorFunction,
+        api: this.apiFunction,
+        subscription: this.subscriptionFunction,
+        renewer: this.renewerFunction,
+        callback: this.callbackFunction,
+      },
+      eventsQueue: this.eventsQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      subscriptionStreamDlq: this.subscriptionStreamDlq,
+      httpStage: this.httpStage,
+    });
+
     // ---- Outputs -----------------------------------------------------------------------------
     const apiUrl = this.httpStage.url; // ends with "/"
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Base URL of the HTTP API' });
@@ -323,5 +411,14 @@ export class BeelineTelephonyStack extends Stack {
       description: 'Platform API bearer token: aws secretsmanager get-secret-value --secret-id <arn>',
     });
     new CfnOutput(this, 'TokenKeyArn', { value: this.tokenKey.keyArn, description: 'KMS key encrypting PBX API tokens at rest' });
+    new CfnOutput(this, 'SubscriptionStreamDlqUrl', {
+      value: this.subscriptionStreamDlq.queueUrl,
+      description: 'Failed employee-change stream batches (stream coordinates) of the subscription function',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.alarmTopic.topicArn,
+      description: 'Every alarm notifies this topic (ALARM and OK): subscribe e-mail, chat or paging to it',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard of the stage' });
   }
 }

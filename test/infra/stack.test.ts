@@ -11,6 +11,7 @@ import { createHandler as createApiHandler } from '../../functions/api.js';
 import { createHandler as createCallbackHandler } from '../../functions/callback.js';
 import { ANSWER_BUDGET_MS, DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS } from '../../functions/commons/click-to-call.js';
 import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/composition.js';
+import { METRICS_NAMESPACE } from '../../functions/commons/metrics.js';
 import { createTableInput, TABLE_DEFINITION } from '../../functions/commons/table-definition.js';
 import { createHandler as createIngestHandler } from '../../functions/ingest.js';
 import { createHandler as createProcessorHandler } from '../../functions/processor.js';
@@ -26,6 +27,7 @@ import {
   PBX_READ_ATTEMPTS,
 } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
+import { SERVICE_NAMES } from '../../lib/monitoring.js';
 import {
   API_TIMEOUT,
   CALLBACK_ROUTE_PATH,
@@ -154,6 +156,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     tokenKey: logicalId(stack, stack.tokenKey),
     httpApi: logicalId(stack, stack.httpApi),
     schedule: logicalId(stack, stack.renewalSchedule),
+    recoverySchedule: logicalId(stack, stack.recoverySchedule),
+    alarmTopicKey: logicalId(stack, stack.monitoring.alarmTopicKey),
     ingest: logicalId(stack, stack.ingestFunction),
     processor: logicalId(stack, stack.processorFunction),
     api: logicalId(stack, stack.apiFunction),
@@ -277,7 +281,15 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   });
 
   describe('functions', () => {
-    it('use the house defaults: nodejs22.x, arm64, tracing, source maps, Powertools env', () => {
+    it('use the house defaults: nodejs22.x, arm64, tracing, source maps, Powertools env (service name, metrics namespace)', () => {
+      const serviceOf: Record<string, string> = {
+        [ids.ingest]: SERVICE_NAMES.ingest,
+        [ids.processor]: SERVICE_NAMES.processor,
+        [ids.api]: SERVICE_NAMES.api,
+        [ids.subscription]: SERVICE_NAMES.subscription,
+        [ids.renewer]: SERVICE_NAMES.renewer,
+        [ids.callback]: SERVICE_NAMES.callback,
+      };
       for (const id of functionIds) {
         const p = fnProps(id);
         expect(p.Runtime).toBe('nodejs22.x');
@@ -286,10 +298,12 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         expect(p.TracingConfig).toEqual({ Mode: 'Active' });
         expect(p.Environment.Variables).toMatchObject({
           NODE_OPTIONS: '--enable-source-maps',
-          POWERTOOLS_SERVICE_NAME: 'beeline-telephony',
+          POWERTOOLS_SERVICE_NAME: serviceOf[id],
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           LOG_LEVEL: 'INFO',
         });
       }
+      expect(METRICS_NAMESPACE).toBe('BeelineTelephony');
       expect(fnProps(ids.processor).MemorySize).toBe(512);
       expect(fnProps(ids.ingest).MemorySize).toBe(256);
       expect(fnProps(ids.api).MemorySize).toBe(256);
@@ -305,7 +319,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     });
 
     it('get exactly the environment they need', () => {
-      const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'];
+      const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'QUEUE_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN'];
       const pipeline = ['CALL_SETTLE_SECONDS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
@@ -313,7 +327,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline].sort());
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
-      expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME'].sort());
+      expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUEUE_URL', 'QUIET_PERIOD_SECONDS', 'TABLE_NAME'].sort());
+      expect(env(ids.renewer).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
       expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
       expect(env(ids.processor)).toMatchObject({
         QUEUE_URL: ref(ids.events),
@@ -328,7 +343,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(env(ids.callback)).toEqual({
         LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'beeline-telephony',
+        POWERTOOLS_SERVICE_NAME: 'beeline-callback',
+        POWERTOOLS_METRICS_NAMESPACE: 'BeelineTelephony',
         TABLE_NAME: ref(ids.table),
         TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
         ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken),
@@ -408,17 +424,33 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(listStreams).toEqual([ids.subscriptionRole]);
     });
 
-    it('attaches no managed policy other than AWSLambdaBasicExecutionRole', () => {
-      for (const [, role] of ofType(resources, 'AWS::IAM::Role')) {
-        const arns = (role.Properties.ManagedPolicyArns ?? []).map((a: unknown) => JSON.stringify(a));
-        for (const arn of arns) expect(arn).toContain(':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole');
+    it('grants Resource "*" only for actions IAM cannot scope (X-Ray, dynamodb:ListStreams): what the AwsSolutions-IAM5[Resource::*] acknowledgement says', () => {
+      const onAnyResource = allStatements(resources).filter((s) => s.Effect === 'Allow' && asArray(s.Resource).includes('*'));
+      expect(onAnyResource.length).toBeGreaterThan(0);
+      expect(new Set(actionsOf(onAnyResource))).toEqual(new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']));
+    });
+
+    it('attaches no managed policy: each role writes to its own log group only (no AWSLambdaBasicExecutionRole)', () => {
+      const roles = ofType(resources, 'AWS::IAM::Role');
+      expect(roles.map(([id]) => id).sort()).toEqual([...roleIds].sort());
+      for (const [, role] of roles) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+        expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ]);
+      }
+      for (const id of functionIds) {
+        const roleId = fnProps(id).Role['Fn::GetAtt'][0] as string;
+        const groupId = fnProps(id).LoggingConfig.LogGroup.Ref as string;
+        const logs = withPrefix(roleStatements(resources, roleId), 'logs:');
+        expect(logs, id).toEqual([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(groupId) }]);
       }
     });
 
     it('ingest can only send to the events queue and read the webhook key: no table access', () => {
       const st = roleStatements(resources, ids.ingestRole);
       expect(actionsOf(st).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
-      expect(new Set(actionsOf(st).map((a) => a.split(':')[0]))).toEqual(new Set(['sqs', 'secretsmanager', 'xray']));
+      expect(new Set(actionsOf(st).map((a) => a.split(':')[0]))).toEqual(new Set(['logs', 'sqs', 'secretsmanager', 'xray']));
       const sqs = st.filter((s) => actionsOf([s]).some((a) => a.startsWith('sqs:')));
       expect(sqs).toHaveLength(1);
       expect(sqs[0]!.Resource).toEqual(arnOf(ids.events));
@@ -465,7 +497,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
       expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
-      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'sqs', 'xray']));
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'logs', 'sqs', 'xray']));
       const dynamo = withPrefix(st, 'dynamodb:');
       expect(dynamo.flatMap((s) => asArray(s.Resource))).toEqual([
         arnOf(ids.table),
@@ -481,7 +513,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'kms:Decrypt', 'secretsmanager:GetSecretValue']));
       expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
-      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'kms', 'secretsmanager', 'xray']));
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'kms', 'logs', 'secretsmanager', 'xray']));
       expect(withPrefix(st, 'sqs:')).toEqual([]);
       expect(withPrefix(st, 'dynamodb:').flatMap((s) => asArray(s.Resource))).toEqual([
         arnOf(ids.table),
@@ -558,7 +590,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         'apigateway.amazonaws.com',
         'apigateway.amazonaws.com',
         'apigateway.amazonaws.com',
-        'events.amazonaws.com',
+        'events.amazonaws.com', // renewal schedule
+        'events.amazonaws.com', // recovery schedule
       ]);
     });
 
@@ -589,7 +622,18 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     it('exports the outputs admins need', () => {
       const outputs = template.toJSON().Outputs as Json;
       expect(Object.keys(outputs).sort()).toEqual(
-        ['AdminTokenSecretArn', 'ApiUrl', 'DeadLetterQueueUrl', 'EventsQueueUrl', 'TableName', 'TokenKeyArn', 'WebhookBaseUrl'].sort(),
+        [
+          'AdminTokenSecretArn',
+          'AlarmTopicArn',
+          'ApiUrl',
+          'DashboardName',
+          'DeadLetterQueueUrl',
+          'EventsQueueUrl',
+          'SubscriptionStreamDlqUrl',
+          'TableName',
+          'TokenKeyArn',
+          'WebhookBaseUrl',
+        ].sort(),
       );
       const apiUrlParts = outputs.ApiUrl.Value['Fn::Join'][1] as unknown[];
       const webhookParts = outputs.WebhookBaseUrl.Value['Fn::Join'][1] as unknown[];
@@ -624,7 +668,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   describe('subscription lifecycle', () => {
     it('keeps PBX tokens under a KMS key with rotation, retained, aliased per stage', () => {
       const keys = ofType(resources, 'AWS::KMS::Key');
-      expect(keys.map(([id]) => id)).toEqual([ids.tokenKey]);
+      expect(keys.map(([id]) => id).sort()).toEqual([ids.tokenKey, ids.alarmTopicKey].sort()); // the other encrypts the alarm topic
       const key = resources[ids.tokenKey]!;
       expect(key.Properties.EnableKeyRotation).toBe(true);
       expect(key.DeletionPolicy).toBe('Retain');
@@ -653,17 +697,26 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       });
     });
 
-    it('runs the renewer on a 5 minute schedule, invoked only by that rule', () => {
-      const rules = ofType(resources, 'AWS::Events::Rule');
-      expect(rules.map(([id]) => id)).toEqual([ids.schedule]);
-      expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED', Targets: [{ Arn: arnOf(ids.renewer) }] });
-      expect(rules[0]![1].Properties.Targets).toHaveLength(1);
-      template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: arnOf(ids.renewer),
-        Principal: 'events.amazonaws.com',
-        SourceArn: arnOf(ids.schedule),
-      });
+    it('runs the renewer with {"task":"renew"} every 5 minutes and {"task":"recover"} every 10 minutes, invoked only by those rules', () => {
+      const rules = Object.fromEntries(ofType(resources, 'AWS::Events::Rule'));
+      expect(Object.keys(rules).sort()).toEqual([ids.schedule, ids.recoverySchedule].sort());
+      const expected: [string, string, { task: string }][] = [
+        [ids.schedule, 'rate(5 minutes)', { task: 'renew' }],
+        [ids.recoverySchedule, 'rate(10 minutes)', { task: 'recover' }],
+      ];
+      for (const [id, rate, input] of expected) {
+        const p = rules[id]!.Properties;
+        expect(p).toMatchObject({ ScheduleExpression: rate, State: 'ENABLED' });
+        expect(p.Targets).toHaveLength(1);
+        expect(p.Targets[0].Arn).toEqual(arnOf(ids.renewer));
+        expect(JSON.parse(p.Targets[0].Input)).toEqual(input); // what functions/renewer.ts reads (event.task)
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: arnOf(ids.renewer),
+          Principal: 'events.amazonaws.com',
+          SourceArn: arnOf(id),
+        });
+      }
     });
   });
 });
@@ -690,7 +743,7 @@ describe('context', () => {
   it('clickToCallNumberFormat, recording look-ups and recovery are overridable (strings as from -c)', () => {
     const { stack, resources } = build({
       clickToCallNumberFormat: ' National ',
-      recordFirstDelaySeconds: '0',
+      recordFirstDelaySeconds: '1',
       recordGiveUpSeconds: '86400',
       recoveryWindowSeconds: '604800',
       recoveryLagSeconds: '60',
@@ -698,7 +751,7 @@ describe('context', () => {
     const env = (fn: IConstruct) => resources[logicalId(stack, fn)]!.Properties.Environment.Variables as Json;
     expect(env(stack.callbackFunction).CLICK_TO_CALL_NUMBER_FORMAT).toBe('national');
     expect(env(stack.processorFunction)).toMatchObject({
-      RECORD_FIRST_DELAY_SECONDS: '0',
+      RECORD_FIRST_DELAY_SECONDS: '1',
       RECORD_GIVE_UP_SECONDS: '86400',
       RECOVERY_WINDOW_SECONDS: '604800',
       RECOVERY_LAG_SECONDS: '60',
@@ -707,13 +760,14 @@ describe('context', () => {
       const built = build({ clickToCallNumberFormat: format });
       expect(built.resources[logicalId(built.stack, built.stack.callbackFunction)]!.Properties.Environment.Variables.CLICK_TO_CALL_NUMBER_FORMAT).toBe(format);
     }
-    // The smallest window that still covers lag + sweep interval.
-    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, renewSweepMinutes: 5 })).not.toThrow();
+    // The smallest window that still covers lag + recovery interval.
+    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, recoveryMinutes: 5 })).not.toThrow();
   });
 
   it('cdk.json states every setting with the default the code has', () => {
-    const { apiThrottle, publicUrl, ...flat } = DEFAULT_CONFIG;
+    const { apiThrottle, publicUrl, alarmEmail, ...flat } = DEFAULT_CONFIG;
     expect(publicUrl).toBeUndefined();
+    expect(alarmEmail).toBeUndefined(); // optional, per deployment (-c alarmEmail=...)
     expect(CDK_JSON_CONTEXT).toMatchObject({ ...flat, apiThrottleRateLimit: apiThrottle.rateLimit, apiThrottleBurstLimit: apiThrottle.burstLimit });
     expect(build().stack.config).toEqual(DEFAULT_CONFIG);
   });
@@ -748,7 +802,8 @@ describe('context', () => {
     for (const clickToCallNumberFormat of ['e164', 'international', '+7', 0]) {
       expect(() => build({ clickToCallNumberFormat }), String(clickToCallNumberFormat)).toThrow(/clickToCallNumberFormat/);
     }
-    for (const recordFirstDelaySeconds of [-1, 901, '90s', 1.5]) {
+    // At least 1 s: 0 would re-query the PBX in a tight loop on AWS.
+    for (const recordFirstDelaySeconds of [0, '0', -1, 901, '90s', 1.5]) {
       expect(() => build({ recordFirstDelaySeconds }), String(recordFirstDelaySeconds)).toThrow(/recordFirstDelaySeconds/); // SQS delay cap
     }
     for (const recordGiveUpSeconds of [59, 86_401, 'never', '120.5']) {
@@ -760,9 +815,11 @@ describe('context', () => {
     for (const recoveryLagSeconds of [59, 86_401, '5m']) {
       expect(() => build({ recoveryLagSeconds }), String(recoveryLagSeconds)).toThrow(/recoveryLagSeconds/);
     }
-    // A window shorter than lag + sweep interval leaves calls between two sweeps unrecovered.
+    // A window shorter than lag + recovery interval leaves calls between two recovery runs unrecovered.
     expect(() => build({ recoveryWindowSeconds: 7200, recoveryLagSeconds: 7200 })).toThrow(/recoveryWindowSeconds.*recoveryLagSeconds/);
-    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, renewSweepMinutes: 6 })).toThrow(/renewSweepMinutes/);
+    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, recoveryMinutes: 6 })).toThrow(/recoveryWindowSeconds.*recoveryMinutes/);
+    // The renewal interval no longer bounds the window: recovery has its own schedule.
+    expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, recoveryMinutes: 5, renewSweepMinutes: 60 })).not.toThrow();
   });
 });
 
