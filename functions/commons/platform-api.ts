@@ -8,7 +8,7 @@ import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings }
 import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
 import { bearerAuthorized } from './http/auth';
-import { HttpError, parseBody, Router } from './http/router';
+import { HttpError, parseBody, pathSegments, Router } from './http/router';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
 
@@ -115,7 +115,9 @@ export function createPlatformApi(deps: PlatformApiDeps) {
   if (deps.telephony) addTelephonyRoutes(router, deps.telephony, now);
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    if (event.rawPath === '/projects' || event.rawPath.startsWith('/projects/')) {
+    // Decided on the segments the router matches (empty ones dropped), never on the raw string:
+    // `//projects/…` must not slip past the token check.
+    if (pathSegments(event.rawPath)[0] === 'projects') {
       if (!(await bearerAuthorized(event, deps.adminToken))) return error(401, 'unauthorized');
     }
     return router.route(event);

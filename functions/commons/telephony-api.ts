@@ -23,7 +23,17 @@ export interface TelephonyApiDeps {
   subscriptions: SubscriptionService;
 }
 
-const connectBody = z.object({ apiToken: z.string().trim().min(8, 'apiToken: the PBX API token is required').max(256) }).strict();
+const connectBody = z
+  .object({
+    apiToken: z
+      .string()
+      .trim()
+      .min(8, 'apiToken: the PBX API token is required')
+      .max(256)
+      // It travels in an HTTP header: printable ASCII only.
+      .regex(/^[\x21-\x7e]+$/, 'apiToken: only printable ASCII characters, no spaces'),
+  })
+  .strict();
 const employeeBody = z
   .object({
     name: z.string().max(200).optional(),

@@ -412,21 +412,21 @@ describe('hostile input on every public route', () => {
 });
 
 /**
- * KNOWN PRODUCT BUGS (reported; `it.fails` until fixed — then turn them into `it`).
+ * Bugs this corpus found (fixed); kept as regression tests.
  */
-describe('known bugs', () => {
+describe('regressions found by the corpus', () => {
   const victim = 'victim';
   beforeAll(async () => {
     expect((await stack.api('PUT', `/projects/${victim}`, { name: 'Victim' })).status).toBe(200);
     expect((await stack.api('PUT', `/projects/${victim}/clients/c1`, { channel: 'whatsapp', phone: '+79160000001', variables: { email: 'ceo@victim.example' } })).status).toBe(200);
   });
 
-  // CRITICAL: functions/commons/platform-api.ts authenticates only when rawPath starts with
+  // Was CRITICAL: functions/commons/platform-api.ts authenticated only when rawPath started with
   // `/projects/`, but the Router drops empty path segments. `/x/..//projects/…` (normalised by
   // the URL parser to `//projects/…`; on API Gateway a literal `//projects/…` likely gets there
   // too) reaches every platform route without a token: read clients, rewrite projects, connect
   // or disconnect the PBX.
-  it.fails('KNOWN BUG (critical): a path normalised to //projects/… is not authenticated (today: 200 without a token)', async () => {
+  it('a path normalised to //projects/… is authenticated like /projects/…', async () => {
     const before = await countItems(stack.env);
     for (const path of [`/x/..//projects/${victim}`, `/x/..//projects/${victim}/clients/c1`, `/%2e%2e//projects/${victim}/clients?phone=79160000001`, `/x/..//projects/${victim}/calls`]) {
       const answer = await rawRequest(stack.port, 'GET', path);
@@ -441,7 +441,7 @@ describe('known bugs', () => {
 
   // A client variable named "constructor" makes the DynamoDB marshaller treat the variables map
   // as a class instance ("Unsupported type passed: [object Object]"): the client cannot be saved.
-  it.fails('KNOWN BUG: a client variable named "constructor" is saved (today: 500 internal error)', async () => {
+  it('a client variable named "constructor" is saved', async () => {
     const answer = await stack.api('PUT', `/projects/${victim}/clients/c2`, { channel: 'whatsapp', variables: { constructor: 'x' } });
     expect(answer.status).toBe(200);
     expect(answer.body.variables).toEqual({ constructor: 'x' });
@@ -449,7 +449,7 @@ describe('known bugs', () => {
 
   // Variables are `string → string`; `__proto__` is silently dropped, even with a non-string
   // value that should be refused. (No global prototype pollution happens.)
-  it.fails('KNOWN BUG: a client variable named "__proto__" is kept or refused, never silently dropped (today: 200 without it)', async () => {
+  it('a client variable named "__proto__" is refused, never silently dropped', async () => {
     const answer = await rawRequest(stack.port, 'PUT', `/projects/${victim}/clients/c3`, {
       headers: { ...AUTH, ...JSON_TYPE },
       body: '{"channel":"whatsapp","variables":{"__proto__":{"not":"a string"},"a":"b"}}',
@@ -461,7 +461,7 @@ describe('known bugs', () => {
   // XML 1.0 forbids NUL and most C0 control characters anywhere in a document, so such a body
   // is not well-formed XML (http-api.md: 400, nothing queued). fast-xml-parser's validator lets
   // them through, and the event is queued with them in its eventID.
-  it.fails('KNOWN BUG: a webhook body with characters XML forbids (NUL, C0 controls) is refused with 400 (today: 200, queued)', async () => {
+  it('a webhook body with characters XML forbids (NUL, C0 controls) is refused with 400', async () => {
     const before = await queued();
     for (const control of ['\u0000', '\u0001', '\u001b']) {
       const answer = await stack.postWebhook(P, validEvent.replace('<xsi:eventID>', `<xsi:eventID>${control}`));
@@ -472,7 +472,7 @@ describe('known bugs', () => {
 
   // An apiToken that cannot go into an HTTP header (newline, NUL, non-Latin-1) never reaches the
   // PBX, yet the answer is 502 "the PBX could not be reached".
-  it.fails('KNOWN BUG: an apiToken with characters not allowed in a header is a 4xx (today: 502 "the PBX could not be reached")', async () => {
+  it('an apiToken with characters not allowed in a header is a 4xx', async () => {
     for (const apiToken of ['sim-token\r\nX-Injected: 1', 'sim-token\u0000', 'токен-1234567']) {
       const answer = await stack.api('PUT', `/projects/${victim}/beeline`, { apiToken });
       expect([400, 422], JSON.stringify(apiToken)).toContain(answer.status);

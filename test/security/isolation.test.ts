@@ -216,7 +216,7 @@ describe('secrets', () => {
     sim.setFaults({ recordDelayMs: 200, failApiNext: 3 });
     expect((await stack.api('GET', `/projects/${A}/beeline/abonents`)).status).toBe(502);
     sim.setFaults({ recordDelayMs: 200 });
-    // A refused token, a token that cannot be sent, an error inside the API (a 500).
+    // A refused token, a token that cannot be sent, a variable name the marshaller once choked on.
     expect((await stack.api('PUT', `/projects/${B}/beeline`, { apiToken: `${TOKEN_A}-x` })).status).toBe(422);
     await stack.api('PUT', `/projects/${B}/beeline`, { apiToken: `${TOKEN_B}\r\n` });
     await stack.api('PUT', `/projects/${A}/clients/odd`, { channel: 'whatsapp', variables: { constructor: TOKEN_A.slice(0, 3) } });
@@ -249,7 +249,6 @@ describe('secrets', () => {
     expect(log).toContain('"level":"DEBUG"');
     expect(log).toContain('event processed');
     expect(log).toContain('beeline call');
-    expect(log).toContain('request failed');
     for (const [name, value] of Object.entries(SECRETS)) expect(log.includes(value), name).toBe(false);
     // Nor their halves (a token cut into two log fields is still leaked).
     for (const token of [TOKEN_A, TOKEN_B, WEBHOOK_KEY, ADMIN_TOKEN]) expect(log).not.toContain(token.slice(Math.floor(token.length / 2)));

@@ -56,13 +56,13 @@ describe('normaliseClientPhone', () => {
     );
   });
 
-  // KNOWN PRODUCT BUG (reported; `it.fails` until fixed, then make it `it`): a canonical number
+  // Regression (fixed): a canonical number
   // starting with 810 and longer than 11 digits (`+810…`, `00810…`, `8 10 810…`; e.g. a Japanese
   // number written with its trunk 0, `+81 090 1234 5678`) is returned, but normalising that
   // output again strips `810` as the Russian international prefix: `810123456789` → undefined.
   // The product re-normalises stored numbers (phone index entries), so such a client is not found
   // by its number.
-  it.fails('KNOWN BUG: is idempotent on canonical numbers starting with 810 (today: 810123456789 → undefined)', () => {
+  it('is idempotent on canonical numbers starting with 810', () => {
     fc.assert(
       fc.property(fc.constantFrom('+810', '00810', '810810'), digits(9, 12), (prefix, rest) => {
         const once = normaliseClientPhone(prefix + rest);

@@ -36,7 +36,8 @@ function userPart(value: string): string {
  * ids, text that is not a number or a `tel:`/`sip:` URI, more than 15 digits. Never throws.
  *
  * Russian national forms become `7…`: 11 digits starting with 8, and 10 digits without `+`.
- * International prefixes `00` and `8 10` (without `+`) are dropped.
+ * International prefixes `00` and `8 10` (without `+`) are dropped; `8 10` only when written
+ * with separators, so canonical digits (which may start with 810, e.g. Japan) stay as they are.
  */
 export function normaliseClientPhone(raw: string | undefined | null): string | undefined {
   if (typeof raw !== 'string' || raw.length > MAX_INPUT_LENGTH) return undefined;
@@ -47,7 +48,7 @@ export function normaliseClientPhone(raw: string | undefined | null): string | u
   let digits = number.replace(NON_DIGITS, '');
   if (!international) {
     if (digits.startsWith('00')) digits = digits.slice(2);
-    else if (digits.startsWith('810') && digits.length > 11) digits = digits.slice(3);
+    else if (digits.startsWith('810') && digits.length > 11 && digits !== number) digits = digits.slice(3);
     else if (digits.length === 10 && !digits.startsWith('0')) digits = `7${digits}`;
   }
   if (digits.length === 11 && digits.startsWith('8')) digits = `7${digits.slice(1)}`;

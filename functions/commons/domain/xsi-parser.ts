@@ -127,6 +127,8 @@ const parser = new XMLParser({
 
 /** Any markup declaration (`<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT`…): comments and CDATA are fine. */
 const DECLARATION = /<!(?!--|\[CDATA\[)/;
+/** Characters XML 1.0 forbids anywhere in a document (NUL, C0 controls other than tab/LF/CR). */
+const FORBIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 const DIGITS = /^[0-9]{1,16}$/;
 const ENTITY_REF = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -301,6 +303,7 @@ export function parseXsiEvent(xml: string): ParseResult {
     if (body.length > 0 && body.charCodeAt(0) <= 0x20) body = body.trimStart();
     if (body.length === 0) return fail('empty body');
     if (DECLARATION.test(body)) return fail('DOCTYPE/ENTITY declarations are not allowed');
+    if (FORBIDDEN_CHARACTER.test(body)) return fail('characters XML does not allow (NUL or control characters)');
 
     const valid = XMLValidator.validate(body);
     if (valid !== true) return fail(`invalid XML: ${valid.err.msg} (line ${valid.err.line})`);

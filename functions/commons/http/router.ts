@@ -40,7 +40,7 @@ export class Router {
 
   async route(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
     const method = event.requestContext.http.method;
-    const path = event.rawPath.split('/').filter(Boolean);
+    const path = pathSegments(event.rawPath);
     for (const route of this.routes) {
       if (route.method !== method || route.segments.length !== path.length) continue;
       const params = matchSegments(route.segments, path);
@@ -56,6 +56,11 @@ export class Router {
     }
     return error(404, 'not found');
   }
+}
+
+/** The path as the router sees it: non-empty segments. */
+export function pathSegments(rawPath: string): string[] {
+  return rawPath.split('/').filter(Boolean);
 }
 
 function matchSegments(pattern: string[], path: string[]): Record<string, string> | undefined {
@@ -83,6 +88,8 @@ export function parseBody<T>(text: string, schema: z.ZodType<T>): T {
   } catch {
     throw new HttpError(400, 'the body is not valid JSON');
   }
+  const forbidden = forbiddenKey(data);
+  if (forbidden) throw new HttpError(400, `"${forbidden}" is not allowed as a name`);
   const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -90,4 +97,15 @@ export function parseBody<T>(text: string, schema: z.ZodType<T>): T {
     throw new HttpError(400, `${where}${issue?.message ?? 'invalid body'}`);
   }
   return result.data;
+}
+
+/** `__proto__` survives JSON.parse as an own key and then vanishes in object handling: refuse it. */
+function forbiddenKey(value: unknown, depth = 0): string | undefined {
+  if (depth > 20 || typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return key;
+    const nested = forbiddenKey((value as Record<string, unknown>)[key], depth + 1);
+    if (nested) return nested;
+  }
+  return undefined;
 }

@@ -5,7 +5,9 @@ import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@a
 /** One document client per process; the table name and endpoint come from configuration. */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
+    // A variables map with a key named "constructor" looks like a class instance to the
+    // marshaller; it is plain data, so store it as a map.
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
 }
 
