@@ -38,8 +38,17 @@ export interface MetricsSink {
 
 export function createMetrics(serviceName: string): MetricsSink {
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  let pending = false;
   return {
-    count: (name, value = 1) => metrics.addMetric(name, MetricUnit.Count, value),
-    publish: () => metrics.publishStoredMetrics(),
+    count: (name, value = 1) => {
+      metrics.addMetric(name, MetricUnit.Count, value);
+      pending = true;
+    },
+    // Publishing nothing makes Powertools warn on every such invocation: skip it.
+    publish: () => {
+      if (!pending) return;
+      pending = false;
+      metrics.publishStoredMetrics();
+    },
   };
 }
