@@ -2,7 +2,7 @@
  * The processor's work, independent of AWS: merge an event into its call, and once the call
  * has settled, decide its outcome and produce its effects exactly once.
  */
-import { applyEvent, callOf, newCall, settleDeadline, summarise, type CallState, type CallSummary } from './domain/call';
+import { applyEvent, callOf, needsAmend, newCall, settleDeadline, summarise, type CallState, type CallSummary } from './domain/call';
 import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
@@ -91,7 +91,7 @@ export class CallPipeline {
       const stored = await this.deps.calls.load(projectId, extTrackingId);
       if (!stored) return { kind: 'unknown-call' };
       const { state } = stored;
-      if (state.finalized) return { kind: 'already-final' };
+      if (state.finalized && !needsAmend(state)) return { kind: 'already-final' };
       const deadline = settleDeadline(state, this.deps.settleSeconds * 1000);
       if (deadline === undefined) return { kind: 'still-active' };
       const now = this.now();
@@ -101,8 +101,10 @@ export class CallPipeline {
       }
 
       const decided = summarise(state);
-      const outcome = decided.decided;
+      const outcome = decided.fresh;
       if (outcome === undefined) return { kind: 'still-active' };
+      // Amending a finalized call: its client was already notified (if it had one).
+      const alreadyNotified = state.finalized?.clientId !== undefined;
       const project = (await this.deps.projects.get(projectId)) ?? defaultProject(projectId);
       const clientPhone = decided.clientPhone;
       const hasClient = outcome === 'answered' || outcome === 'missed';
@@ -111,14 +113,19 @@ export class CallPipeline {
       // A new client is created in the finalize transaction itself (one request fewer).
       // Posted after the client exists, so the dialog never shows a message older than its client.
       const at = new Date(Math.max(now, this.now()));
-      const finalState: CallState = { ...state, finalized: { outcome, clientId, finalizedAt: at.getTime() } };
+      const finalState: CallState = { ...state, finalized: { outcome, clientId, operatorPhone: decided.operatorPhone, finalizedAt: at.getTime() } };
       const summary = summarise(finalState);
       const result = await this.deps.calls.finalize({
         stored,
         state: finalState,
         summary,
         client: clientId
-          ? { clientId, variables: callVariables(summary, project.timezone), notification: notificationText(summary.direction), create: resolved?.create }
+          ? {
+              clientId,
+              variables: callVariables(summary, project.timezone),
+              notification: alreadyNotified ? undefined : notificationText(summary.direction),
+              create: resolved?.create,
+            }
           : undefined,
         at,
       });
@@ -208,7 +215,7 @@ export class CallPipeline {
   }
 
   private async scheduleSettleIfEnded(state: CallState): Promise<void> {
-    if (state.finalized) return;
+    if (state.finalized && !needsAmend(state)) return;
     const deadline = settleDeadline(state, this.deps.settleSeconds * 1000);
     if (deadline === undefined) return;
     await this.schedule(state.projectId, state.extTrackingId, deadline - this.now());

@@ -21,7 +21,7 @@ export interface CallFinalization {
   state: CallState;
   summary: CallSummary;
   /** The client's effects; `create` when the client does not exist yet (created in the same transaction). */
-  client?: { clientId: string; variables: CallVariables; notification: string; create?: Client };
+  client?: { clientId: string; variables: CallVariables; notification?: string; create?: Client };
   at: Date;
 }
 

@@ -52,6 +52,8 @@ export interface CallState {
 export interface FinalOutcome {
   outcome: Exclude<Outcome, 'in_progress'>;
   clientId?: string;
+  /** The operator the client's variables name. */
+  operatorPhone?: string;
   finalizedAt: number;
 }
 
@@ -61,6 +63,8 @@ export interface CallSummary {
   outcome: Outcome;
   /** What the outcome is once every leg has ended (decided for good after the settle period). */
   decided?: Exclude<Outcome, 'in_progress'>;
+  /** The outcome the legs give now, even for a finalized call (a late event may change it). */
+  fresh?: Exclude<Outcome, 'in_progress'>;
   clientPhone?: string;
   operatorPhone?: string;
   /** Operator leg's abonent id (for recordings). */
@@ -176,6 +180,7 @@ export function summarise(state: CallState): CallSummary {
     direction,
     outcome: state.finalized?.outcome ?? 'in_progress',
     decided: state.finalized?.outcome ?? decided,
+    fresh: decided,
     clientPhone,
     operatorPhone: operatorLeg?.operatorPhone,
     operatorTargetId: operatorLeg?.targetId,
@@ -191,6 +196,18 @@ function decideOutcome(legs: Leg[], clientPhone: string | undefined, answered: b
     return legs.some((leg) => leg.remoteInternal) ? 'internal' : 'hidden';
   }
   return answered ? 'answered' : 'missed';
+}
+
+/**
+ * A finalized call whose legs now tell a different story (an event processed late, e.g. a
+ * retried record): its outcome or operator must be amended.
+ */
+export function needsAmend(state: CallState): boolean {
+  const final = state.finalized;
+  if (!final) return false;
+  const now = summarise(state);
+  if (!now.allLegsEnded || now.fresh === undefined) return false;
+  return now.fresh !== final.outcome || (final.operatorPhone !== undefined && now.operatorPhone !== final.operatorPhone);
 }
 
 /**

@@ -66,7 +66,7 @@ export class DynamoCallStore implements CallStore {
       if (!codes) throw error;
       // The call item is always last; the client item (update or create) always first.
       if (codes[codes.length - 1] === 'ConditionalCheckFailed') return 'call-changed';
-      if (input.client?.create && codes.slice(0, -2).includes('ConditionalCheckFailed')) return 'client-exists';
+      if (input.client?.create && codes.slice(0, -1).includes('ConditionalCheckFailed')) return 'client-exists';
       if (input.client && codes[0] === 'ConditionalCheckFailed') {
         // The client already holds variables of a later call (events arrived out of order):
         // post the notification and close the call, leave the newer variables in place.
@@ -138,10 +138,11 @@ export class DynamoCallStore implements CallStore {
     const callPut = { Put: this.conditionalPut(state, summary, stored.version) };
     if (!client) return [callPut];
     const startedAt = summary.startedAt;
-    const message = this.notificationPut(projectId, client.clientId, extTrackingId, client.notification, at);
+    // No notification when amending a call whose client was already notified.
+    const message = client.notification === undefined ? [] : [this.notificationPut(projectId, client.clientId, extTrackingId, client.notification, at)];
     if (client.create) {
       const created = { ...client.create, dealVariables: { ...client.create.dealVariables, ...client.variables } };
-      return [...this.clients.createItems(projectId, created, startedAt), message, callPut];
+      return [...this.clients.createItems(projectId, created, startedAt), ...message, callPut];
     }
     const names: Record<string, string> = { '#dv': 'dealVariables' };
     const values: Record<string, unknown> = { ':startedAt': startedAt, ':one': 1 };
@@ -163,7 +164,7 @@ export class DynamoCallStore implements CallStore {
           },
         }
       : { ConditionCheck: { TableName: this.tableName, Key: clientKey(projectId, client.clientId), ConditionExpression: 'attribute_exists(pk)' } };
-    return [clientUpdate, message, callPut];
+    return [clientUpdate, ...message, callPut];
   }
 
   private notificationPut(projectId: string, clientId: string, extTrackingId: string, text: string, at: Date) {
