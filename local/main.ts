@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { secondsFrom } from '../functions/commons/environment';
 import { startLocalStack, type LocalStack } from './stack';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -15,15 +16,6 @@ function port(name: string, fallback: number): number {
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number from 0 to 65535, got "${raw}"`);
-  return value;
-}
-
-function seconds(name: string, fallback: number, max: number): number {
-  const raw = process.env[name] ?? String(fallback);
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > max) {
-    throw new Error(`${name} must be a number of seconds from 0 to ${max}, got "${raw}"`);
-  }
   return value;
 }
 
@@ -67,9 +59,9 @@ async function main(): Promise<void> {
     adminToken,
     webhookKey: process.env.WEBHOOK_KEY || persistedKey(dataDir, 'webhook-key'),
     tokenKey: persistedKey(dataDir, 'token-key'),
-    settleSeconds: seconds('CALL_SETTLE_SECONDS', 15, 900),
-    recordFirstDelaySeconds: seconds('RECORD_FIRST_DELAY_SECONDS', 90, 900),
-    recordGiveUpSeconds: seconds('RECORD_GIVE_UP_SECONDS', 1200, 86_400),
+    settleSeconds: secondsFrom(process.env, 'CALL_SETTLE_SECONDS', 15, 900),
+    recordFirstDelaySeconds: secondsFrom(process.env, 'RECORD_FIRST_DELAY_SECONDS', 90, 900),
+    recordGiveUpSeconds: secondsFrom(process.env, 'RECORD_GIVE_UP_SECONDS', 1200, 86_400),
     dataDir,
     logLevel: 'WARN',
     console: (line) => console.log(line),

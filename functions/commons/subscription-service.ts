@@ -98,11 +98,6 @@ export class SubscriptionService {
     return next;
   }
 
-  /** After the employee item is gone (deleted): remove what the state still points to. */
-  async removeForDeletedEmployee(projectId: string, employeeId: string): Promise<void> {
-    await this.reconcile(projectId, employeeId, 'removed');
-  }
-
   /** Judges the subscription id of an incoming event and notes that events arrive. */
   async judgeEvent(projectId: string, subscriptionId: string | undefined, receivedAt: number): Promise<EventSource> {
     const now = this.now();
