@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BENCH_DIR, log, median, ROOT, type Report } from './support';
 
 export interface BundleOptions {
@@ -21,21 +21,6 @@ export interface BundleOptions {
   /** Functions whose variants are also cold-started (sizes are reported for all). */
   variantFunctions: string[];
 }
-
-/**
- * Recommendation experiment, without touching the sources: the project's `import { z } from 'zod'`
- * read as `import * as z from 'zod'` while bundling. `z` is then a module namespace esbuild can
- * tree-shake, instead of one object holding all of zod (its 60+ locales and JSON-schema code).
- */
-const zodNamespaceImport: Plugin = {
-  name: 'bench-zod-namespace-import',
-  setup(builder) {
-    builder.onLoad({ filter: /[\\/]functions[\\/].*\.ts$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replace(/import \{ z \} from 'zod';/g, "import * as z from 'zod';"),
-      loader: 'ts',
-    }));
-  },
-};
 
 /** The esbuild options NodejsFunction derives from lib/function.ts's `bundling` block. */
 export interface MirroredOptions {
@@ -59,7 +44,7 @@ export function mirroredOptions(): MirroredOptions {
   const constant = (name: string) => /=\s*(['"`])((?:\\.|(?!\1).)*)\1\s*;/.exec(text.slice(text.indexOf(`const ${name}`)))?.[2];
   const field = (name: string) => new RegExp(`\\b${name}:\\s*([^,\\n]+(?:\\[[^\\]]*\\])?)`).exec(block)?.[1]?.trim();
   const list = (raw: string | undefined) => (raw ? [...raw.matchAll(/['"`]([^'"`]+)['"`]/g)].map((m) => m[1]!) : undefined);
-  const known = new Set(['minify', 'sourceMap', 'target', 'format', 'mainFields', 'banner', 'externalModules']);
+  const known = new Set(['minify', 'sourceMap', 'sourcesContent', 'target', 'format', 'mainFields', 'banner', 'externalModules']);
   for (const [, name] of block.matchAll(/^\s*(\w+):/gm)) {
     if (!known.has(name!)) throw new Error(`bench: lib/function.ts bundling option "${name}" is not mirrored by bench/bundles.ts`);
   }
@@ -74,12 +59,19 @@ export function mirroredOptions(): MirroredOptions {
   const bannerRaw = field('banner');
   const banner = bannerRaw && /^['"`]/.test(bannerRaw) ? list(bannerRaw)?.[0] : bannerRaw ? constant(bannerRaw) : undefined;
   if (bannerRaw && banner === undefined) throw new Error(`bench: cannot read the banner ${bannerRaw} from lib/function.ts`);
-  const externalRaw = /externalModules:\s*\[([^\]]*)\]/.exec(block)?.[1];
+  const externalField = field('externalModules');
+  const externalRaw = externalField?.startsWith('[')
+    ? /externalModules:\s*\[([^\]]*)\]/.exec(block)?.[1]
+    : externalField
+      ? new RegExp(`const ${externalField.replace(/,$/, '')}\\s*=\\s*\\[([^\\]]*)\\]`).exec(text)?.[1]
+      : undefined;
+  if (externalField && externalRaw === undefined) throw new Error(`bench: cannot read externalModules ${externalField} from lib/function.ts`);
+  const sourcesContent = field('sourcesContent') !== 'false';
   // Not set = NodejsFunction's default for Node 18+: the runtime's SDK v3.
   const external = externalRaw === undefined ? ['@aws-sdk/*'] : list(externalRaw) ?? [];
   const nodeOptions = (/NODE_OPTIONS:\s*['"`]([^'"`]*)['"`]/.exec(text)?.[1] ?? '').split(/\s+/).filter(Boolean);
   source.push(
-    `minify=${minify} sourcemap=${sourcemap} target=${target} format=${format ?? '(default)'} mainFields=${mainFields?.join(',') ?? '(default)'} ` +
+    `minify=${minify} sourcemap=${sourcemap} sourcesContent=${sourcesContent} target=${target} format=${format ?? '(default)'} mainFields=${mainFields?.join(',') ?? '(default)'} ` +
       `external=[${external.join(',')}] banner=${banner ? JSON.stringify(banner) : 'none'} NODE_OPTIONS=${nodeOptions.join(' ') || '(none)'}`,
   );
   return {
@@ -90,6 +82,7 @@ export function mirroredOptions(): MirroredOptions {
       ...(format && { format }),
       minify,
       sourcemap,
+      sourcesContent,
       external,
       ...(banner && { banner: { js: banner } }),
       ...(mainFields && { mainFields }),
@@ -194,19 +187,12 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
   const entries = lambdaEntries();
   const sdkExternal: BuildOptions = { ...mirrored.esbuild, external: [...new Set([...(mirrored.esbuild.external ?? []), '@aws-sdk/*'])] };
 
-  // Candidate: zod tree-shakable + source maps without the sources (Lambda keeps --enable-source-maps).
-  const candidateOptions: BuildOptions = { ...mirrored.esbuild, plugins: [zodNamespaceImport], sourcesContent: false };
-  const bothOptions: BuildOptions = { ...sdkExternal, plugins: [zodNamespaceImport], sourcesContent: false };
   const configured: Built[] = [];
   const external: Built[] = [];
-  const candidate: Built[] = [];
-  const both: Built[] = [];
   for (const entry of entries) {
     const name = basename(entry, '.ts');
     configured.push(await bundle(mirrored.esbuild, 'configured', name, entry));
     external.push(await bundle(sdkExternal, 'sdk-external', name, entry));
-    candidate.push(await bundle(candidateOptions, 'zod-ns-nosources', name, entry));
-    both.push(await bundle(bothOptions, 'zod-ns-nosources-sdk-external', name, entry));
   }
   const empty = await bundle(mirrored.esbuild, 'configured', 'empty', { stdin: EMPTY_HANDLER });
 
@@ -220,7 +206,6 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
     ...configured.map((b) => ({ key: b.name, file: b.file, flags: withMaps, runs: options.coldRuns })),
     ...configured.filter((b) => variantOf(b.name)).map((b) => ({ key: `${b.name}-nomaps`, file: b.file, flags: withoutMaps, runs: options.variantRuns })),
     ...external.filter((b) => variantOf(b.name)).map((b) => ({ key: `${b.name}-sdk-external`, file: b.file, flags: withMaps, runs: options.variantRuns })),
-    ...candidate.filter((b) => variantOf(b.name)).map((b) => ({ key: `${b.name}-candidate`, file: b.file, flags: withMaps, runs: options.variantRuns })),
   ];
   const samples = new Map<string, { wallMs: number; importMs: number; buildMs: number; filled: string[] }[]>();
   const rounds = Math.max(...cases.map((c) => c.runs));
@@ -248,8 +233,6 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
     report.figure(`bundle_kb_${b.name}`, kb, 'KB', { max: 400 });
     report.figure(`cold_init_ratio_${b.name}`, wall(b.name) / emptyMs, 'ratio', { max: 3 });
     const ext = external.find((e) => e.name === b.name)!;
-    const cand = candidate.find((e) => e.name === b.name)!;
-    const bothB = both.find((e) => e.name === b.name)!;
     const top = b.topPackages.slice(0, 5);
     const kbOf = (x: Built) => `${(x.bytes / 1024).toFixed(0)} KB`;
     const coldOf = (key: string, base = emptyMs) => (has(key) ? `, cold ratio ${(wall(key) / base).toFixed(2)}` : '');
@@ -259,8 +242,7 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
         `top packages: ${top.map((p) => `${p.name} ${p.kb} KB`).join(', ')}`,
     );
     log(
-      `    variants: zod namespace import + no sourcesContent ${kbOf(cand)} (map ${(cand.mapBytes / 1024).toFixed(0)} KB)${coldOf(`${b.name}-candidate`)}; ` +
-        `@aws-sdk/* external ${kbOf(ext)}${coldOf(`${b.name}-sdk-external`)}; both ${kbOf(bothB)}` +
+      `    variants: all of @aws-sdk/* external (left to the runtime's copy) ${kbOf(ext)}${coldOf(`${b.name}-sdk-external`)}` +
         `${has(`${b.name}-nomaps`) ? `; as built but run without --enable-source-maps: cold ratio ${(wall(`${b.name}-nomaps`) / emptyNoMapsMs).toFixed(2)}` : ''}`,
     );
     details[b.name] = {
@@ -269,9 +251,7 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
       topPackages: b.topPackages.slice(0, 10),
       coldWallMs: wall(b.name),
       coldInProcessMs: inProcess(b.name),
-      zodNamespaceNoSources: { kb: cand.bytes / 1024, mapKb: cand.mapBytes / 1024, topPackages: cand.topPackages.slice(0, 5), ...(has(`${b.name}-candidate`) && { coldWallMs: wall(`${b.name}-candidate`), ratio: wall(`${b.name}-candidate`) / emptyMs }) },
       sdkExternal: { kb: ext.bytes / 1024, topPackages: ext.topPackages.slice(0, 5), ...(has(`${b.name}-sdk-external`) && { coldWallMs: wall(`${b.name}-sdk-external`), ratio: wall(`${b.name}-sdk-external`) / emptyMs }) },
-      zodNamespaceNoSourcesSdkExternal: { kb: bothB.bytes / 1024, topPackages: bothB.topPackages.slice(0, 5) },
       ...(has(`${b.name}-nomaps`) && { withoutSourceMaps: { coldWallMs: wall(`${b.name}-nomaps`), ratio: wall(`${b.name}-nomaps`) / emptyNoMapsMs } }),
     };
   }
@@ -285,6 +265,6 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
   const sizeOf = (list: Built[]) => `${(list.find((e) => e.name === worst.name)!.bytes / 1024).toFixed(0)} KB`;
   report.say(
     `bundles: largest ${worst.name} ${(worst.bytes / 1024).toFixed(0)} KB (${worst.topPackages[0]?.name} ${worst.topPackages[0]?.kb} KB first); ` +
-      `zod namespace import ${sizeOf(candidate)}, @aws-sdk/* external ${sizeOf(external)}, both ${sizeOf(both)}; cold init ${(wall(worst.name) / emptyMs).toFixed(1)}× an empty bundle`,
+      `all of @aws-sdk/* external ${sizeOf(external)}; cold init ${(wall(worst.name) / emptyMs).toFixed(1)}× an empty bundle`,
   );
 }

@@ -5,6 +5,9 @@
  * stdout: one `bench <name> <value> <unit>` line per figure, then a short summary.
  * stderr: progress and the detail behind each figure. Also written to .bench/latest.json.
  *
+ * `npm run bench -- --only=bundles,pipeline` runs some sections (ingest, bundles, requests,
+ * pipeline, match) and writes .bench/partial.json instead.
+ *
  * Bounded: every loop has a count or a deadline, a watchdog ends the run at 285 s, and every
  * server, worker and Java process the bench starts is stopped on success, error or signal.
  */
@@ -16,6 +19,21 @@ import { benchIngest } from './ingest';
 import { benchMatch } from './match';
 import { benchPipeline } from './pipeline';
 import { cleanupAll, keepStdoutForTheBench, log, onCleanup, out, Report, useLocalAwsEnvironment } from './support';
+
+const SECTIONS = ['ingest', 'bundles', 'requests', 'pipeline', 'match'] as const;
+const only = process.argv
+  .slice(2)
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter(Boolean);
+const unknownSections = only?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
+if (unknownSections.length > 0) {
+  console.error(`bench: unknown section ${unknownSections.join(', ')} (sections: ${SECTIONS.join(', ')})`);
+  process.exit(64);
+}
+const selected = (key: (typeof SECTIONS)[number]) => !only || only.includes(key);
+const reportFile = only ? 'partial.json' : 'latest.json';
 
 const BUDGET_MS = 285_000;
 const started = Date.now();
@@ -38,7 +56,7 @@ async function finish(code: number, reason?: string): Promise<never> {
   if (reason) log(`bench: ${reason}`);
   await cleanupAll();
   report.note(reason ?? 'stopped early');
-  log(`bench: partial results in ${report.write()}`);
+  log(`bench: partial results in ${report.write({}, reportFile)}`);
   process.exit(code);
 }
 process.on('SIGINT', () => void finish(130, 'interrupted: stopping everything it started'));
@@ -46,7 +64,8 @@ process.on('SIGTERM', () => void finish(143, 'terminated: stopping everything it
 const watchdog = setTimeout(() => void finish(2, `over the ${BUDGET_MS / 1000} s budget: stopping everything it started`), BUDGET_MS);
 watchdog.unref();
 
-async function section(name: string, work: () => Promise<void>): Promise<void> {
+async function section(key: (typeof SECTIONS)[number], name: string, work: () => Promise<void>): Promise<void> {
+  if (!selected(key)) return;
   const at = Date.now();
   log(`\n[${name}] (${((at - started) / 1000).toFixed(0)} s into the run, load average ${loadavg()[0]!.toFixed(2)})`);
   try {
@@ -63,20 +82,21 @@ async function main(): Promise<void> {
   log(`bench: ${cpus().length} CPUs, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
 
   // No services yet: the CPU-bound micro figures first, on a quiet process.
-  await section('1 ingest overhead', () => benchIngest(report, { iterations: 1500, rounds: 15, warmupIterations: 3000 }));
-  await section('5 bundles and cold init', () => benchBundles(report, { coldRuns: 5, variantRuns: 3, variantFunctions: ['ingest', 'processor'] }));
+  await section('ingest', '1 ingest overhead', () => benchIngest(report, { iterations: 1500, rounds: 15, warmupIterations: 3000 }));
+  await section('bundles', '5 bundles and cold init', () => benchBundles(report, { coldRuns: 5, variantRuns: 3, variantFunctions: ['ingest', 'processor'] }));
 
+  if (!(['requests', 'pipeline', 'match'] as const).some(selected)) return;
   const dynamo = await startDynamoDbLocal({ dataDir: ':memory:' });
   onCleanup('DynamoDB Local', () => dynamo.stop());
   log(`\nDynamoDB Local ${dynamo.endpoint} (in memory)`);
 
-  await section('2 DynamoDB requests per call', async () => {
+  await section('requests', '2 DynamoDB requests per call', async () => {
     await benchDdbRequests(report, { endpoint: dynamo.endpoint, calls: 3 });
     await benchProcessorRequests(report, { endpoint: dynamo.endpoint, calls: 1 }).catch((error: unknown) => {
       report.note(`the processor-level request count could not run against this version of the processor: ${(error as Error).message}`);
     });
   });
-  await section('4+6 pipeline throughput and webhook latency', () =>
+  await section('pipeline', '4+6 pipeline throughput and webhook latency', () =>
     benchPipeline(report, {
       dynamoEndpoint: dynamo.endpoint,
       warmupCalls: 20,
@@ -89,7 +109,7 @@ async function main(): Promise<void> {
     }),
   );
   // Last: it fills DynamoDB Local with 200k items. Load budget from what is left of the run.
-  await section('3 match scaling', () =>
+  await section('match', '3 match scaling', () =>
     benchMatch(report, {
       endpoint: dynamo.endpoint,
       clients: 100_000,
@@ -124,6 +144,6 @@ if (targeted.length) {
 }
 if (dropped.writes > 0) report.note(`the handlers wrote ${dropped.writes} times (${(dropped.bytes / 1024).toFixed(0)} KB, EMF metric lines) to stdout: produced, then dropped to keep this output readable`);
 for (const note of report.notes) out(`  note: ${note}`);
-const file = report.write();
+const file = report.write({}, reportFile);
 out(`  details: ${file}`);
 process.exit(failed ? 1 : 0);

@@ -61,9 +61,9 @@ export class Report {
     this.details[key] = value;
   }
 
-  write(extra: Record<string, unknown> = {}): string {
+  write(extra: Record<string, unknown> = {}, fileName = 'latest.json'): string {
     mkdirSync(BENCH_DIR, { recursive: true });
-    const file = join(BENCH_DIR, 'latest.json');
+    const file = join(BENCH_DIR, fileName);
     const body = {
       at: new Date().toISOString(),
       durationSeconds: round((Date.now() - this.started) / 1000),

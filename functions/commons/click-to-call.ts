@@ -6,13 +6,13 @@
  * The logic here is plain TypeScript over two small interfaces (the project's PBX connection
  * and its number format); `clickToCallFrom` composes the AWS side.
  */
-import * as z from 'zod';
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
 import { projectPbxFrom, storesFrom } from './composition';
 import { normaliseClientPhone } from './domain/phone';
 import type { Environment } from './environment';
 import { ID_PATTERN } from './http/responses';
 import { NotConnectedError } from './project-pbx';
+import * as z from './schema';
 
 // ---------------------------------------------------------------- the answer contract
 
@@ -87,8 +87,10 @@ const typed = (hint: string) => (issue: { input?: unknown }) =>
 const callBody = z.strictObject({
   client_phone: z
     .string({ error: typed(CLIENT_PHONE_HINT) })
-    .refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)'),
-  user: z.string({ error: typed(USER_HINT) }).regex(/^9[0-9]{9}$/, `must be ${USER_HINT}`),
+    .check(
+      z.refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)'),
+    ),
+  user: z.string({ error: typed(USER_HINT) }).check(z.regex(/^9[0-9]{9}$/, `must be ${USER_HINT}`)),
 });
 
 /** The body as a call request, or a message naming what is wrong (every field at fault). */

@@ -1,6 +1,6 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from './schema';
 import type { CallLogEntry } from './adapters/dynamo/call-store';
 import type { DialogMessage } from './adapters/dynamo/client-store';
 import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dynamo/client-store';
@@ -30,22 +30,19 @@ export interface PlatformApiDeps {
   now?: () => Date;
 }
 
-const channel = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'channel must be a lower-case channel name such as telephony or whatsapp');
-const projectBody = z
-  .object({
-    name: z.string().max(200).optional(),
-    timezone: z.string().max(64).refine(isValidTimeZone, 'timezone must be an IANA time zone name such as Europe/Moscow').optional(),
-    messengers: z.array(channel).max(20).optional(),
-  })
-  .strict();
+const channel = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'channel must be a lower-case channel name such as telephony or whatsapp'));
+const projectBody = z.strictObject({
+  name: z.optional(z.string().check(z.maxLength(200))),
+  timezone: z.optional(z.string().check(z.maxLength(64), z.refine(isValidTimeZone, 'timezone must be an IANA time zone name such as Europe/Moscow'))),
+  messengers: z.optional(z.array(channel).check(z.maxLength(20))),
+});
 const clientBody = z
-  .object({
+  .strictObject({
     channel,
-    phone: z.string().max(64).optional(),
-    variables: z.record(z.string().min(1).max(128), z.string().max(4096)).optional(),
+    phone: z.optional(z.string().check(z.maxLength(64))),
+    variables: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(4096)))),
   })
-  .strict()
-  .refine((body) => Object.keys(body.variables ?? {}).length <= 200, 'variables: at most 200 variables');
+  .check(z.refine((body) => Object.keys(body.variables ?? {}).length <= 200, 'variables: at most 200 variables'));
 
 export function createPlatformApi(deps: PlatformApiDeps) {
   const now = deps.now ?? (() => new Date());

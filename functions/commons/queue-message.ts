@@ -1,14 +1,15 @@
-import * as z from 'zod';
-import { xsiEventSchema } from './domain/xsi-parser';
+import { xsiEventSchema } from './domain/xsi-event-schema';
 import type { QueueMessage } from './ports';
+import * as z from './schema';
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
+const extTrackingId = z.string().check(z.minLength(1), z.maxLength(200));
 
 const queueMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ v: z.literal(1), kind: z.literal('event'), projectId: id, receivedAt: z.number().int().positive(), event: xsiEventSchema }),
-  z.object({ v: z.literal(1), kind: z.literal('settle'), projectId: id, extTrackingId: z.string().min(1).max(200) }),
+  z.object({ v: z.literal(1), kind: z.literal('event'), projectId: id, receivedAt: z.int().check(z.positive()), event: xsiEventSchema }),
+  z.object({ v: z.literal(1), kind: z.literal('settle'), projectId: id, extTrackingId }),
   z.object({ v: z.literal(1), kind: z.literal('recover'), projectId: id }),
-  z.object({ v: z.literal(1), kind: z.literal('record'), projectId: id, extTrackingId: z.string().min(1).max(200), attempt: z.number().int().min(0).max(100) }),
+  z.object({ v: z.literal(1), kind: z.literal('record'), projectId: id, extTrackingId, attempt: z.int().check(z.minimum(0), z.maximum(100)) }),
   z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry']) }),
 ]);
 

@@ -1,5 +1,4 @@
 /** Routes of the PBX connection and of employees (product spec §1–§2). */
-import * as z from 'zod';
 import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
 import type { TokenCipher } from './adapters/token-cipher';
@@ -10,6 +9,7 @@ import type { CallStore } from './ports';
 import { BEELINE_CALL_METHOD, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { HttpError, parseBody, type Router } from './http/router';
 import { bodyText, error, json } from './http/responses';
+import * as z from './schema';
 import { NotConnectedError } from './project-pbx';
 import type { SubscriptionService } from './subscription-service';
 
@@ -23,24 +23,20 @@ export interface TelephonyApiDeps {
   subscriptions: SubscriptionService;
 }
 
-const connectBody = z
-  .object({
-    apiToken: z
-      .string()
-      .trim()
-      .min(8, 'apiToken: the PBX API token is required')
-      .max(256)
-      // It travels in an HTTP header: printable ASCII only.
-      .regex(/^[\x21-\x7e]+$/, 'apiToken: only printable ASCII characters, no spaces'),
-  })
-  .strict();
-const employeeBody = z
-  .object({
-    name: z.string().max(200).optional(),
-    callMethod: z.enum([BEELINE_CALL_METHOD, 'none']),
-    beelineNumber: z.string().max(64).optional(),
-  })
-  .strict();
+const connectBody = z.strictObject({
+  apiToken: z.string().check(
+    z.trim(),
+    z.minLength(8, 'apiToken: the PBX API token is required'),
+    z.maxLength(256),
+    // It travels in an HTTP header: printable ASCII only.
+    z.regex(/^[\x21-\x7e]+$/, 'apiToken: only printable ASCII characters, no spaces'),
+  ),
+});
+const employeeBody = z.strictObject({
+  name: z.optional(z.string().check(z.maxLength(200))),
+  callMethod: z.enum([BEELINE_CALL_METHOD, 'none']),
+  beelineNumber: z.optional(z.string().check(z.maxLength(64))),
+});
 
 export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: () => Date): void {
   const { store } = deps;

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
+import { build as esbuild } from 'esbuild';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ import {
   PBX_MAX_BACKOFF_TOTAL_MS,
   PBX_READ_ATTEMPTS,
 } from '../../lib/config.js';
-import { PROJECT_ROOT } from '../../lib/function.js';
+import { ESM_REQUIRE_BANNER, PROJECT_ROOT, UNREACHED_MODULES } from '../../lib/function.js';
 import { SERVICE_NAMES } from '../../lib/monitoring.js';
 import {
   API_TIMEOUT,
@@ -859,8 +860,43 @@ describe('stream filter import', () => {
   });
 });
 
+const BUNDLE_BUDGET_KB = 400;
+
+/** The function's environment with CloudFormation references replaced by plausible values. */
+function environmentOf(variables: Record<string, unknown>): Record<string, string> {
+  const env: Record<string, string> = { AWS_REGION: 'eu-central-1' };
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === 'string') env[name] = value;
+    else if (name.endsWith('_URL')) env[name] = `https://example.invalid/${name.toLowerCase()}`;
+    else if (name.endsWith('_ARN')) env[name] = `arn:aws:secretsmanager:eu-central-1:000000000000:secret:${name.toLowerCase()}`;
+    else env[name] = `test-${name.toLowerCase()}`;
+  }
+  return env;
+}
+
+/** Copies a bundle (and its map) to an empty folder, imports it in a fresh `node` and builds the handler. */
+function loadStandalone(assetDir: string, env: Record<string, string>): unknown {
+  const dir = mkdtempSync(join(tmpdir(), 'beeline-bundle-'));
+  try {
+    for (const file of readdirSync(assetDir)) copyFileSync(join(assetDir, file), join(dir, file));
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)});
+const handler = m.createHandler(JSON.parse(process.env.FUNCTION_ENV));
+console.log(JSON.stringify({ handler: typeof handler }));`;
+    const run = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, FUNCTION_ENV: JSON.stringify(env), ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    if (run.status !== 0) return { failed: run.status, stderr: run.stderr.slice(-800) };
+    return JSON.parse(run.stdout.trim().split('\n').pop()!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('real bundling with esbuild', () => {
-  it('synthesizes the app and bundles every handler as a minified ESM file with source map and require shim', { timeout: 120_000 }, () => {
+  it('synthesizes the app and bundles every handler as a minified ESM file (source map, require shim, ≤ 400 KB) that loads on its own', { timeout: 120_000 }, () => {
     const outdir = mkdtempSync(join(tmpdir(), 'beeline-cdk-'));
     try {
       const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT } });
@@ -892,13 +928,59 @@ describe('real bundling with esbuild', () => {
         expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
         expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
         // The bundle was built from the function's own entry (the source map names it).
-        const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+        const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
         expect(map.sources.some((s) => s.endsWith(`functions/${entries[id]}`)), `${id} ← ${entries[id]}`).toBe(true);
+        expect(map.sourcesContent, 'the map names files and lines; it does not carry the sources').toBeUndefined();
+        // The size budget of issue 7 (a bigger bundle is a slower cold start).
+        expect(statSync(join(assetDir, 'index.mjs')).size / 1024, `${entries[id]} bundle KB`).toBeLessThanOrEqual(BUNDLE_BUDGET_KB);
+        // What Lambda does at a cold start, with nothing but the bundle: no node_modules in reach,
+        // so a static import of a module left out of the bundle would fail here.
+        const loaded = loadStandalone(assetDir, environmentOf(fn.Properties.Environment?.Variables ?? {}));
+        expect(loaded, `${entries[id]} loads and builds its handler standalone`).toEqual({ handler: 'function' });
       }
       expect(assetDirs.size).toBe(functions.length);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
       expect(existsSync(outdir)).toBe(false);
+    }
+  });
+
+  it('the SDK finds Lambda credentials (the environment) without the credential providers left out of the bundles', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beeline-credentials-'));
+    try {
+      await esbuild({
+        stdin: {
+          contents: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+const client = new DynamoDBClient({ region: 'eu-central-1' });
+try {
+  const credentials = await client.config.credentials();
+  console.log(JSON.stringify({ accessKeyId: credentials.accessKeyId }));
+} catch (error) {
+  console.log(JSON.stringify({ error: String(error.message) }));
+}`,
+          resolveDir: PROJECT_ROOT,
+          loader: 'ts',
+        },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: { js: ESM_REQUIRE_BANNER },
+        external: UNREACHED_MODULES,
+        outfile: join(dir, 'index.mjs'),
+        logLevel: 'silent',
+      });
+      const run = (env: Record<string, string>) => {
+        const result = spawnSync(process.execPath, [join(dir, 'index.mjs')], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env }, encoding: 'utf8', timeout: 20_000 });
+        return JSON.parse(result.stdout.trim() || '{}') as { accessKeyId?: string; error?: string };
+      };
+      // As on Lambda: the role's credentials in the environment.
+      expect(run({ AWS_ACCESS_KEY_ID: 'ASIATESTKEY', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' })).toEqual({ accessKeyId: 'ASIATESTKEY' });
+      // Elsewhere the chain goes on to the providers left out, and says so (this is not Lambda).
+      expect(run({ AWS_EC2_METADATA_DISABLED: 'true' }).error).toMatch(/Cannot find (package|module) '@aws-sdk\/credential-provider-/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

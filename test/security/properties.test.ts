@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normaliseClientPhone } from '../../functions/commons/domain/phone';
-import { parseXsiEvent, xsiEventSchema } from '../../functions/commons/domain/xsi-parser';
+import { xsiEventSchema } from '../../functions/commons/domain/xsi-event-schema';
+import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 
 const RUNS = 2000;
 const CANONICAL = /^[0-9]{11,15}$/;

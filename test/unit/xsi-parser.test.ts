@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { parseXsiEvent, xsiEventSchema } from '../../functions/commons/domain/xsi-parser';
+import { xsiEventSchema } from '../../functions/commons/domain/xsi-event-schema';
+import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { ParseResult, XsiEnvelope, XsiEvent } from '../../functions/commons/domain/xsi-event';
 import { eventNames, loadEvent } from '../fixtures/events';
 

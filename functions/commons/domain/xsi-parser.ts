@@ -9,7 +9,7 @@
  * numeric character references in text are decoded, in one pass, by this module.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import * as z from 'zod';
+import { xsiEventSchema } from './xsi-event-schema';
 import {
   CALL_EVENT_TYPES,
   type CallEventType,
@@ -20,88 +20,6 @@ import {
   type XsiRedirection,
   type XsiRemoteParty,
 } from './xsi-event';
-
-// ---------------------------------------------------------------------------------------------
-// Schema (also used by the processor to validate the JSON form received from the queue)
-// ---------------------------------------------------------------------------------------------
-
-const text = z.string().min(1);
-const epochMs = z.number().int().nonnegative();
-
-const envelopeSchema = z.object({
-  eventId: text,
-  sequenceNumber: z.number().int().nonnegative().optional(),
-  userId: text.optional(),
-  externalApplicationId: text.optional(),
-  subscriptionId: text.optional(),
-  httpContactUri: text.optional(),
-  targetId: text.optional(),
-  eventType: text,
-});
-
-const remotePartySchema = z.object({
-  name: text.optional(),
-  address: text.optional(),
-  countryCode: text.optional(),
-  userDN: text.optional(),
-  userId: text.optional(),
-  callType: text.optional(),
-  privacy: z.boolean(),
-});
-
-const redirectionSchema = z.object({
-  address: text.optional(),
-  userId: text.optional(),
-  userDN: text.optional(),
-  callType: text.optional(),
-  reason: text.optional(),
-});
-
-const callSchema = z.object({
-  callId: text,
-  extTrackingId: text,
-  networkCallId: text.optional(),
-  personality: text.optional(),
-  state: text.optional(),
-  remoteParty: remotePartySchema.optional(),
-  endpointAddressOfRecord: text.optional(),
-  releasingParty: text.optional(),
-  internalReleaseCause: text.optional(),
-  redirections: z.array(redirectionSchema),
-  acdCall: z.boolean(),
-  huntGroupUserId: text.optional(),
-  startTime: epochMs.optional(),
-  answerTime: epochMs.optional(),
-  releaseTime: epochMs.optional(),
-  recorded: z.boolean(),
-  recordingState: text.optional(),
-});
-
-/**
- * Schema of `XsiEvent`. Strict about types; unknown keys are stripped (not rejected) so a newer
- * producer does not break an older consumer.
- */
-export const xsiEventSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('call'),
-    envelope: envelopeSchema,
-    type: z.enum(CALL_EVENT_TYPES),
-    call: callSchema,
-  }),
-  z.object({ kind: z.literal('subscriptionTerminated'), envelope: envelopeSchema }),
-  z.object({
-    kind: z.literal('ignored'),
-    envelope: envelopeSchema,
-    type: text,
-    call: callSchema.optional(),
-  }),
-]);
-
-// Compile-time proof that the schema and the hand-written types describe the same thing.
-type SchemaEvent = z.infer<typeof xsiEventSchema>;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesTypes: Same<SchemaEvent, XsiEvent> = true;
-void schemaMatchesTypes;
 
 // ---------------------------------------------------------------------------------------------
 // XML parsing: one parser, one set of regexes, for the life of the module

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from '../schema';
 import { error, ID_PATTERN } from './responses';
 
 export interface Request {
@@ -80,7 +80,7 @@ function matchSegments(pattern: string[], path: string[]): Record<string, string
 }
 
 /** Parses a JSON body against a strict schema: bad JSON, wrong types or unknown fields → 400. */
-export function parseBody<T>(text: string, schema: z.ZodType<T>): T {
+export function parseBody<T>(text: string, schema: z.ZodMiniType<T>): T {
   if (text.length === 0) throw new HttpError(400, 'a JSON body is required');
   let data: unknown;
   try {
