@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   await section('pipeline', '4+6 pipeline throughput and webhook latency', () =>
     benchPipeline(report, {
       dynamoEndpoint: dynamo.endpoint,
-      warmupCalls: 20,
+      warmupCalls: 100,
+      warmupRounds: 5,
       calls: 150,
       concurrency: 20,
       rawPuts: 2000,
