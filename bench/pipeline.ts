@@ -11,7 +11,7 @@
  *   then every accepted event must be found in its call's stored state (0 lost).
  */
 import { fork } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -23,7 +23,7 @@ import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { LOCAL_AWS } from '../local/dynamodb';
 import { startLocalStack, type LocalStack } from '../local/stack';
 import type { LoadCommand, LoadReport } from './load-worker';
-import { countSends, cpuMeter, log, onCleanup, pool, registerBenchSubscription, ROOT, sleep, waitFor, withTimeout, type Report } from './support';
+import { countSends, cpuMeter, log, median, onCleanup, pool, registerBenchSubscription, ROOT, sleep, waitFor, withTimeout, type Report } from './support';
 
 export interface PipelineOptions {
   dynamoEndpoint: string;
@@ -37,6 +37,8 @@ export interface PipelineOptions {
   /** Webhooks in flight while measuring throughput, and PutItems in flight for the raw baseline. */
   concurrency: number;
   rawPuts: number;
+  /** Measured rounds of the pipeline and of the raw baseline, alternating; the medians are reported. */
+  rounds: number;
   floodConnections: number;
   floodMs: number;
   /** Longest wait for the pipeline to drain after posting. */
@@ -181,9 +183,13 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     let sendLatency: Record<string, number>;
     const cpu = cpuMeter(options.dynamoEndpoint);
     let runCpu: ReturnType<typeof cpu.stop>;
+    /** Share of the time the stack's event loop (gateway, ingest, processor, clients) was busy. */
+    let runLoopUtilization = 0;
     try {
       cpu.start();
+      const loopBefore = performance.eventLoopUtilization();
       run = await playCalls('run', options.calls, 100_000);
+      runLoopUtilization = performance.eventLoopUtilization(loopBefore).utilization;
       runCpu = cpu.stop();
       sends = { ...ddbSends.counts(), ...sqsSends.counts() };
       sendFailures = { ...ddbSends.failures(), ...sqsSends.failures() };
@@ -194,7 +200,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     }
     const events = options.calls * 3;
     const seconds = (run.finishedAt - run.startedAt) / 1000;
-    const eventsPerSecond = events / seconds;
+    const pipelineRates = [events / seconds];
     const ingestPerSecond = events / ((run.postedAt - run.startedAt) / 1000);
     const stored = (await storedCalls()).filter((c) => c.ext.startsWith('run-'));
     const finalizedStored = stored.filter((c) => c.outcome === 'answered').length;
@@ -211,12 +217,27 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
         }),
       ).then(() => undefined);
     await pool(Array.from({ length: 200 }, (_, i) => i), options.concurrency, putOne); // warm-up
-    const rawStarted = process.hrtime.bigint();
+    const rawRound = async (round: number) => {
+      const started = process.hrtime.bigint();
+      await pool(Array.from({ length: options.rawPuts }, (_, i) => 1000 + round * options.rawPuts + i), options.concurrency, putOne);
+      return options.rawPuts / (Number(process.hrtime.bigint() - started) / 1e9);
+    };
     cpu.start();
-    await pool(Array.from({ length: options.rawPuts }, (_, i) => 1000 + i), options.concurrency, putOne);
+    const rawRates = [await rawRound(0)];
     const rawCpu = cpu.stop();
-    const rawSeconds = Number(process.hrtime.bigint() - rawStarted) / 1e9;
-    const rawPerSecond = options.rawPuts / rawSeconds;
+    // The machine's other work moves single figures by ±20%: more rounds, alternating, medians.
+    for (let round = 1; round < options.rounds; round++) {
+      const again = await playCalls(`run${round}`, options.calls, 100_000 + round * options.calls);
+      pipelineRates.push(events / ((again.finishedAt - again.startedAt) / 1000));
+      await waitFor(queueEmpty, 10_000, 50);
+      rawRates.push(await rawRound(round));
+    }
+    const eventsPerSecond = median(pipelineRates);
+    const rawPerSecond = median(rawRates);
+    log(
+      `  ${options.rounds} rounds: pipeline ${pipelineRates.map((r) => r.toFixed(0)).join(', ')} events/s; ` +
+        `raw PutItems ${rawRates.map((r) => r.toFixed(0)).join(', ')}/s (medians used)`,
+    );
 
     // What each kind of request costs DynamoDB Local at the same concurrency (requests/s), to model
     // the pipeline: the same shapes the adapters send (consistent Get of a call item, Query Limit 1
@@ -262,7 +283,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
 
     log(
       `  pipeline: ${options.calls} calls (${events} events) posted at ${ingestPerSecond.toFixed(0)}/s, all finalized after ${seconds.toFixed(1)} s ` +
-        `(after the warm-up; ${options.concurrency} webhooks in flight); raw PutItem: ${rawPerSecond.toFixed(0)}/s (${options.rawPuts} puts, ${options.concurrency} in flight)`,
+        `(after the warm-up; ${options.concurrency} webhooks in flight); raw PutItem: ${rawRates[0]!.toFixed(0)}/s (${options.rawPuts} puts, ${options.concurrency} in flight)`,
     );
     const perEvent = (prefix: string) =>
       Object.entries(sends)
@@ -275,7 +296,10 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
         .join(', ');
     const pct = (c: { nodePercent: number; dynamoPercent?: number }) =>
       `this process ${c.nodePercent.toFixed(0)}%, DynamoDB Local ${c.dynamoPercent === undefined ? '?' : c.dynamoPercent.toFixed(0)}% of a core`;
-    log(`  CPU while the calls went through: ${pct(runCpu)} (the webhook sender is another process); during the raw PutItems: ${pct(rawCpu)}`);
+    log(
+      `  CPU while the calls went through: ${pct(runCpu)}, the stack's event loop busy ${(runLoopUtilization * 100).toFixed(0)}% of the time ` +
+        `(the webhook sender is another process, the SQS emulator a thread); during the raw PutItems: ${pct(rawCpu)}`,
+    );
     log(`  sent by the stack per call: ${describe(sends)}`);
     log(
       `    mean latency: ${Object.entries(sendLatency)
@@ -291,7 +315,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     report.figure('pipeline_events_per_s', eventsPerSecond, 'events/s');
     report.figure('raw_putitems_per_s', rawPerSecond, 'puts/s');
     report.figure('pipeline_vs_raw_ratio', eventsPerSecond / rawPerSecond, 'ratio', { min: 0.3 });
-    report.detail('pipeline', { ddbRatesPerSecond: rates, ddbBoundEventsPerSecond: boundEventsPerSecond, models: Object.fromEntries(Object.entries(models).map(([label, mix]) => [label, { mix, boundEventsPerSecond: 3 / ddbSecondsPerCall(mix) }])), meanLatencyMs: Object.fromEntries(Object.entries(sendLatency).map(([k, ms]) => [k, ms / sends[k]!])), sendsPerCall: Object.fromEntries(Object.entries(sends).map(([k, n]) => [k, n / options.calls])), failuresPerCall: Object.fromEntries(Object.entries(sendFailures).map(([k, n]) => [k, n / options.calls])), cpu: { run: runCpu, raw: rawCpu }, calls: options.calls, events, seconds, eventsPerSecond, ingestAcceptPerSecond: ingestPerSecond, rawPuts: options.rawPuts, rawPerSecond, concurrency: options.concurrency, postLatencyMs: run.done.latencyMs, warmupEventsPerSecond: warmupRates });
+    report.detail('pipeline', { ddbRatesPerSecond: rates, ddbBoundEventsPerSecond: boundEventsPerSecond, models: Object.fromEntries(Object.entries(models).map(([label, mix]) => [label, { mix, boundEventsPerSecond: 3 / ddbSecondsPerCall(mix) }])), meanLatencyMs: Object.fromEntries(Object.entries(sendLatency).map(([k, ms]) => [k, ms / sends[k]!])), sendsPerCall: Object.fromEntries(Object.entries(sends).map(([k, n]) => [k, n / options.calls])), failuresPerCall: Object.fromEntries(Object.entries(sendFailures).map(([k, n]) => [k, n / options.calls])), cpu: { run: runCpu, raw: rawCpu, runEventLoopUtilization: runLoopUtilization }, calls: options.calls, events, seconds, eventsPerSecond, ingestAcceptPerSecond: ingestPerSecond, rawPuts: options.rawPuts, rawPerSecond, pipelineRounds: pipelineRates, rawRounds: rawRates, concurrency: options.concurrency, postLatencyMs: run.done.latencyMs, warmupEventsPerSecond: warmupRates });
     report.say(`pipeline: ${eventsPerSecond.toFixed(0)} events/s end to end vs ${rawPerSecond.toFixed(0)} raw PutItems/s on the same DynamoDB Local`);
 
     // ---- Figure 6: webhook latency under 200 concurrent senders ------------------------------

@@ -104,6 +104,7 @@ async function main(): Promise<void> {
       calls: 150,
       concurrency: 20,
       rawPuts: 2000,
+      rounds: 3,
       floodConnections: 200,
       floodMs: 10_000,
       drainTimeoutMs: Math.min(60_000, Math.max(20_000, remaining() - 150_000)),

@@ -1,11 +1,12 @@
 /**
- * The SQS emulator (fauxqs) in-process, with the events queue and its dead-letter queue.
+ * The SQS emulator (fauxqs) on a worker thread (local/sqs-worker.mjs), with the events queue and
+ * its dead-letter queue.
  * fauxqs keeps messages in memory only; given a state file, the queues are saved on stop and
  * restored on start, so a local restart loses no accepted event or pending settle timer.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
 import { LOCAL_AWS } from './dynamodb';
 import { freePort } from './ports';
 
@@ -30,47 +31,72 @@ export async function startLocalQueues(
   options: { port?: number; visibilityTimeoutSeconds?: number; stateFile?: string } = {},
 ): Promise<LocalQueues> {
   const port = options.port || (await freePort());
-  const server = await startFauxqs({ port, logger: false, host: '127.0.0.1' });
-  const dlq = server.createQueue('events-dlq', { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
-  const queue = server.createQueue('events', {
-    attributes: {
-      VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 180),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
-    },
+  const worker = new Worker(new URL('./sqs-worker.mjs', import.meta.url), {
+    workerData: { port, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 180, maxReceiveCount: MAX_RECEIVE_COUNT },
+    // The stack's loaders (tsx, vitest) are not needed by plain JavaScript.
+    execArgv: [],
   });
-  const endpoint = `http://127.0.0.1:${server.port}`;
+  const ask = <T extends WorkerReply['type']>(type: T, request?: { type: string }) =>
+    new Promise<Extract<WorkerReply, { type: T }>>((resolve, reject) => {
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.type !== type) return;
+        cleanup();
+        resolve(reply as Extract<WorkerReply, { type: T }>);
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const onExit = (code: number) => onError(new Error(`the SQS emulator stopped (exit code ${code}) before answering "${type}"`));
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+      if (request) worker.postMessage(request);
+    });
+  let ready: Extract<WorkerReply, { type: 'ready' }>;
+  try {
+    ready = await ask('ready');
+  } catch (error) {
+    await worker.terminate();
+    throw new Error(`SQS emulator did not start on port ${port}: ${(error as Error).message}`);
+  }
+  const { endpoint, queueUrl, deadLetterQueueUrl } = ready;
   if (options.stateFile && existsSync(options.stateFile)) {
     const saved = JSON.parse(readFileSync(options.stateFile, 'utf8')) as SavedQueues;
     const sqs = new SQSClient({ endpoint, ...LOCAL_AWS });
-    await restore(sqs, queue.queueUrl, saved.events ?? []);
-    await restore(sqs, dlq.queueUrl, saved['events-dlq'] ?? []);
+    await restore(sqs, queueUrl, saved.events ?? []);
+    await restore(sqs, deadLetterQueueUrl, saved['events-dlq'] ?? []);
     sqs.destroy();
     rmSync(options.stateFile);
   }
+  let stopping: Promise<void> | undefined;
   return {
     endpoint,
-    queueUrl: queue.queueUrl,
-    deadLetterQueueUrl: dlq.queueUrl,
-    async stop() {
-      if (options.stateFile) {
-        const saved: SavedQueues = { events: snapshot(server, 'events'), 'events-dlq': snapshot(server, 'events-dlq') };
-        if (saved.events.length + saved['events-dlq'].length > 0) writeFileSync(options.stateFile, JSON.stringify(saved));
-      }
-      await server.stop();
+    queueUrl,
+    deadLetterQueueUrl,
+    stop() {
+      stopping ??= (async () => {
+        if (options.stateFile) {
+          const { saved } = await ask('snapshot', { type: 'snapshot' });
+          if (saved.events.length + saved['events-dlq'].length > 0) writeFileSync(options.stateFile, JSON.stringify(saved));
+        }
+        await ask('stopped', { type: 'stop' });
+        await worker.terminate();
+      })();
+      return stopping;
     },
   };
 }
 
-/** Every message of the queue, whether ready, delayed or being processed right now. */
-function snapshot(server: FauxqsServer, name: 'events' | 'events-dlq'): SavedMessage[] {
-  const inspected = server.inspectQueue(name);
-  if (!inspected) return [];
-  const { ready, delayed, inflight } = inspected.messages;
-  return [...ready, ...delayed, ...inflight.map((entry) => entry.message)].map((message) => ({
-    body: message.body,
-    delayUntil: message.delayUntil,
-  }));
-}
+type WorkerReply =
+  | { type: 'ready'; endpoint: string; queueUrl: string; deadLetterQueueUrl: string }
+  | { type: 'snapshot'; saved: SavedQueues }
+  | { type: 'stopped' };
 
 async function restore(sqs: SQSClient, queueUrl: string, messages: SavedMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
