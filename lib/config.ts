@@ -19,7 +19,7 @@ export interface TelephonyConfig {
   readonly pbxTimeoutMs: number;
   /**
    * How the callback sends the client's number to the PBX: `canonical` (79161234567), `national`
-   * (9161234567) or `plus` (+79161234567). Context `clickToCallNumberFormat`.
+   * (9161234567), `trunk` (89161234567) or `plus` (+79161234567). Context `clickToCallNumberFormat`.
    */
   readonly clickToCallNumberFormat: ClickToCallNumberFormat;
   /**
@@ -75,7 +75,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * The values `CLICK_TO_CALL_NUMBER_FORMAT` accepts (NUMBER_FORMATS of functions/commons/click-to-call.ts;
  * a test keeps the two equal, so the app does not load the handler's code to validate context).
  */
-export const CLICK_TO_CALL_NUMBER_FORMATS = ['canonical', 'national', 'plus'] as const;
+export const CLICK_TO_CALL_NUMBER_FORMATS = ['canonical', 'national', 'trunk', 'plus'] as const;
 export type ClickToCallNumberFormat = (typeof CLICK_TO_CALL_NUMBER_FORMATS)[number];
 
 /**

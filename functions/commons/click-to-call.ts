@@ -26,9 +26,10 @@ const failed = (error: string): CallAnswer => ({ status: '0', error });
 /**
  * How the client's number is sent to the PBX as `phoneNumber` (the accepted formats are not
  * documented, so it is configurable): `canonical` `79161234567`, `national` `9161234567`
- * (10 digits for numbers of zone +7; other countries stay `375291234567`), `plus` `+79161234567`.
+ * (10 digits for numbers of zone +7; other countries stay `375291234567`), `trunk` `89161234567`
+ * (zone +7 dialled with the trunk prefix 8; other countries stay as they are), `plus` `+79161234567`.
  */
-export const NUMBER_FORMATS = ['canonical', 'national', 'plus'] as const;
+export const NUMBER_FORMATS = ['canonical', 'national', 'trunk', 'plus'] as const;
 export type NumberFormat = (typeof NUMBER_FORMATS)[number];
 export const DEFAULT_NUMBER_FORMAT: NumberFormat = 'canonical';
 
@@ -41,6 +42,8 @@ export function formatPhoneNumber(canonical: string, format: NumberFormat): stri
       return `+${canonical}`;
     case 'national':
       return /^7[0-9]{10}$/.test(canonical) ? canonical.slice(1) : canonical;
+    case 'trunk':
+      return /^7[0-9]{10}$/.test(canonical) ? `8${canonical.slice(1)}` : canonical;
   }
 }
 

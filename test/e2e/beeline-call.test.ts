@@ -96,6 +96,7 @@ describe('starting a call', () => {
 
   it.each([
     ['national', '9161234568'],
+    ['trunk', '89161234568'],
     ['plus', '+79161234568'],
   ] as const)('CLICK_TO_CALL_NUMBER_FORMAT=%s sends %s, and the PBX accepts it', async (format, sent) => {
     const callback = createCallbackHandler({ ...stack.env, CLICK_TO_CALL_NUMBER_FORMAT: format }, { logger: new Logger({ logLevel: 'SILENT' }) });

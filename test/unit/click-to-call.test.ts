@@ -18,6 +18,8 @@ describe('formatPhoneNumber', () => {
     ['79161234567', 'canonical', '79161234567'],
     ['79161234567', 'national', '9161234567'],
     ['79161234567', 'plus', '+79161234567'],
+    ['79161234567', 'trunk', '89161234567'],
+    ['375291234567', 'trunk', '375291234567'],
     ['375291234567', 'canonical', '375291234567'],
     ['375291234567', 'national', '375291234567'],
     ['375291234567', 'plus', '+375291234567'],
@@ -33,6 +35,7 @@ describe('configuration', () => {
     expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: '' })).toBe('canonical');
     expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'national' })).toBe('national');
     expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'plus' })).toBe('plus');
+    expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'trunk' })).toBe('trunk');
     expect(() => numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'e164' })).toThrow(/CLICK_TO_CALL_NUMBER_FORMAT/);
   });
 
