@@ -39,9 +39,9 @@ export function createHandler(env: Environment = process.env, options: Processor
       return;
     }
     if (message.kind === 'recover') {
-      const { recovered, known } = await pipeline.recoverLostCalls(projectId);
-      if (recovered.length > 0) logger.info('lost calls recovered', { projectId, recovered, known });
-      metrics.count(METRIC.callsRecovered, recovered.length);
+      const { recovered, completed, known } = await pipeline.recoverLostCalls(projectId);
+      if (recovered.length + completed.length > 0) logger.info('lost calls recovered', { projectId, recovered, completed, known });
+      metrics.count(METRIC.callsRecovered, recovered.length + completed.length);
       return;
     }
     if (message.kind === 'record') {

@@ -6,7 +6,7 @@ import { applyEvent, callOf, needsAmend, newCall, settleDeadline, summarise, typ
 import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
-import { rebuildCalls } from './domain/recovery';
+import { completeFromRecords, rebuildCalls } from './domain/recovery';
 import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource } from './ports';
 
 /** SQS caps per-message delays at 15 minutes. */
@@ -142,31 +142,46 @@ export class CallPipeline {
   /**
    * Rebuilds the project's recent calls from the PBX's statistics and recordings, and produces
    * the effects of those this product never saw, through the same finalize path as live calls.
-   * Idempotent: a call already known (by id, or by number and start time) is left alone.
+   * A call it saw but whose last webhooks never came (still open, quiet for longer than the lag,
+   * while the PBX has finished it) is completed from the same records and settled.
+   * Idempotent: a call already known (by id, or by number and start time) is never made twice.
    */
-  async recoverLostCalls(projectId: string): Promise<{ recovered: string[]; known: number }> {
+  async recoverLostCalls(projectId: string): Promise<{ recovered: string[]; completed: string[]; known: number }> {
     const recovery = this.deps.recovery;
-    if (!recovery) return { recovered: [], known: 0 };
+    if (!recovery) return { recovered: [], completed: [], known: 0 };
     const now = this.now();
+    const lagMs = recovery.lagSeconds * 1000;
     const from = new Date(now - recovery.windowSeconds * 1000);
-    const to = new Date(now - recovery.lagSeconds * 1000);
+    const to = new Date(now - lagMs);
     const [rows, records] = await Promise.all([recovery.history.statistics(projectId, from, to), recovery.history.records(projectId, from, to)]);
     const recovered: string[] = [];
+    const completed: string[] = [];
     let known = 0;
     for (const candidate of rebuildCalls(projectId, rows, records)) {
       const summary = summarise(candidate);
-      const seen =
-        (await this.deps.calls.load(projectId, candidate.extTrackingId)) !== undefined ||
-        (summary.clientPhone !== undefined && (await this.deps.calls.seenNear(projectId, summary.startedAt, summary.clientPhone, RECOVERY_MATCH_MS)));
+      const byId = await this.deps.calls.load(projectId, candidate.extTrackingId);
+      const near = byId || summary.clientPhone === undefined ? [] : await this.deps.calls.callsNear(projectId, summary.startedAt, summary.clientPhone, RECOVERY_MATCH_MS);
       // `save` with version 0 only creates: a concurrent run or a late live call wins the race.
-      if (seen || !(await this.deps.calls.save(candidate, summary, 0))) {
-        known++;
+      if (!byId && near.length === 0 && (await this.deps.calls.save(candidate, summary, 0))) {
+        await this.handleSettle(projectId, candidate.extTrackingId);
+        recovered.push(candidate.extTrackingId);
         continue;
       }
-      await this.handleSettle(projectId, candidate.extTrackingId);
-      recovered.push(candidate.extTrackingId);
+      known++;
+      // Only calls still open are read again (most known calls ended long ago).
+      const open = near.filter((call) => call.outcome === 'in_progress');
+      const seen = byId ? [byId] : await Promise.all(open.map((call) => this.deps.calls.load(projectId, call.extTrackingId)));
+      for (const stored of seen) {
+        // Still hearing from the PBX: its own webhooks will end it.
+        if (!stored || stored.state.lastChangeAt > now - lagMs) continue;
+        const done = completeFromRecords(stored.state, candidate, RECOVERY_MATCH_MS);
+        if (done && (await this.deps.calls.save(done, summarise(done), stored.version))) {
+          await this.handleSettle(projectId, done.extTrackingId);
+          completed.push(done.extTrackingId);
+        }
+      }
     }
-    return { recovered, known };
+    return { recovered, completed, known };
   }
 
   /**

@@ -3,7 +3,7 @@
  * implement them in ./adapters; tests and the local stack use the same adapters against
  * DynamoDB Local and the SQS emulator.
  */
-import type { CallState, CallSummary } from './domain/call';
+import type { CallState, CallSummary, Outcome } from './domain/call';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
@@ -43,8 +43,8 @@ export interface CallStore {
    * variables already belong to a later call. False when the call changed meanwhile.
    */
   setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean>;
-  /** Whether the project has a call with this client number that started within ± toleranceMs. */
-  seenNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<boolean>;
+  /** The project's calls with this client number that started within ± toleranceMs. */
+  callsNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<{ extTrackingId: string; outcome: Outcome }[]>;
 }
 
 /** What the PBX keeps of past calls (statistics rows, recordings), for recovery. */

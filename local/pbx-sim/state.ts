@@ -12,6 +12,7 @@ import { planClickToCall, planIncoming, planOutgoing, type LegPlan, type Step } 
 import {
   buildCallEventXml,
   buildSubscriptionTerminatedXml,
+  CALL_EVENT_TYPE_NAMES,
   type CallEventType,
   type CallFields,
   type EventEnvelope,
@@ -125,6 +126,8 @@ export interface Faults {
   shuffleEvents: boolean;
   /** Deliver none of the events of calls started while this is on. */
   dropEvents: boolean;
+  /** Deliver no event of these types for calls started while this is set (e.g. lost releases). */
+  dropEventTypes: CallEventType[];
   /** Fail the next N API requests (not `/_sim/`) with 500 InternalError. */
   failApiNext: number;
   /** Delay every API answer by this many ms. */
@@ -149,6 +152,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   duplicateEvents: false,
   shuffleEvents: false,
   dropEvents: false,
+  dropEventTypes: [],
   failApiNext: 0,
   apiLatencyMs: 0,
   recordDelayMs: 2000,
@@ -219,6 +223,7 @@ export interface SimCall {
   t0: number;
   endedAt?: number;
   dropEvents: boolean;
+  dropEventTypes: CallEventType[];
   shuffleEvents: boolean;
   events: SentEvent[];
   held: { ev: SentEvent; sub: Subscription }[];
@@ -371,6 +376,7 @@ export function parseFaults(body: unknown): Faults {
       'duplicateEvents',
       'shuffleEvents',
       'dropEvents',
+      'dropEventTypes',
       'failApiNext',
       'apiLatencyMs',
       'recordDelayMs',
@@ -388,6 +394,13 @@ export function parseFaults(body: unknown): Faults {
     if (v === undefined) continue;
     if (typeof v !== 'boolean') throw new SimInputError(`${k} must be a boolean`);
     f[k] = v;
+  }
+  if (body.dropEventTypes !== undefined) {
+    const types = body.dropEventTypes;
+    if (!Array.isArray(types) || !types.every((t): t is CallEventType => typeof t === 'string' && (CALL_EVENT_TYPE_NAMES as readonly string[]).includes(t))) {
+      throw new SimInputError(`dropEventTypes must be a list of ${CALL_EVENT_TYPE_NAMES.join(', ')}`);
+    }
+    f.dropEventTypes = [...types];
   }
   const ints: [keyof Faults & string, number, number][] = [
     ['failApiNext', 0, 1_000_000],
@@ -844,7 +857,7 @@ export class PbxSimState {
       const env = this.nextEnvelope(sub, leg.abonent.userId);
       const ev = this.newEvent(sub, env, type, buildCallEventXml(env, type, fields), call, leg);
       call.events.push(ev);
-      if (call.dropEvents) {
+      if (call.dropEvents || call.dropEventTypes.includes(type)) {
         ev.dropped = true;
       } else if (call.shuffleEvents) {
         ev.held = true;
@@ -882,6 +895,7 @@ export class PbxSimState {
       state: 'playing',
       t0: Date.now(),
       dropEvents: this.faults.dropEvents,
+      dropEventTypes: [...this.faults.dropEventTypes],
       shuffleEvents: this.faults.shuffleEvents,
       events: [],
       held: [],

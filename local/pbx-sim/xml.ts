@@ -36,12 +36,8 @@ export interface EventEnvelope {
   targetId: string;
 }
 
-export type CallEventType =
-  | 'CallReceivedEvent'
-  | 'CallOriginatingEvent'
-  | 'CallOriginatedEvent'
-  | 'CallAnsweredEvent'
-  | 'CallReleasedEvent';
+export const CALL_EVENT_TYPE_NAMES = ['CallReceivedEvent', 'CallOriginatingEvent', 'CallOriginatedEvent', 'CallAnsweredEvent', 'CallReleasedEvent'] as const;
+export type CallEventType = (typeof CALL_EVENT_TYPE_NAMES)[number];
 
 export type Personality = 'Terminator' | 'Originator' | 'Click-to-Dial';
 export type CallState = 'Alerting' | 'Active' | 'Released';

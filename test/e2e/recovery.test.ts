@@ -50,6 +50,21 @@ describe('recovery of lost calls', () => {
     expect(await messagesOf(call.clientId)).toHaveLength(1);
   });
 
+  it('a call whose release never came is ended from the PBX\'s records: answered, one notification, once', async () => {
+    sim.setFaults({ dropEventTypes: ['CallReleasedEvent'] });
+    const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79169000004', legs: [{ abonent: '9000000001', answer: true }] });
+    await sim.waitForCall(ext);
+    sim.setFaults({});
+    const call = await eventually(async () => (await calls()).find((c) => c.extTrackingId === ext && c.outcome !== 'in_progress'), { timeoutMs: 20_000 });
+    expect(call).toMatchObject({ recovered: true, outcome: 'answered', direction: 'Incoming', operatorPhone: '9000000001', clientPhone: '79169000004' });
+    expect(call.endedAt).toBeDefined();
+    const client = (await stack.api('GET', `/projects/${projectId}/clients/${call.clientId}`)).body;
+    expect(client.dealVariables).toMatchObject({ beeline_call_type: 'Incoming', beeline_client_phone: '79169000004', beeline_operator_phone: '9000000001' });
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // more sweeps: nothing more
+    expect((await calls()).filter((c) => c.clientPhone === '79169000004')).toHaveLength(1);
+    expect(await messagesOf(call.clientId)).toHaveLength(1);
+  });
+
   it('a call seen live is never produced twice by the recovery', async () => {
     const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79169000003', legs: [{ abonent: '9000000001', answer: false }] });
     const call = await eventually(async () => (await calls()).find((c) => c.extTrackingId === ext && c.outcome !== 'in_progress'));

@@ -448,6 +448,17 @@ describe('event faults', () => {
     expect(call.events.every((e) => e.dropped && e.deliveries.length === 0)).toBe(true);
   });
 
+  it('dropEventTypes drops only events of those types (a lost release)', async () => {
+    await subscribe('9000000001', 'drop-release');
+    await control('faults', { dropEventTypes: ['CallReleasedEvent'] });
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: true, ringMs: 10, talkMs: 10 }] });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received().map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallAnsweredEvent']);
+    expect(call.events.filter((e) => e.dropped).map((e) => e.type)).toEqual(['CallReleasedEvent']);
+    expect((await control('faults', { dropEventTypes: ['CallExplodedEvent'] })).status).toBe(400);
+    expect((await control('faults', { dropEventTypes: 'CallReleasedEvent' })).status).toBe(400);
+  });
+
   it('shuffleEvents delivers all events of the call only once it has ended', async () => {
     await subscribe(undefined, 'shuffle');
     await control('faults', { shuffleEvents: true });

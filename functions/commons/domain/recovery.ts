@@ -109,3 +109,43 @@ function toRowLeg(row: StatisticsRow): RowLeg | undefined {
     answered: row.status === 'RECIEVED' || duration > 0,
   };
 }
+
+/**
+ * A live call whose last webhooks never arrived (typically its releases), completed from the
+ * PBX's records of it: each leg still open takes the end (and answer) of the recorded leg of
+ * the same employee that started within `toleranceMs`, and recorded legs no webhook told of
+ * are added. Only when *every* open leg has such a finished record, so a call still ringing or
+ * talking on some leg is never closed. Undefined when the call cannot be completed this way.
+ */
+export function completeFromRecords(live: CallState, recorded: CallState, toleranceMs: number): CallState | undefined {
+  if (live.finalized) return undefined;
+  const liveLegs = Object.values(live.legs);
+  const open = liveLegs.filter((leg) => !leg.released);
+  if (open.length === 0) return undefined;
+  const unused = Object.values(recorded.legs);
+  const startOf = (leg: Leg) => leg.startTime ?? leg.firstSeenAt;
+  const take = (leg: Leg): Leg | undefined => {
+    if (leg.operatorPhone === undefined) return undefined;
+    const at = unused.findIndex((r) => r.operatorPhone === leg.operatorPhone && Math.abs(startOf(r) - startOf(leg)) <= toleranceMs);
+    return at === -1 ? undefined : unused.splice(at, 1)[0];
+  };
+  const legs: Record<string, Leg> = {};
+  for (const leg of liveLegs) {
+    if (leg.released) {
+      legs[leg.callId] = leg;
+      take(leg); // its record, if any, is this leg's: not a leg of its own
+      continue;
+    }
+    const record = take(leg);
+    if (!record) return undefined;
+    legs[leg.callId] = {
+      ...leg,
+      released: true,
+      releaseTime: record.releaseTime,
+      answerTime: leg.answerTime ?? record.answerTime,
+      recorded: leg.recorded || record.recorded,
+    };
+  }
+  for (const record of unused) legs[record.callId] = record;
+  return { ...live, legs, recovered: true };
+}

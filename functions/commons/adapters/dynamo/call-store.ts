@@ -103,7 +103,7 @@ export class DynamoCallStore implements CallStore {
     }
   }
 
-  async seenNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<boolean> {
+  async callsNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<{ extTrackingId: string; outcome: Outcome }[]> {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -116,7 +116,7 @@ export class DynamoCallStore implements CallStore {
         },
       }),
     );
-    return Items.some((item) => item.clientPhone === clientPhone);
+    return Items.filter((item) => item.clientPhone === clientPhone).map((item) => ({ extTrackingId: item.extTrackingId as string, outcome: item.outcome as Outcome }));
   }
 
   async listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> {
