@@ -163,13 +163,13 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
       const all = await waitFor(() => finalized - before >= calls, options.drainTimeoutMs, 5);
       const finishedAt = Date.now();
       if (!all) throw new Error(`bench: only ${finalized - before} of ${calls} calls finalized within ${options.drainTimeoutMs / 1000} s (errors: ${errors.slice(0, 3).join('; ')})`);
-      return { startedAt, postedAt: done.endedAt, finishedAt, done };
+      return { startedAt, postedAt: done.endedAt, finishedAt, done, eventsPerSecond: (calls * 3) / ((finishedAt - startedAt) / 1000) };
     };
     // Steady state: a cold JVM spends much of its CPU compiling, which the raw baseline (run later) would not pay.
     const warmupRates: number[] = [];
     for (let round = 0; round < options.warmupRounds; round++) {
       const warm = await playCalls(`warm${round}`, options.warmupCalls, round * options.warmupCalls);
-      warmupRates.push((options.warmupCalls * 3) / ((warm.finishedAt - warm.startedAt) / 1000));
+      warmupRates.push(warm.eventsPerSecond);
       const [previous, last] = warmupRates.slice(-2);
       if (previous !== undefined && Math.abs(last! - previous) <= 0.1 * previous) break;
     }
@@ -200,7 +200,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     }
     const events = options.calls * 3;
     const seconds = (run.finishedAt - run.startedAt) / 1000;
-    const pipelineRates = [events / seconds];
+    const pipelineRates = [run.eventsPerSecond];
     const ingestPerSecond = events / ((run.postedAt - run.startedAt) / 1000);
     const stored = (await storedCalls()).filter((c) => c.ext.startsWith('run-'));
     const finalizedStored = stored.filter((c) => c.outcome === 'answered').length;
@@ -227,8 +227,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     const rawCpu = cpu.stop();
     // The machine's other work moves single figures by ±20%: more rounds, alternating, medians.
     for (let round = 1; round < options.rounds; round++) {
-      const again = await playCalls(`run${round}`, options.calls, 100_000 + round * options.calls);
-      pipelineRates.push(events / ((again.finishedAt - again.startedAt) / 1000));
+      pipelineRates.push((await playCalls(`run${round}`, options.calls, 100_000 + round * options.calls)).eventsPerSecond);
       await waitFor(queueEmpty, 10_000, 50);
       rawRates.push(await rawRound(round));
     }

@@ -120,8 +120,7 @@ function toRowLeg(row: StatisticsRow): RowLeg | undefined {
 export function completeFromRecords(live: CallState, recorded: CallState, toleranceMs: number): CallState | undefined {
   if (live.finalized) return undefined;
   const liveLegs = Object.values(live.legs);
-  const open = liveLegs.filter((leg) => !leg.released);
-  if (open.length === 0) return undefined;
+  if (liveLegs.every((leg) => leg.released)) return undefined;
   const unused = Object.values(recorded.legs);
   const startOf = (leg: Leg) => leg.startTime ?? leg.firstSeenAt;
   const take = (leg: Leg): Leg | undefined => {

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type Dynamo
 import { summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
 import type { CallFinalization, CallStore, FinalizeResult, StoredCall } from '../../ports';
 import type { DynamoClientStore } from './client-store';
-import { cancellationCodes, isConditionalCheckFailed } from './document-client';
+import { cancellationCodes, conditionally } from './document-client';
 import { callKey, callsIndexPk, callsIndexSk, clientKey, messageKey } from './keys';
 
 /** One entry of the project's call log (`GET /projects/{id}/calls`). */
@@ -48,13 +48,7 @@ export class DynamoCallStore implements CallStore {
   }
 
   async save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean> {
-    try {
-      await this.db.send(new PutCommand(this.conditionalPut(state, summary, expectedVersion)));
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return conditionally(this.db.send(new PutCommand(this.conditionalPut(state, summary, expectedVersion))));
   }
 
   async finalize(input: CallFinalization): Promise<FinalizeResult> {

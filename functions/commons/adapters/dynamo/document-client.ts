@@ -16,8 +16,19 @@ export function documentClientFrom(env: Environment): DynamoDBDocumentClient {
   return createDocumentClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, region: env.AWS_REGION });
 }
 
-export function isConditionalCheckFailed(error: unknown): boolean {
+function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** A conditional write: true when written, false when its condition did not hold; other errors throw. */
+export async function conditionally(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
 }
 
 /** Cancellation reasons of a failed TransactWriteItems, by item position. */

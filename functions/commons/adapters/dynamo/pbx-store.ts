@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../domain/subscriptions';
 import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
-import { isConditionalCheckFailed, queryAll } from './document-client';
+import { conditionally, queryAll } from './document-client';
 import {
   CONNECTED_INDEX_PK,
   connectionKey,
@@ -129,35 +129,31 @@ export class DynamoPbxStore {
     const renewal = (state.status === 'active' || state.status === 'failed') && state.renewAt
       ? { gsi1pk: RENEWALS_INDEX_PK, gsi1sk: renewalsIndexSk(state.renewAt, projectId, employeeId) }
       : {};
-    try {
-      await this.db.send(
+    return conditionally(
+      this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...subscriptionStateKey(projectId, employeeId), ...state, ...renewal, version: version + 1 },
           ConditionExpression: version === 0 ? 'attribute_not_exists(version) OR version = :zero' : 'version = :version',
           ExpressionAttributeValues: version === 0 ? { ':zero': 0 } : { ':version': version },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Notes that events arrive (best effort; the caller throttles it). */
   async touchLastEvent(projectId: string, employeeId: string, at: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: subscriptionStateKey(projectId, employeeId),
-        UpdateExpression: 'SET lastEventAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    ).catch((error: unknown) => {
-      if (!isConditionalCheckFailed(error)) throw error;
-    });
+    await conditionally(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: subscriptionStateKey(projectId, employeeId),
+          UpdateExpression: 'SET lastEventAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
   }
 
   async putSubscriptionRecord(record: SubscriptionRecord): Promise<void> {
@@ -168,18 +164,18 @@ export class DynamoPbxStore {
 
   /** Keeps a replaced subscription's events acceptable for a grace period, then lets TTL remove it. */
   async retireSubscriptionRecord(projectId: string, subscriptionId: string, at: number): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: subscriptionRecordKey(projectId, subscriptionId),
-        UpdateExpression: 'SET retiredAt = :at, #ttl = :ttl',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':at': at, ':ttl': Math.ceil((at + RETIRED_GRACE_MS) / 1000) + 86_400 },
-      }),
-    ).catch((error: unknown) => {
-      if (!isConditionalCheckFailed(error)) throw error;
-    });
+    await conditionally(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: subscriptionRecordKey(projectId, subscriptionId),
+          UpdateExpression: 'SET retiredAt = :at, #ttl = :ttl',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':at': at, ':ttl': Math.ceil((at + RETIRED_GRACE_MS) / 1000) + 86_400 },
+        }),
+      ),
+    );
   }
 
   async getSubscriptionRecord(projectId: string, subscriptionId: string): Promise<SubscriptionRecord | undefined> {
