@@ -11,14 +11,15 @@
  * handler delegates to) is measured too, as `ingest_overhead_ratio_intake`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { XMLValidator } from 'fast-xml-parser';
-import { secretsEqual, webhookSecret } from '../functions/commons/domain/webhook-secret';
+import { INITIAL_WEBHOOK_SECRET, secretsEqual, webhookSecret } from '../functions/commons/domain/webhook-secret';
 import { xsiEventSchema } from '../functions/commons/domain/xsi-event-schema';
 import { parseXsiEvent } from '../functions/commons/domain/xsi-parser';
 import type { MessageQueue, QueueMessage } from '../functions/commons/ports';
-import { acceptWebhook } from '../functions/commons/webhook-intake';
+import { acceptWebhook, cachedWebhookSecrets } from '../functions/commons/webhook-intake';
 import { createHandler } from '../functions/ingest';
 import { answeredIncomingCall, elapsedMs, formatMs, log, median, now, phoneFor, type Report } from './support';
 
@@ -59,9 +60,16 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
     sent++;
     return {};
   } as typeof SQSClient.prototype.send;
+  // The project's webhook secret state (read once a minute): never rotated, no item.
+  const dynamoProto = DynamoDBClient.prototype;
+  const ownDynamoSend = Object.prototype.hasOwnProperty.call(dynamoProto, 'send') ? dynamoProto.send : undefined;
+  dynamoProto.send = async function noItem() {
+    return {};
+  } as typeof DynamoDBClient.prototype.send;
+  const secrets = cachedWebhookSecrets(async () => INITIAL_WEBHOOK_SECRET);
   try {
     const handler = createHandler(
-      { QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/000000000000/events', WEBHOOK_KEY: KEY, AWS_REGION: 'eu-central-1' },
+      { QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/000000000000/events', TABLE_NAME: 'bench', WEBHOOK_KEY: KEY, AWS_REGION: 'eu-central-1' },
       { logger: new Logger({ serviceName: 'beeline-ingest', logLevel: 'SILENT' }) },
     );
     const stubQueue: MessageQueue = { send: async (_message: QueueMessage) => undefined };
@@ -90,7 +98,7 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
         const event = events[i % n]!;
         const answer = await acceptWebhook(
           { projectId: PROJECT, secret: event.pathParameters!.secret, bodyBytes: Buffer.byteLength(event.body!, 'utf8'), body: () => event.body! },
-          { webhookKey: KEY, queue: stubQueue, now: Date.now() },
+          { webhookKey: KEY, secrets, queue: stubQueue, now: Date.now() },
         );
         if (answer.status === 200) ok++;
       }
@@ -186,5 +194,7 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
   } finally {
     if (ownSend) proto.send = ownSend;
     else delete (proto as { send?: unknown }).send;
+    if (ownDynamoSend) dynamoProto.send = ownDynamoSend;
+    else delete (dynamoProto as { send?: unknown }).send;
   }
 }

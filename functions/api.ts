@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { tokenCipherFrom } from './commons/adapters/token-cipher';
-import { pbxClientsFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
+import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
 import { error } from './commons/http/responses';
 import { createPlatformApi } from './commons/platform-api';
@@ -11,7 +11,8 @@ import { createPlatformApi } from './commons/platform-api';
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-api' }) } = {}) {
   const stores = storesFrom(env);
   const api = createPlatformApi({
-    adminToken: secretFromEnvironment('ADMIN_TOKEN', env),
+    credentials: credentialsFrom(env, stores, (error) => logger.warn('lastUsedAt not written', { error: error as Error })),
+    access: stores.access,
     projects: stores.projects,
     clients: stores.clients,
     calls: stores.calls,
@@ -22,15 +23,15 @@ export function createHandler(env: Environment = process.env, { logger = new Log
       cipher: tokenCipherFrom(env),
       pbx: pbxClientsFrom(env),
       subscriptions: subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details)),
+      queue: queueFrom(env),
     },
   });
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
-      return await api(event);
+      return await api.route(event);
     } catch (caught) {
       // Never a stack trace or internals in the answer; the log has the details.
-      const path = event.rawPath.startsWith('/projects') ? event.rawPath : '(other)'; // webhook paths carry secrets
-      logger.error('request failed', { method: event.requestContext.http.method, path, error: caught as Error });
+      logger.error('request failed', { route: api.routeKey(event), error: caught as Error });
       return error(500, 'internal error');
     }
   };

@@ -1,32 +1,38 @@
 /**
  * `POST /projects/{projectId}/beeline/call`: `beeline_call(client_phone, user)` from bots
- * (product spec §6). Behind the platform API's bearer token (401 only for bad auth); every
- * other answer is HTTP 200 in the call contract of functions/commons/click-to-call.ts.
+ * (product spec §6). The platform token, an admin key or a call key of the project (401/403
+ * only for bad auth); every other answer is HTTP 200 in the call contract of
+ * functions/commons/click-to-call.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { secretFromEnvironment } from './commons/adapters/secrets';
 import { clickToCallFrom, type CallAnswer, type CallAttempt } from './commons/click-to-call';
+import { credentialsFrom, storesFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
 import { createMetrics, METRIC } from './commons/metrics';
-import { bearerAuthorized } from './commons/http/auth';
-import { bodyText, error, json } from './commons/http/responses';
+import { Router } from './commons/http/router';
+import { bodyText, json } from './commons/http/responses';
+import { ROUTES } from './commons/http/routes';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-callback' }) } = {}) {
-  const adminToken = secretFromEnvironment('ADMIN_TOKEN', env);
+  const stores = storesFrom(env);
   const metrics = createMetrics('beeline-callback');
-  const startCall = clickToCallFrom(env, (attempt) => {
+  const startCall = clickToCallFrom(env, stores, (attempt) => {
     logAttempt(logger, attempt);
     metrics.count(attempt.outcome === 'started' ? METRIC.callStarted : METRIC.callStartFailed);
   });
+  const router = new Router(credentialsFrom(env, stores, (error) => logger.warn('lastUsedAt not written', { error: error as Error }))).on(
+    ROUTES.beelineCall,
+    async ({ params, event }) => json(200, await startCall(params.projectId!, bodyText(event))),
+    // Refusals keep the call contract; only bad auth (401, 403) is not HTTP 200.
+    (statusCode, message) => json(statusCode === 401 || statusCode === 403 ? statusCode : 200, { status: '0', error: message } satisfies CallAnswer),
+  );
 
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
-      if (!(await bearerAuthorized(event, adminToken))) return error(401, 'unauthorized');
-      const projectId = event.pathParameters?.projectId ?? '';
-      return json(200, await startCall(projectId, bodyText(event)));
+      return await router.route(event);
     } catch (caught) {
-      // Only reading the admin token can get here; the answer stays in the contract.
+      // Only reading a credential can get here; the answer stays in the contract.
       logger.error('beeline call failed', { error: caught as Error });
       return json(200, { status: '0', error: 'the call could not be started because of an internal error; try again' } satisfies CallAnswer);
     } finally {

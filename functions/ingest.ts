@@ -1,16 +1,20 @@
 /** POST /webhooks/beeline/{projectId}/{secret}: the PBX's XML event → the events queue. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { documentClientFrom } from './commons/adapters/dynamo/document-client';
+import { DynamoPbxStore } from './commons/adapters/dynamo/pbx-store';
 import { SqsMessageQueue, sqsClientFrom } from './commons/adapters/sqs-queue';
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { lazyHandler, required, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
 import { createMetrics, METRIC } from './commons/metrics';
-import { acceptWebhook } from './commons/webhook-intake';
+import { acceptWebhook, cachedWebhookSecrets } from './commons/webhook-intake';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-ingest' }) } = {}) {
   const queue = new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
+  const pbxStore = new DynamoPbxStore(documentClientFrom(env), required(env, 'TABLE_NAME'));
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
+  const secrets = cachedWebhookSecrets((projectId) => pbxStore.getWebhookSecret(projectId));
   const metrics = createMetrics('beeline-ingest');
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
@@ -35,7 +39,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
         bodyBytes: bodyBytes(event),
         body: () => bodyText(event),
       },
-      { webhookKey: await webhookKey(), queue, now: Date.now() },
+      { webhookKey: await webhookKey(), secrets, queue, now: Date.now() },
     );
     return answer.status === 200 ? json(200, { ok: true }) : error(answer.status, answer.error);
   }

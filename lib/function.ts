@@ -145,9 +145,11 @@ export class TelephonyFunction extends NodejsFunction {
    * Grants access to the table and sets its name in the environment, in one call.
    * @param access `read` (Get/Query/Scan/BatchGet) or `readWrite` (plus Put/Update/Delete/BatchWrite)
    */
-  public bindTable(table: ITable, access: 'read' | 'readWrite' = 'read', envVarName = 'TABLE_NAME'): this {
+  /** `readUpdate`: reads plus UpdateItem only (counters, last-use marks), no puts or deletes. */
+  public bindTable(table: ITable, access: 'read' | 'readUpdate' | 'readWrite' = 'read', envVarName = 'TABLE_NAME'): this {
     if (access === 'readWrite') table.grantReadWriteData(this);
     else table.grantReadData(this);
+    if (access === 'readUpdate') table.grant(this, 'dynamodb:UpdateItem');
     this.addEnvironment(envVarName, table.tableName);
     acknowledge(
       this.executionRole,

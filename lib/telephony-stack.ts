@@ -12,6 +12,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ROUTES } from '../functions/commons/http/routes.js';
 import type { SweepTask } from '../functions/renewer.js';
 // Plain data; importing the handler module only defines functions (its handler is built lazily).
 import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
@@ -26,9 +27,9 @@ export const PROCESSOR_TIMEOUT = Duration.seconds(30);
 /** AWS guidance for SQS event sources: visibility timeout ≥ 6 × function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const MAX_RECEIVE_COUNT = 5;
-export const WEBHOOK_ROUTE_PATH = '/webhooks/beeline/{projectId}/{secret}';
+export const WEBHOOK_ROUTE_PATH = ROUTES.webhook.path;
 /** `beeline_call` from bots: its own function (short budget, few grants) instead of the platform API. */
-export const CALLBACK_ROUTE_PATH = '/projects/{projectId}/beeline/call';
+export const CALLBACK_ROUTE_PATH = ROUTES.beelineCall.path;
 /**
  * Platform API timeout: it makes PBX reads (up to 3 attempts × PBX_TIMEOUT_MS plus back-off)
  * inside HTTP API requests, whose integration limit is 30 s; see API_FUNCTION_TIMEOUT_SECONDS
@@ -179,6 +180,7 @@ export class BeelineTelephonyStack extends Stack {
       timeout: Duration.seconds(10),
     })
       .bindQueueSender(this.eventsQueue)
+      .bindTable(this.table, 'read') // the project's webhook secret generations (read once a minute per project)
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
 
     this.processorFunction = new TelephonyFunction(this, 'Processor', {
@@ -261,8 +263,9 @@ export class BeelineTelephonyStack extends Stack {
       memorySize: 256,
       environment: { ...pbxEnvironment, CLICK_TO_CALL_NUMBER_FORMAT: config.clickToCallNumberFormat },
     })
-      // Reads the project's connection item and decrypts its token: no writes, no queue, no webhook key.
-      .bindTable(this.table, 'read')
+      // Reads the project's connection item and decrypts its token, checks project keys (and notes
+      // their last use), counts calls for the per-project rate limit: no queue, no webhook key.
+      .bindTable(this.table, 'readUpdate')
       .bindKey(this.tokenKey, 'decrypt')
       .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN');
 

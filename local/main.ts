@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     beelineApiUrl: process.env.BEELINE_API_URL || undefined,
     publicUrl: process.env.PUBLIC_URL || undefined,
     adminToken,
+    previousAdminToken: process.env.ADMIN_TOKEN_PREVIOUS || undefined,
     webhookKey: process.env.WEBHOOK_KEY || persistedKey(dataDir, 'webhook-key'),
     tokenKey: persistedKey(dataDir, 'token-key'),
     settleSeconds: secondsFrom(process.env, 'CALL_SETTLE_SECONDS', 15, 900),

@@ -11,6 +11,7 @@ import { createHandler as createCallbackHandler } from '../functions/callback';
 import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { createHandler as createIngestHandler } from '../functions/ingest';
+import { ROUTES } from '../functions/commons/http/routes';
 import type { FinalizedCall } from '../functions/commons/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';
 import { createHandler as createRenewerHandler } from '../functions/renewer';
@@ -37,7 +38,11 @@ export interface LocalStackOptions {
   tableName?: string;
   settleSeconds?: number;
   adminToken?: string;
+  /** The previous platform token, accepted too (a rotation under way). */
+  previousAdminToken?: string;
   webhookKey?: string;
+  /** How long a function trusts a project key it has read (a revoked key works at most this long). */
+  keyCacheSeconds?: number;
   /** Queue visibility timeout: how long a failed message waits before its retry. */
   visibilityTimeoutSeconds?: number;
   pollerConcurrency?: number;
@@ -122,7 +127,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QUEUE_URL: queues.queueUrl,
       CALL_SETTLE_SECONDS: String(options.settleSeconds ?? 15),
       ADMIN_TOKEN: options.adminToken ?? 'local-admin-token',
+      ADMIN_TOKEN_PREVIOUS: options.previousAdminToken,
       WEBHOOK_KEY: options.webhookKey ?? 'local-webhook-key',
+      KEY_CACHE_SECONDS: options.keyCacheSeconds === undefined ? undefined : String(options.keyCacheSeconds),
       BEELINE_API_URL: pbxUrl,
       TOKEN_KEY: options.tokenKey ?? 'local-token-key',
       PBX_TIMEOUT_MS: '5000',
@@ -187,9 +194,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const callback = createCallbackHandler(env, { logger: logger('beeline-callback') });
     const server = createGateway(
       [
-        { method: 'POST', pattern: '/webhooks/beeline/{projectId}/{secret}', handler: ingest },
-        { method: 'POST', pattern: '/projects/{projectId}/beeline/call', handler: callback },
-        { method: 'GET', pattern: '/health', handler: async () => ({ statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"ok":true}' }) },
+        // As API Gateway routes them: the dedicated routes to their functions, the rest ($default) to the api function.
+        { method: ROUTES.webhook.method, pattern: ROUTES.webhook.path, handler: ingest },
+        { method: ROUTES.beelineCall.method, pattern: ROUTES.beelineCall.path, handler: callback },
       ],
       api,
       onError,

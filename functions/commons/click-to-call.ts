@@ -7,7 +7,7 @@
  * and its number format); `clickToCallFrom` composes the AWS side.
  */
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
-import { projectPbxFrom, storesFrom } from './composition';
+import { projectPbxFrom, type Stores } from './composition';
 import { normaliseClientPhone } from './domain/phone';
 import type { Environment } from './environment';
 import { ID_PATTERN } from './http/responses';
@@ -264,8 +264,8 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
  * public URL), so it gets no more configuration or grants than it uses.
  */
-export function clickToCallFrom(env: Environment, log?: (attempt: CallAttempt) => void) {
-  const projectPbx = projectPbxFrom(env, storesFrom(env));
+export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx'>, log?: (attempt: CallAttempt) => void) {
+  const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
   return createClickToCall({
     // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.

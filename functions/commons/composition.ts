@@ -3,16 +3,18 @@
  * explicit map in the local stack). Configuration picks adapters; the domain never asks where
  * it runs.
  */
+import { DynamoAccessStore } from './adapters/dynamo/access-store';
 import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
 import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { DynamoProjectStore } from './adapters/dynamo/project-store';
 import { documentClientFrom } from './adapters/dynamo/document-client';
 import { BeelinePbxClient } from './adapters/pbx-client';
-import { secretFromEnvironment } from './adapters/secrets';
+import { secretFromEnvironment, secretVersionsFromEnvironment } from './adapters/secrets';
 import { SqsMessageQueue, sqsClientFrom } from './adapters/sqs-queue';
 import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
+import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
 import type { ProjectSettings } from './domain/clients';
 import type { ProjectStore } from './ports';
 import { recordLinkPath } from './domain/webhook-secret';
@@ -31,10 +33,21 @@ export function storesFrom(env: Environment) {
     clients,
     projects: new DynamoProjectStore(db, table),
     pbx: new DynamoPbxStore(db, table),
+    access: new DynamoAccessStore(db, table),
   };
 }
 
 export type Stores = ReturnType<typeof storesFrom>;
+
+/** Who is calling: the platform token (from its secret, with the previous value during a rotation) or a project key. */
+export function credentialsFrom(env: Environment, stores: Pick<Stores, 'access'>, onTouchError?: (error: unknown) => void) {
+  return createCredentials({
+    platformTokens: secretVersionsFromEnvironment('ADMIN_TOKEN', env),
+    keys: stores.access,
+    keyCacheMs: secondsFrom(env, 'KEY_CACHE_SECONDS', KEY_CACHE_MS / 1000, MAX_KEY_CACHE_MS / 1000) * 1000,
+    onTouchError,
+  });
+}
 
 export function queueFrom(env: Environment) {
   return new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));

@@ -7,15 +7,19 @@ import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dyn
 import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from './domain/clients';
 import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
-import { bearerAuthorized } from './http/auth';
-import { HttpError, parseBody, pathSegments, Router } from './http/router';
+import { addAccessRoutes } from './access-api';
+import { HttpError, parseBody, Router, type Credentials } from './http/router';
+import { ROUTES } from './http/routes';
+import type { AccessStore } from './ports';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
 
 export interface PlatformApiDeps {
   /** PBX connection, employees and subscriptions (absent = those routes answer 404). */
   telephony?: TelephonyApiDeps;
-  adminToken: () => Promise<string>;
+  /** Who is calling (platform token or project key). */
+  credentials: Credentials;
+  access: AccessStore;
   projects: {
     get(projectId: string): Promise<ProjectSettings | undefined>;
     put(project: ProjectSettings, now: Date): Promise<ProjectSettings>;
@@ -46,8 +50,9 @@ const clientBody = z
 
 export function createPlatformApi(deps: PlatformApiDeps) {
   const now = deps.now ?? (() => new Date());
-  const router = new Router()
-    .on('PUT', '/projects/{projectId}', async ({ params, event }) => {
+  const router = new Router(deps.credentials)
+    .on(ROUTES.health, async () => json(200, { ok: true }))
+    .on(ROUTES.putProject, async ({ params, event }) => {
       const body = parseBody(bodyText(event), projectBody);
       const existing = await deps.projects.get(params.projectId!);
       const project: ProjectSettings = {
@@ -58,11 +63,11 @@ export function createPlatformApi(deps: PlatformApiDeps) {
       };
       return json(200, await deps.projects.put(project, now()));
     })
-    .on('GET', '/projects/{projectId}', async ({ params }) => {
+    .on(ROUTES.getProject, async ({ params }) => {
       const project = await deps.projects.get(params.projectId!);
       return project ? json(200, project) : error(404, 'project not found');
     })
-    .on('PUT', '/projects/{projectId}/clients/{clientId}', async ({ params, event }) => {
+    .on(ROUTES.putClient, async ({ params, event }) => {
       const body = parseBody(bodyText(event), clientBody);
       const phone = body.phone === undefined ? undefined : normaliseClientPhone(body.phone);
       if (body.phone !== undefined && phone === undefined) {
@@ -86,11 +91,11 @@ export function createPlatformApi(deps: PlatformApiDeps) {
         throw caught;
       }
     })
-    .on('GET', '/projects/{projectId}/clients/{clientId}', async ({ params }) => {
+    .on(ROUTES.getClient, async ({ params }) => {
       const client = await deps.clients.get(params.projectId!, params.clientId!);
       return client ? json(200, client) : error(404, 'client not found');
     })
-    .on('GET', '/projects/{projectId}/clients', async ({ params, query }) => {
+    .on(ROUTES.findClients, async ({ params, query }) => {
       if (query.phone === undefined) throw new HttpError(400, 'phone: query parameter required');
       const phone = normaliseClientPhone(query.phone);
       if (phone === undefined) throw new HttpError(400, 'phone: not a client phone number (expected e.g. 79161234567)');
@@ -98,25 +103,19 @@ export function createPlatformApi(deps: PlatformApiDeps) {
       const client = match && (await deps.clients.get(params.projectId!, match.clientId));
       return json(200, { clients: client ? [client] : [] });
     })
-    .on('GET', '/projects/{projectId}/clients/{clientId}/messages', async ({ params }) => {
+    .on(ROUTES.clientMessages, async ({ params }) => {
       const client = await deps.clients.get(params.projectId!, params.clientId!);
       if (!client) return error(404, 'client not found');
       return json(200, { messages: await deps.clients.listMessages(params.projectId!, params.clientId!) });
     })
-    .on('GET', '/projects/{projectId}/calls', async ({ params, query }) => {
+    .on(ROUTES.listCalls, async ({ params, query }) => {
       const limit = query.limit === undefined ? 50 : Number(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'limit: a whole number from 1 to 200');
       return json(200, { calls: await deps.calls.listCalls(params.projectId!, limit) });
     });
 
+  addAccessRoutes(router, deps.access, now);
   if (deps.telephony) addTelephonyRoutes(router, deps.telephony, now);
 
-  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    // Decided on the segments the router matches (empty ones dropped), never on the raw string:
-    // `//projects/…` must not slip past the token check.
-    if (pathSegments(event.rawPath)[0] === 'projects') {
-      if (!(await bearerAuthorized(event, deps.adminToken))) return error(401, 'unauthorized');
-    }
-    return router.route(event);
-  };
+  return router;
 }

@@ -3,6 +3,7 @@
  * implement them in ./adapters; tests and the local stack use the same adapters against
  * DynamoDB Local and the SQS emulator.
  */
+import type { AuditEntry, ProjectKey } from './domain/access';
 import type { CallState, CallSummary, Outcome } from './domain/call';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
@@ -75,9 +76,22 @@ export type QueueMessage =
   | { v: 1; kind: 'recover'; projectId: string }
   /** Look for the recording of a finished call (first after a delay, then with back-off). */
   | { v: 1; kind: 'record'; projectId: string; extTrackingId: string; attempt: number }
-  /** Reconcile an employee's subscription (renewal, retry after a failure). */
-  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' };
+  /** Reconcile an employee's subscription (renewal, retry after a failure, a new webhook secret). */
+  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' | 'rotated' };
 
 export interface MessageQueue {
   send(message: QueueMessage, delaySeconds?: number): Promise<void>;
+}
+
+/** Project keys (hashes only) and the audit log of credential changes. */
+export interface AccessStore {
+  getKey(projectId: string, keyId: string): Promise<ProjectKey | undefined>;
+  listKeys(projectId: string): Promise<ProjectKey[]>;
+  /** Stores the key and its audit entry in one write. */
+  createKey(key: ProjectKey, audit: AuditEntry): Promise<void>;
+  /** Deletes the key and records the audit entry in one write; false when there was no such key. */
+  revokeKey(projectId: string, keyId: string, audit: AuditEntry): Promise<boolean>;
+  /** Notes when a key was last used (a key deleted meanwhile stays deleted). */
+  touchKey(projectId: string, keyId: string, at: string): Promise<void>;
+  listAudit(projectId: string, limit: number): Promise<AuditEntry[]>;
 }

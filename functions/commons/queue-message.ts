@@ -10,7 +10,7 @@ const queueMessageSchema = z.discriminatedUnion('kind', [
   z.object({ v: z.literal(1), kind: z.literal('settle'), projectId: id, extTrackingId }),
   z.object({ v: z.literal(1), kind: z.literal('recover'), projectId: id }),
   z.object({ v: z.literal(1), kind: z.literal('record'), projectId: id, extTrackingId, attempt: z.int().check(z.minimum(0), z.maximum(100)) }),
-  z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry']) }),
+  z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry', 'rotated']) }),
 ]);
 
 export class PoisonMessageError extends Error {}

@@ -31,7 +31,7 @@ export interface SubscriptionServiceDeps {
   log?: (message: string, details: Record<string, unknown>) => void;
 }
 
-export type ReconcileReason = 'saved' | 'renewal' | 'terminated' | 'retry' | 'removed' | 'disconnected';
+export type ReconcileReason = 'saved' | 'renewal' | 'terminated' | 'retry' | 'rotated' | 'removed' | 'disconnected';
 
 const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
 
@@ -51,7 +51,8 @@ export class SubscriptionService {
 
   async webhookUrl(projectId: string): Promise<string> {
     const base = this.deps.publicUrl.replace(/\/$/, '');
-    return `${base}${webhookPath(projectId, webhookSecret(await this.deps.webhookKey(), projectId))}`;
+    const [key, { generation }] = await Promise.all([this.deps.webhookKey(), this.deps.store.getWebhookSecret(projectId)]);
+    return `${base}${webhookPath(projectId, webhookSecret(key, projectId, generation))}`;
   }
 
   /** Makes the PBX match the employee: subscribed (anew) if it takes Beeline calls, else not. */

@@ -4,10 +4,12 @@ import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-cl
 import type { TokenCipher } from './adapters/token-cipher';
 import { summarise } from './domain/call';
 import { normaliseEmployeeNumber } from './domain/phone';
-import { recordLinkSignature, secretsEqual } from './domain/webhook-secret';
-import type { CallStore } from './ports';
-import { BEELINE_CALL_METHOD, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
-import { HttpError, parseBody, type Router } from './http/router';
+import { recordLinkSignature, rotated, secretsEqual } from './domain/webhook-secret';
+import type { CallStore, MessageQueue } from './ports';
+import { BEELINE_CALL_METHOD, shouldSubscribe, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
+import { callerOf, HttpError, parseBody, type Router } from './http/router';
+import { ROUTES } from './http/routes';
+import { auditEntry } from './domain/access';
 import { bodyText, error, json } from './http/responses';
 import * as z from './schema';
 import { NotConnectedError } from './project-pbx';
@@ -21,6 +23,8 @@ export interface TelephonyApiDeps {
   cipher: TokenCipher;
   pbx: (token: string) => BeelinePbxClient;
   subscriptions: SubscriptionService;
+  /** Subscription work queued for the workers (re-subscribing after a webhook secret rotation). */
+  queue: MessageQueue;
 }
 
 const connectBody = z.strictObject({
@@ -51,7 +55,7 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
 
   router
     // A stable record link (no bearer: it sits in a client variable) → a fresh PBX link each time.
-    .on('GET', '/records/{projectId}/{extTrackingId}', async ({ params, query }) => {
+    .on(ROUTES.recordLink, async ({ params, query }) => {
       const { projectId, extTrackingId } = params as { projectId: string; extTrackingId: string };
       const expected = recordLinkSignature(await deps.webhookKey(), projectId, extTrackingId);
       if (!query.sig || !secretsEqual(query.sig, expected)) return error(403, 'forbidden');
@@ -67,7 +71,8 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       if (!url) return error(404, 'the PBX no longer has this recording');
       return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
     })
-    .on('PUT', '/projects/{projectId}/beeline', async ({ params, event }) => {
+    .on(ROUTES.connectPbx, async (request) => {
+      const { params, event } = request;
       const { apiToken } = parseBody(bodyText(event), connectBody);
       let abonents: Abonent[];
       try {
@@ -81,25 +86,37 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
         encryptedToken: await deps.cipher.encrypt(apiToken, params.projectId!),
         tokenHint: hint,
         connectedAt: now().toISOString(),
-      });
+      }, auditEntry(callerOf(request), 'pbx-token.set', now(), { tokenHint: hint }));
       return json(200, { connected: true, tokenHint: hint, abonents: abonents.map(abonentView) });
     })
-    .on('GET', '/projects/{projectId}/beeline', async ({ params }) => {
+    .on(ROUTES.getPbx, async ({ params }) => {
       const connection = await store.getConnection(params.projectId!);
       return json(200, connection ? { connected: true, tokenHint: connection.tokenHint } : { connected: false });
     })
-    .on('DELETE', '/projects/{projectId}/beeline', async ({ params }) => {
-      const projectId = params.projectId!;
+    .on(ROUTES.disconnectPbx, async (request) => {
+      const projectId = request.params.projectId!;
       const employees = await store.listEmployees(projectId);
       // Subscriptions are removed at the PBX while the token is still there to do it.
       await Promise.all(employees.map((employee) => deps.subscriptions.reconcile(projectId, employee.employeeId, 'disconnected')));
-      await store.deleteConnection(projectId);
+      await store.deleteConnection(projectId, auditEntry(callerOf(request), 'pbx-token.removed', now()));
       return json(200, { connected: false });
     })
-    .on('GET', '/projects/{projectId}/beeline/abonents', async ({ params }) => {
+    .on(ROUTES.rotateWebhookSecret, async (request) => {
+      const projectId = request.params.projectId!;
+      const current = await store.getWebhookSecret(projectId);
+      const at = now();
+      const next = rotated(current, at.getTime());
+      const audit = auditEntry(callerOf(request), 'webhook-secret.rotated', at, { generation: String(next.generation) });
+      if (!(await store.rotateWebhookSecret(projectId, current, next, audit))) throw new HttpError(409, 'the webhook secret was rotated at the same moment by another request; try again');
+      // Each employee is subscribed again with the new URL through the queue (retried there on failure).
+      const employees = (await store.listEmployees(projectId)).filter(shouldSubscribe);
+      await Promise.all(employees.map((employee) => deps.queue.send({ v: 1, kind: 'subscription', projectId, employeeId: employee.employeeId, reason: 'rotated' })));
+      return json(200, { rotatedAt: next.rotatedAt, previousValidUntil: new Date(next.previousValidUntil!).toISOString(), resubscribing: employees.length });
+    })
+    .on(ROUTES.abonents, async ({ params }) => {
       return json(200, { abonents: (await abonentsOf(params.projectId!)).map(abonentView) });
     })
-    .on('PUT', '/projects/{projectId}/employees/{employeeId}', async ({ params, event }) => {
+    .on(ROUTES.putEmployee, async ({ params, event }) => {
       const projectId = params.projectId!;
       const body = parseBody(bodyText(event), employeeBody);
       const employee: Employee = { employeeId: params.employeeId!, name: body.name, callMethod: body.callMethod, savedAt: now().toISOString() };
@@ -120,19 +137,19 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const { state } = await store.getState(projectId, employee.employeeId);
       return json(200, employeeView(employee, state));
     })
-    .on('GET', '/projects/{projectId}/employees', async ({ params }) => {
+    .on(ROUTES.listEmployees, async ({ params }) => {
       const projectId = params.projectId!;
       const [employees, states] = await Promise.all([store.listEmployees(projectId), store.listStates(projectId)]);
       return json(200, { employees: employees.map((e) => employeeView(e, states.get(e.employeeId) ?? { status: 'none' })) });
     })
-    .on('GET', '/projects/{projectId}/employees/{employeeId}', async ({ params }) => {
+    .on(ROUTES.getEmployee, async ({ params }) => {
       const [employee, { state }] = await Promise.all([
         store.getEmployee(params.projectId!, params.employeeId!),
         store.getState(params.projectId!, params.employeeId!),
       ]);
       return employee ? json(200, employeeView(employee, state)) : error(404, 'employee not found');
     })
-    .on('DELETE', '/projects/{projectId}/employees/{employeeId}', async ({ params }) => {
+    .on(ROUTES.deleteEmployee, async ({ params }) => {
       const deleted = await store.deleteEmployee(params.projectId!, params.employeeId!);
       return deleted ? json(200, { deleted: true }) : error(404, 'employee not found');
     });

@@ -178,17 +178,17 @@ describe('when the PBX cannot start the call', () => {
 });
 
 describe('auth', () => {
-  it('a wrong or missing bearer token → 401 and nothing else happens', async () => {
+  it('a wrong or missing bearer token → 401 in the call contract and nothing else happens', async () => {
     const before = callStarts();
     const wrong = await beelineCall(projectId, { client_phone: '79161234567', user: EMPLOYEE }, 'not-the-token');
-    expect(wrong).toMatchObject({ status: 401, answer: { error: 'unauthorized' } });
+    expect(wrong).toMatchObject({ status: 401, answer: { status: '0', error: 'unauthorized' } });
     const missing = await fetch(`${stack.apiUrl}/projects/${projectId}/beeline/call`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_phone: '79161234567', user: EMPLOYEE }),
     });
     expect(missing.status).toBe(401);
-    expect(await missing.json()).toEqual({ error: 'unauthorized' });
+    expect(await missing.json()).toEqual({ status: '0', error: 'unauthorized' });
     expect(callStarts()).toBe(before);
   });
 });

@@ -75,6 +75,7 @@ describe('cdk-nag AwsSolutions (v3: a policy-validation plugin)', () => {
         'AwsSolutions-IAM5[Resource::*] @ SubscriptionRole',
         'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ ApiRole',
         'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ CallbackRole',
+        'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ IngestRole',
         'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ ProcessorRole',
         'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ RenewerRole',
         'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ SubscriptionRole',

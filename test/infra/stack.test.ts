@@ -324,13 +324,13 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'QUEUE_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN'];
       const pipeline = ['CALL_SETTLE_SECONDS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
-      expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'WEBHOOK_KEY_SECRET_ARN'].sort());
+      expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME', 'WEBHOOK_KEY_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline].sort());
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
       expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUEUE_URL', 'QUIET_PERIOD_SECONDS', 'TABLE_NAME'].sort());
       expect(env(ids.renewer).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
-      expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
+      expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
       expect(env(ids.processor)).toMatchObject({
         QUEUE_URL: ref(ids.events),
         TABLE_NAME: ref(ids.table),
@@ -448,10 +448,11 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       }
     });
 
-    it('ingest can only send to the events queue and read the webhook key: no table access', () => {
+    it('ingest can only send to the events queue, read the webhook key and read the table (webhook secret generations): no table writes', () => {
       const st = roleStatements(resources, ids.ingestRole);
-      expect(actionsOf(st).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
-      expect(new Set(actionsOf(st).map((a) => a.split(':')[0]))).toEqual(new Set(['logs', 'sqs', 'secretsmanager', 'xray']));
+      expect(actionsOf(st)).toContain('dynamodb:GetItem');
+      expect(actionsOf(st).filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
+      expect(new Set(actionsOf(st).map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'logs', 'sqs', 'secretsmanager', 'xray']));
       const sqs = st.filter((s) => actionsOf([s]).some((a) => a.startsWith('sqs:')));
       expect(sqs).toHaveLength(1);
       expect(sqs[0]!.Resource).toEqual(arnOf(ids.events));
@@ -509,17 +510,15 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
     });
 
-    it('callback only reads the table, decrypts with the token key and reads the admin token: no writes, no queue', () => {
+    it('callback reads the table and only updates items (key use, call counters), decrypts with the token key and reads the admin token: no queue', () => {
       const st = roleStatements(resources, ids.callbackRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'kms:Decrypt', 'secretsmanager:GetSecretValue']));
-      expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
+      expect([...new Set(actions.filter((a) => DYNAMODB_WRITE.test(a)))]).toEqual(['dynamodb:UpdateItem']);
       expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'kms', 'logs', 'secretsmanager', 'xray']));
       expect(withPrefix(st, 'sqs:')).toEqual([]);
-      expect(withPrefix(st, 'dynamodb:').flatMap((s) => asArray(s.Resource))).toEqual([
-        arnOf(ids.table),
-        { 'Fn::Join': ['', [arnOf(ids.table), '/index/*']] },
-      ]);
+      const dynamoResources = withPrefix(st, 'dynamodb:').flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r));
+      expect([...new Set(dynamoResources)].map((r) => JSON.parse(r))).toEqual([arnOf(ids.table), { 'Fn::Join': ['', [arnOf(ids.table), '/index/*']] }]);
       // grantReadData's stream actions are on the table ARN only (no effect); nothing on the stream itself.
       expect(st.filter((s) => JSON.stringify(s.Resource).includes('StreamArn'))).toEqual([]);
       expect(withPrefix(st, 'kms:').map((s) => s.Resource)).toEqual([arnOf(ids.tokenKey)]);

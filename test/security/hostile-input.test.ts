@@ -340,7 +340,8 @@ function problemsOf(c: Case, answer: RawAnswer): string[] {
   if (!expected.includes(answer.status)) problems.push(`status ${answer.status}, expected ${expected.join('|')}`);
   if (!/^application\/json/.test(answer.contentType)) problems.push(`content-type ${answer.contentType}`);
   const body = answer.json as Record<string, unknown> | undefined;
-  if (c.answer === 'call' && answer.status === 200) {
+  // beeline/call answers every refusal in its own contract, bad auth (401/403) included.
+  if (c.answer === 'call' || (c.method === 'POST' && c.path.endsWith('/beeline/call'))) {
     if (!body || body.status !== '0' || typeof body.error !== 'string' || Object.keys(body).length !== 2) problems.push(`not a status-0 answer: ${answer.text.slice(0, 200)}`);
   } else if (!body || typeof body.error !== 'string' || body.error === '' || Object.keys(body).length !== 1) {
     problems.push(`not a JSON error body: ${answer.text.slice(0, 200)}`);

@@ -15,6 +15,8 @@ export interface TestStack extends LocalStack {
   webhookUrl(projectId: string, secret?: string): string;
   postWebhook(projectId: string, xml: string, secret?: string): Promise<{ status: number; body: any }>;
   queueDepth(): Promise<{ visible: number; inFlight: number; delayed: number; dead: number }>;
+  /** Creates a project key through the API (platform token); answers its id and secret. */
+  createKey(projectId: string, scope: 'admin' | 'call', name?: string): Promise<{ keyId: string; key: string }>;
   /** Records a subscription id as this product's, for events posted without the PBX simulator. */
   registerSubscription(projectId: string, subscriptionId?: string, employeeId?: string): Promise<void>;
 }
@@ -64,6 +66,11 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
       });
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async createKey(projectId, scope, name) {
+      const { status, body } = await testStack.api('POST', `/projects/${projectId}/keys`, { scope, ...(name === undefined ? {} : { name }) });
+      if (status !== 201) throw new Error(`creating a ${scope} key for ${projectId}: ${status} ${JSON.stringify(body)}`);
+      return body;
     },
     async registerSubscription(projectId, subscriptionId = TEST_SUBSCRIPTION_ID, employeeId = 'test-employee') {
       await storesFrom(stack.env).pbx.putSubscriptionRecord({ subscriptionId, projectId, employeeId, number: '9001234567' });

@@ -2,6 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
@@ -9,9 +10,12 @@ import { createHandler } from '../../functions/ingest';
 import { loadEvent } from '../fixtures/events';
 
 const sqs = mockClient(SQSClient);
+// The project has never rotated its webhook secret: no state item.
+const dynamo = mockClient(DynamoDBDocumentClient);
+dynamo.on(GetCommand).resolves({});
 afterEach(() => sqs.reset());
 
-const env = { QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/1/events', WEBHOOK_KEY: 'unit-key', AWS_REGION: 'eu-central-1' };
+const env = { QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/1/events', TABLE_NAME: 'unit', WEBHOOK_KEY: 'unit-key', AWS_REGION: 'eu-central-1' };
 
 function webhook(body: string): APIGatewayProxyEventV2 {
   return {

@@ -13,7 +13,6 @@ function envelope(eventId: string, sequenceNumber: number, eventType: string, ta
     userId: 'MPBX_E_500100_78120000000_EventSubscription@ip.beeline.ru',
     externalApplicationId: '78120000000_c0ffee00c0ffee00c0ffee00c0ffee00',
     subscriptionId: '5e1d6a0b-3c2f-4e8d-8a7b-1f0e9d8c7b6a',
-    httpContactUri: 'https://hooks.example.test/beeline/p-42/hook-token',
     targetId,
     eventType,
   };
@@ -65,6 +64,12 @@ const ANSWERED_RELEASED: XsiEvent = {
 };
 
 describe('parseXsiEvent: incoming answered call', () => {
+  it('keeps nothing of the echoed webhook URL, whose path holds the secret', () => {
+    const body = loadEvent('incoming-answered-1-received');
+    expect(body).toContain('hook-token');
+    expect(JSON.stringify(parseXsiEvent(body))).not.toContain('hook-token');
+  });
+
   it('CallReceivedEvent', () => {
     expect(parseXsiEvent(loadEvent('incoming-answered-1-received'))).toStrictEqual({
       ok: true,

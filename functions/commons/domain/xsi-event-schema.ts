@@ -17,7 +17,6 @@ const envelopeSchema = z.object({
   userId: optionalText,
   externalApplicationId: optionalText,
   subscriptionId: optionalText,
-  httpContactUri: optionalText,
   targetId: optionalText,
   eventType: text,
 });

@@ -27,8 +27,6 @@ export interface XsiEnvelope {
   userId?: string;
   externalApplicationId?: string;
   subscriptionId?: string;
-  /** `httpContact/uri`: the callback URL echoed back. */
-  httpContactUri?: string;
   /** The monitored abonent, e.g. `9001234567@mpbx.sip.beeline.ru`. */
   targetId?: string;
   /** Local name of `eventData/@type` without prefix, e.g. `CallReceivedEvent`. */

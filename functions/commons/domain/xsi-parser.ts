@@ -198,7 +198,7 @@ function mapEvent(root: XmlNode): XsiEvent | string {
     userId: textAt(root, 'userId'),
     externalApplicationId: textAt(root, 'externalApplicationId'),
     subscriptionId: textAt(root, 'subscriptionId'),
-    httpContactUri: textAt(child(root, 'httpContact'), 'uri'),
+    // `httpContact/uri` echoes the webhook URL with its secret: never kept, so never queued or logged.
     targetId: textAt(root, 'targetId'),
     eventType,
   });

@@ -54,6 +54,8 @@ export const callsIndexSk = (startedAt: string, extTrackingId: string) => `${sta
 /** gsi1 of connection items: every connected project (the scheduled recovery walks them). */
 export const CONNECTED_INDEX_PK = 'CONNECTED';
 export const connectionKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'BEELINE' });
+/** The project's webhook secret generations (no secret: they are derived). */
+export const webhookSecretStateKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WEBHOOK' });
 export const EMPLOYEE_SK_PREFIX = 'EMP#';
 export const employeeKey = (projectId: string, employeeId: string) => ({ pk: `P#${projectId}`, sk: `${EMPLOYEE_SK_PREFIX}${employeeId}` });
 export const SUBSCRIPTION_STATE_SK_PREFIX = 'SUBSTATE#';
@@ -64,3 +66,15 @@ export const subscriptionStateKey = (projectId: string, employeeId: string) => (
 export const subscriptionRecordKey = (projectId: string, subscriptionId: string) => ({ pk: `P#${projectId}#SUB#${subscriptionId}`, sk: 'SUB' });
 export const RENEWALS_INDEX_PK = 'RENEW';
 export const renewalsIndexSk = (renewAt: string, projectId: string, employeeId: string) => `${renewAt}#${projectId}#${employeeId}`;
+
+/**
+ * Project keys and the audit log:
+ *
+ * | item         | pk              | sk                      |
+ * |--------------|-----------------|-------------------------|
+ * | project key  | P#{p}           | KEY#{keyId}             |
+ * | audit entry  | P#{p}#AUDIT     | {at ISO}#{random}  (ttl) |
+ */
+export const PROJECT_KEY_SK_PREFIX = 'KEY#';
+export const projectKeyKey = (projectId: string, keyId: string) => ({ pk: `P#${projectId}`, sk: `${PROJECT_KEY_SK_PREFIX}${keyId}` });
+export const auditPk = (projectId: string) => `P#${projectId}#AUDIT`;

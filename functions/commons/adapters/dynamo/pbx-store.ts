@@ -9,7 +9,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../domain/subscriptions';
 import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
-import { conditionally, queryAll } from './document-client';
+import type { AuditEntry } from '../../domain/access';
+import { INITIAL_WEBHOOK_SECRET, type WebhookSecretState } from '../../domain/webhook-secret';
+import { auditPut } from './access-store';
+import { cancellationCodes, conditionally, queryAll } from './document-client';
 import {
   CONNECTED_INDEX_PK,
   connectionKey,
@@ -20,6 +23,7 @@ import {
   SUBSCRIPTION_STATE_SK_PREFIX,
   subscriptionRecordKey,
   subscriptionStateKey,
+  webhookSecretStateKey,
 } from './keys';
 
 export interface StoredConnection {
@@ -51,11 +55,14 @@ export class DynamoPbxStore {
     return Item && { encryptedToken: Item.encryptedToken, tokenHint: Item.tokenHint, connectedAt: Item.connectedAt };
   }
 
-  async putConnection(projectId: string, connection: StoredConnection): Promise<void> {
+  /** Stores the connection and the audit entry of the change in one write. */
+  async putConnection(projectId: string, connection: StoredConnection, audit: AuditEntry): Promise<void> {
     await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...connectionKey(projectId), ...connection, gsi1pk: CONNECTED_INDEX_PK, gsi1sk: projectId },
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { ...connectionKey(projectId), ...connection, gsi1pk: CONNECTED_INDEX_PK, gsi1sk: projectId } } },
+          auditPut(this.tableName, projectId, audit),
+        ],
       }),
     );
   }
@@ -71,8 +78,58 @@ export class DynamoPbxStore {
     return items.map((item) => String(item.gsi1sk));
   }
 
-  async deleteConnection(projectId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: connectionKey(projectId) }));
+  /** Removes the connection and records the audit entry in one write; false (nothing written) when there was none. */
+  async deleteConnection(projectId: string, audit: AuditEntry): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.tableName, Key: connectionKey(projectId), ConditionExpression: 'attribute_exists(pk)' } },
+            auditPut(this.tableName, projectId, audit),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  }
+
+  async getWebhookSecret(projectId: string): Promise<WebhookSecretState> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: webhookSecretStateKey(projectId), ConsistentRead: true }));
+    if (!Item) return INITIAL_WEBHOOK_SECRET;
+    return {
+      generation: Number(Item.generation),
+      ...(Item.previousGeneration !== undefined && { previousGeneration: Number(Item.previousGeneration) }),
+      ...(Item.previousValidUntil !== undefined && { previousValidUntil: Number(Item.previousValidUntil) }),
+      ...(Item.rotatedAt !== undefined && { rotatedAt: String(Item.rotatedAt) }),
+    };
+  }
+
+  /** Stores the rotated state if the generation is still `from`'s, with its audit entry; false when someone rotated meanwhile. */
+  async rotateWebhookSecret(projectId: string, from: WebhookSecretState, next: WebhookSecretState, audit: AuditEntry): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...webhookSecretStateKey(projectId), ...next },
+                ConditionExpression: from.generation === 0 ? 'attribute_not_exists(pk) OR generation = :from' : 'generation = :from',
+                ExpressionAttributeValues: { ':from': from.generation },
+              },
+            },
+            auditPut(this.tableName, projectId, audit),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
   }
 
   async getEmployee(projectId: string, employeeId: string): Promise<Employee | undefined> {
