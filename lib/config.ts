@@ -10,6 +10,17 @@ export interface TelephonyConfig {
   readonly callSettleSeconds: number;
   /** HTTP API default stage throttling. Context `apiThrottleRateLimit` / `apiThrottleBurstLimit`. */
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Throttling of the PBX webhook route, apart from the platform API's (a burst of platform calls
+   * must not throttle PBX deliveries, which are lost when refused). Context
+   * `webhookThrottleRateLimit` / `webhookThrottleBurstLimit`.
+   */
+  readonly webhookThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * beeline_call starts allowed per project and window (a leaked key must not dial without end).
+   * Context `callRateLimit` (1–10000) / `callRateWindowSeconds` (1–3600).
+   */
+  readonly callRateLimit: { readonly calls: number; readonly windowSeconds: number };
   /** Base URL of the Beeline Cloud PBX API: https, ending with `/`. Context `beelineApiUrl`. */
   readonly beelineApiUrl: string;
   /**
@@ -101,6 +112,8 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
   logLevel: 'INFO',
   callSettleSeconds: 15,
   apiThrottle: { rateLimit: 200, burstLimit: 400 },
+  webhookThrottle: { rateLimit: 500, burstLimit: 1000 },
+  callRateLimit: { calls: 30, windowSeconds: 60 },
   beelineApiUrl: 'https://cloudpbx.beeline.ru/apis/portal/',
   pbxTimeoutMs: 5000,
   renewSweepMinutes: 5,
@@ -139,6 +152,14 @@ export function readConfig(scope: Construct): TelephonyConfig {
   const callSettleSeconds = intOr(ctx('callSettleSeconds'), DEFAULT_CONFIG.callSettleSeconds, 'callSettleSeconds', 0, MAX_SQS_DELAY_SECONDS);
   const rateLimit = intOr(ctx('apiThrottleRateLimit'), DEFAULT_CONFIG.apiThrottle.rateLimit, 'apiThrottleRateLimit', 1, 1_000_000);
   const burstLimit = intOr(ctx('apiThrottleBurstLimit'), DEFAULT_CONFIG.apiThrottle.burstLimit, 'apiThrottleBurstLimit', 1, 1_000_000);
+  const webhookThrottle = {
+    rateLimit: intOr(ctx('webhookThrottleRateLimit'), DEFAULT_CONFIG.webhookThrottle.rateLimit, 'webhookThrottleRateLimit', 1, 1_000_000),
+    burstLimit: intOr(ctx('webhookThrottleBurstLimit'), DEFAULT_CONFIG.webhookThrottle.burstLimit, 'webhookThrottleBurstLimit', 1, 1_000_000),
+  };
+  const callRateLimit = {
+    calls: intOr(ctx('callRateLimit'), DEFAULT_CONFIG.callRateLimit.calls, 'callRateLimit', 1, 10_000),
+    windowSeconds: intOr(ctx('callRateWindowSeconds'), DEFAULT_CONFIG.callRateLimit.windowSeconds, 'callRateWindowSeconds', 1, 3600),
+  };
 
   const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), 'beelineApiUrl', 'base');
   // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_TIMEOUT_MS).
@@ -174,6 +195,8 @@ export function readConfig(scope: Construct): TelephonyConfig {
     logLevel: logLevel as LogLevel,
     callSettleSeconds,
     apiThrottle: { rateLimit, burstLimit },
+    webhookThrottle,
+    callRateLimit,
     beelineApiUrl,
     pbxTimeoutMs,
     ...(publicUrl !== undefined && { publicUrl }),

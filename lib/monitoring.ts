@@ -82,6 +82,7 @@ export const ALARM_SUFFIXES = {
   subscriptionFailures: 'subscription-failures',
   notificationsStopped: 'notifications-stopped',
   eventsQueueAge: 'events-queue-age',
+  webhooksRefused: 'webhooks-refused',
 } as const;
 export type AlarmKey = keyof typeof ALARM_SUFFIXES;
 
@@ -105,7 +106,12 @@ export interface TelephonyMonitoringProps {
   readonly deadLetterQueue: IQueue;
   readonly subscriptionStreamDlq: IQueue;
   readonly httpStage: IHttpStage;
+  /** Webhook requests refused at the gateway or by the ingest function (4xx, 429 throttles). */
+  readonly webhookRefusals: IMetric;
 }
+
+/** More refused webhooks than this in 5 minutes raise the webhooks-refused alarm. */
+export const WEBHOOK_REFUSALS_THRESHOLD = 20;
 
 /**
  * Alarms, their SNS topic and the dashboard of the telephony stack.
@@ -259,6 +265,18 @@ export class TelephonyMonitoring extends Construct {
           'The HTTP API answered 5xx: on the webhook route the PBX may drop call events (ingest answers 503 when the queue is ' +
           'unavailable), on the platform API a function failed or the PBX was unreachable (502). Find the route in the access logs ' +
           '(Logs Insights on HttpApiAccessLogs: filter status >= 500 | stats count() by routeKey) and check that function\'s logs.',
+      }),
+      webhooksRefused: alarm('webhooksRefused', props.webhookRefusals, {
+        threshold: WEBHOOK_REFUSALS_THRESHOLD,
+        // Counted from the access logs only when a webhook is refused: no data is the healthy case.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          `More than ${WEBHOOK_REFUSALS_THRESHOLD} PBX webhooks were refused in 5 minutes (4xx, or 429 when the webhook route's throttling ` +
+          'was reached): a refused delivery is a call event lost, unless recovery finds the call later. In Logs Insights on ' +
+          'HttpApiAccessLogs: filter routeKey like "/webhooks/" and status >= 400 | stats count() by status. 429: raise ' +
+          'webhookThrottleRateLimit/BurstLimit; 403: a project\'s webhook secret was rotated more than an hour ago and an employee is ' +
+          'still subscribed with the old URL (save the employee again), or someone is guessing secrets; 400/413: the PBX sent ' +
+          'something this product cannot read (see the ingest function\'s logs).',
       }),
       subscriptionFailures: alarm('subscriptionFailures', business('subscriptionFailed', 'Subscription failures', Duration.minutes(15)), {
         threshold: 0,

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnRoute, type CfnStage, HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -8,11 +9,12 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../functions/commons/http/routes.js';
+import { METRICS_NAMESPACE } from '../functions/commons/metrics.js';
 import type { SweepTask } from '../functions/renewer.js';
 // Plain data; importing the handler module only defines functions (its handler is built lazily).
 import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
@@ -261,7 +263,12 @@ export class BeelineTelephonyStack extends Stack {
       description: 'beeline_call: starts a call at the PBX for bots (POST /projects/{projectId}/beeline/call)',
       timeout: CALLBACK_TIMEOUT,
       memorySize: 256,
-      environment: { ...pbxEnvironment, CLICK_TO_CALL_NUMBER_FORMAT: config.clickToCallNumberFormat },
+      environment: {
+        ...pbxEnvironment,
+        CLICK_TO_CALL_NUMBER_FORMAT: config.clickToCallNumberFormat,
+        CALL_RATE_LIMIT: String(config.callRateLimit.calls),
+        CALL_RATE_WINDOW_SECONDS: String(config.callRateLimit.windowSeconds),
+      },
     })
       // Reads the project's connection item and decrypts its token, checks project keys (and notes
       // their last use), counts calls for the per-project rate limit: no queue, no webhook key.
@@ -378,6 +385,26 @@ export class BeelineTelephonyStack extends Stack {
       },
     });
 
+    // The webhook route is throttled apart from the platform API, so a burst of platform calls
+    // cannot throttle PBX deliveries (which are lost when refused).
+    const cfnStage = this.httpStage.node.defaultChild as CfnStage;
+    // A raw JSON map in CloudFormation's own spelling (the L1 property is untyped and not converted).
+    cfnStage.addPropertyOverride('RouteSettings', {
+      [`${ROUTES.webhook.method} ${ROUTES.webhook.path}`]: {
+        ThrottlingRateLimit: config.webhookThrottle.rateLimit,
+        ThrottlingBurstLimit: config.webhookThrottle.burstLimit,
+      },
+    });
+    for (const route of webhookRoutes) cfnStage.addDependency(route.node.defaultChild as CfnRoute);
+    // Refused webhooks, from the access logs: API Gateway's own 429s never reach the ingest function.
+    const webhookRefusals = new MetricFilter(this, 'WebhookRefusals', {
+      logGroup: accessLogs,
+      metricNamespace: `${METRICS_NAMESPACE}/${config.stage}`,
+      metricName: 'WebhookRefused',
+      filterPattern: FilterPattern.literal('{ ($.routeKey = "POST /webhooks/*" && $.status = "4*") || $.status = "429" }'),
+      metricValue: '1',
+    }).metric({ statistic: Stats.SUM, period: Duration.minutes(5) });
+
     // ---- Monitoring --------------------------------------------------------------------------
     this.monitoring = new TelephonyMonitoring(this, 'Monitoring', {
       stage: config.stage,
@@ -396,6 +423,7 @@ export class BeelineTelephonyStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       subscriptionStreamDlq: this.subscriptionStreamDlq,
       httpStage: this.httpStage,
+      webhookRefusals,
     });
 
     // ---- Outputs -----------------------------------------------------------------------------

@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   webhookKey?: string;
   /** How long a function trusts a project key it has read (a revoked key works at most this long). */
   keyCacheSeconds?: number;
+  /** beeline_call starts allowed per project and window (default 30 per 60 s). */
+  callRateLimit?: { calls: number; windowSeconds: number };
   /** Queue visibility timeout: how long a failed message waits before its retry. */
   visibilityTimeoutSeconds?: number;
   pollerConcurrency?: number;
@@ -130,6 +132,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ADMIN_TOKEN_PREVIOUS: options.previousAdminToken,
       WEBHOOK_KEY: options.webhookKey ?? 'local-webhook-key',
       KEY_CACHE_SECONDS: options.keyCacheSeconds === undefined ? undefined : String(options.keyCacheSeconds),
+      CALL_RATE_LIMIT: options.callRateLimit && String(options.callRateLimit.calls),
+      CALL_RATE_WINDOW_SECONDS: options.callRateLimit && String(options.callRateLimit.windowSeconds),
       BEELINE_API_URL: pbxUrl,
       TOKEN_KEY: options.tokenKey ?? 'local-token-key',
       PBX_TIMEOUT_MS: '5000',

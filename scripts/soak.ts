@@ -97,6 +97,8 @@ async function main(): Promise<void> {
     pollerConcurrency: 2,
     logLevel: 'SILENT',
     processorFaults: faults,
+    // A load run is not toll fraud: its click-to-calls must not meet the per-project rate limit.
+    callRateLimit: { calls: 10_000, windowSeconds: 60 },
     onError: () => internalErrors++,
   });
   const sim = stack.simulator!;

@@ -9,17 +9,22 @@
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
 import { projectPbxFrom, type Stores } from './composition';
 import { normaliseClientPhone } from './domain/phone';
-import type { Environment } from './environment';
+import { BEELINE_CALL_METHOD } from './domain/subscriptions';
+import { secondsFrom, type Environment } from './environment';
+import type { CallCounter } from './ports';
 import { ID_PATTERN } from './http/responses';
 import { NotConnectedError } from './project-pbx';
 import * as z from './schema';
 
 // ---------------------------------------------------------------- the answer contract
 
-export type CallAnswer = { status: '1'; result: string } | { status: '0'; error: string };
+/** Stable machine-readable reasons of some failures, for bots that react to them. */
+export type CallFailureCode = 'not-an-employee' | 'rate-limited';
+
+export type CallAnswer = { status: '1'; result: string } | { status: '0'; error: string; code?: CallFailureCode };
 
 const started = (callId: string): CallAnswer => ({ status: '1', result: `Call ID: ${callId}` });
-const failed = (error: string): CallAnswer => ({ status: '0', error });
+const failed = (error: string, code?: CallFailureCode): CallAnswer => (code ? { status: '0', error, code } : { status: '0', error });
 
 // ---------------------------------------------------------------- number format at the PBX
 
@@ -54,6 +59,15 @@ export function numberFormatFrom(env: Environment): NumberFormat {
     throw new Error(`configuration: CLICK_TO_CALL_NUMBER_FORMAT must be one of ${NUMBER_FORMATS.join(', ')}, got "${raw}"`);
   }
   return raw as NumberFormat;
+}
+
+/** `CALL_RATE_LIMIT` calls (1–10000, default 30) per `CALL_RATE_WINDOW_SECONDS` (1–3600, default 60). */
+export function callRateLimitFrom(env: Environment): CallRateLimit {
+  const calls = Number(env.CALL_RATE_LIMIT ?? DEFAULT_CALL_RATE_LIMIT.calls);
+  if (!Number.isInteger(calls) || calls < 1 || calls > 10_000) throw new Error(`configuration: CALL_RATE_LIMIT must be a whole number from 1 to 10000, got "${env.CALL_RATE_LIMIT}"`);
+  const windowSeconds = secondsFrom(env, 'CALL_RATE_WINDOW_SECONDS', DEFAULT_CALL_RATE_LIMIT.windowSeconds, 3600);
+  if (windowSeconds < 1 || !Number.isInteger(windowSeconds)) throw new Error('configuration: CALL_RATE_WINDOW_SECONDS must be a whole number of seconds from 1 to 3600');
+  return { calls, windowSeconds };
 }
 
 // ---------------------------------------------------------------- time limits
@@ -136,7 +150,14 @@ export interface PbxCaller {
 }
 
 /** Why an attempt failed, for the log line. */
-export type CallFailureKind = 'invalid-request' | 'not-connected' | 'deadline' | 'internal' | PbxFailure;
+export type CallFailureKind = 'invalid-request' | 'not-connected' | 'deadline' | 'internal' | CallFailureCode | PbxFailure;
+
+/** A leaked key must not become a toll-fraud machine: at most this many call starts per project and window. */
+export interface CallRateLimit {
+  calls: number;
+  windowSeconds: number;
+}
+export const DEFAULT_CALL_RATE_LIMIT: CallRateLimit = { calls: 30, windowSeconds: 60 };
 
 export interface CallAttempt {
   projectId: string;
@@ -159,6 +180,11 @@ export interface ClickToCallDeps {
    */
   connect(projectId: string): Promise<(timeoutMs: number) => PbxCaller>;
   numberFormat(projectId: string): NumberFormat | Promise<NumberFormat>;
+  /** Whether `user` is an employee of the project who takes calls through the PBX API (only those are dialled). */
+  isCaller(projectId: string, user: string): Promise<boolean>;
+  counter: CallCounter;
+  /** Default DEFAULT_CALL_RATE_LIMIT. */
+  rateLimit?: CallRateLimit;
   /** The PBX request's timeout (at most MAX_PBX_TIMEOUT_MS). */
   timeoutMs: number;
   /** Default ANSWER_BUDGET_MS. */
@@ -175,6 +201,8 @@ export function createClickToCall(deps: ClickToCallDeps) {
   const now = deps.now ?? Date.now;
   const budgetMs = deps.budgetMs ?? ANSWER_BUDGET_MS;
   const timeoutMs = Math.min(deps.timeoutMs, MAX_PBX_TIMEOUT_MS);
+  const rateLimit = deps.rateLimit ?? DEFAULT_CALL_RATE_LIMIT;
+  const windowMs = rateLimit.windowSeconds * 1000;
 
   return async (projectId: string, body: string): Promise<CallAnswer> => {
     const start = now();
@@ -200,10 +228,24 @@ export function createClickToCall(deps: ClickToCallDeps) {
     let caller: PbxCaller;
     let phoneNumber: string;
     try {
-      const [clientFor, format] = await withDeadline(
-        Promise.all([deps.connect(projectId), deps.numberFormat(projectId)]),
+      const [clientFor, format, isCaller] = await withDeadline(
+        Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.isCaller(projectId, user)]),
         budgetMs - MIN_PBX_TIMEOUT_MS,
       );
+      if (!isCaller) {
+        return finish(
+          failed(`user ${user} is not an employee of this project who takes calls through the Beeline API (call method beeline_api with this PBX number)`, 'not-an-employee'),
+          'not-an-employee',
+        );
+      }
+      const windowStart = Math.floor(now() / windowMs) * windowMs;
+      if (!(await withDeadline(deps.counter.take(projectId, windowStart, rateLimit.windowSeconds, rateLimit.calls), budgetMs - MIN_PBX_TIMEOUT_MS - (now() - start)))) {
+        const retryIn = Math.max(1, Math.ceil((windowStart + windowMs - now()) / 1000));
+        return finish(
+          failed(`too many calls for this project: at most ${rateLimit.calls} per ${rateLimit.windowSeconds} s; the call was not started, try again in ${retryIn} s`, 'rate-limited'),
+          'rate-limited',
+        );
+      }
       phoneNumber = formatPhoneNumber(clientPhone, format);
       caller = clientFor(Math.min(timeoutMs, budgetMs - (now() - start)));
     } catch (caught) {
@@ -264,10 +306,14 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
  * public URL), so it gets no more configuration or grants than it uses.
  */
-export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx'>, log?: (attempt: CallAttempt) => void) {
+export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter'>, log?: (attempt: CallAttempt) => void) {
   const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
   return createClickToCall({
+    isCaller: async (projectId, user) =>
+      (await stores.pbx.listEmployees(projectId)).some((employee) => employee.callMethod === BEELINE_CALL_METHOD && employee.beelineNumber === user),
+    counter: stores.callCounter,
+    rateLimit: callRateLimitFrom(env),
     // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.
     connect: async (projectId) => {
       const clientWith = await projectPbx.connect(projectId);

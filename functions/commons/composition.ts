@@ -4,6 +4,7 @@
  * it runs.
  */
 import { DynamoAccessStore } from './adapters/dynamo/access-store';
+import { DynamoCallCounter } from './adapters/dynamo/call-counter';
 import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
 import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
@@ -34,6 +35,7 @@ export function storesFrom(env: Environment) {
     projects: new DynamoProjectStore(db, table),
     pbx: new DynamoPbxStore(db, table),
     access: new DynamoAccessStore(db, table),
+    callCounter: new DynamoCallCounter(db, table),
   };
 }
 

@@ -95,3 +95,9 @@ export interface AccessStore {
   touchKey(projectId: string, keyId: string, at: string): Promise<void>;
   listAudit(projectId: string, limit: number): Promise<AuditEntry[]>;
 }
+
+/** Counts call starts per project in fixed windows (the beeline_call rate limit). */
+export interface CallCounter {
+  /** Counts one call in the window starting at `windowStart` (epoch ms); false (nothing counted) when `limit` calls are there already. */
+  take(projectId: string, windowStart: number, windowSeconds: number, limit: number): Promise<boolean>;
+}

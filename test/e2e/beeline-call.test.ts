@@ -145,10 +145,30 @@ describe('when the PBX cannot start the call', () => {
     expect(callStarts()).toBe(before + 1);
   });
 
-  it("a number that is not the PBX's abonent: the PBX's description", async () => {
-    const { answer } = await beelineCall(projectId, { client_phone: '79161234569', user: '9009999999' });
-    expect(answer).toEqual({ status: '0', error: expect.stringContaining('9009999999') });
-    expect(JSON.stringify(answer)).not.toContain('sim-token');
+  it('a user who is not an employee of the project (with beeline_api) is never dialled: status 0 with a code', async () => {
+    expect((await stack.api('PUT', `/projects/${projectId}/employees/boris`, { name: 'Boris', callMethod: 'none', beelineNumber: '9000000002' })).status).toBe(200);
+    const before = callStarts();
+    for (const user of ['9009999999', '9000000002']) {
+      const { status, answer } = await beelineCall(projectId, { client_phone: '79161234569', user });
+      expect(status).toBe(200);
+      expect(answer).toEqual({ status: '0', error: expect.stringContaining(`user ${user} is not an employee of this project`), code: 'not-an-employee' });
+    }
+    // Another project's employee is not this project's.
+    const other = await connectedProject();
+    expect((await beelineCall(other, { client_phone: '79161234569', user: EMPLOYEE })).answer.code).toBe('not-an-employee');
+    expect(callStarts()).toBe(before);
+  });
+
+  it("an employee who is no longer an abonent at the PBX: the PBX's own description", async () => {
+    sim.addPbx({ token: 'leaving-token', abonents: [{ phone: '9000000061', firstName: 'Leaving' }] });
+    const project = `p-${randomUUID().slice(0, 8)}`;
+    expect((await stack.api('PUT', `/projects/${project}/beeline`, { apiToken: 'leaving-token' })).status).toBe(200);
+    expect((await stack.api('PUT', `/projects/${project}/employees/lena`, { callMethod: 'beeline_api', beelineNumber: '9000000061' })).status).toBe(200);
+    sim.addPbx({ token: 'leaving-token', abonents: [] });
+    const { answer } = await beelineCall(project, { client_phone: '79161234569', user: '9000000061' });
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('9000000061') });
+    expect(answer.code).toBeUndefined();
+    expect(JSON.stringify(answer)).not.toContain('leaving-token');
   });
 
   it('a PBX that hangs: status 0 within 5 s, one request, no call', async () => {
@@ -174,6 +194,31 @@ describe('when the PBX cannot start the call', () => {
     expect(status).toBe(200);
     expect(answer).toEqual({ status: '0', error: expect.stringContaining('not connected') });
     expect(callStarts()).toBe(before);
+  });
+});
+
+describe('rate limit per project', () => {
+  it('dials at most the limit per window for a project, then answers status 0 with a code; other projects are not affected', async () => {
+    const limited = await startTestStack({ callRateLimit: { calls: 2, windowSeconds: 3600 } });
+    try {
+      const setUp = async (id: string) => {
+        expect((await limited.api('PUT', `/projects/${id}/beeline`, { apiToken: 'sim-token' })).status).toBe(200);
+        expect((await limited.api('PUT', `/projects/${id}/employees/anna`, { callMethod: 'beeline_api', beelineNumber: EMPLOYEE })).status).toBe(200);
+      };
+      await setUp('busy');
+      await setUp('quiet');
+      const starts = () => limited.simulator!.requests().filter((r) => r.method === 'POST' && /\/call$/.test(r.path)).length;
+      const dial = (id: string) => limited.api('POST', `/projects/${id}/beeline/call`, { client_phone: '79161234567', user: EMPLOYEE });
+      expect((await dial('busy')).body.status).toBe('1');
+      expect((await dial('busy')).body.status).toBe('1');
+      const refused = await dial('busy');
+      expect(refused).toEqual({ status: 200, body: { status: '0', error: expect.stringMatching(/^too many calls for this project: at most 2 per 3600 s; the call was not started, try again in \d+ s$/), code: 'rate-limited' } });
+      expect(starts()).toBe(2);
+      expect((await dial('quiet')).body.status).toBe('1');
+      expect(starts()).toBe(3);
+    } finally {
+      await limited.stop();
+    }
   });
 });
 

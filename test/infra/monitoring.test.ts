@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/metrics.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
-import { ALARM_SUFFIXES, type AlarmKey, FUNCTION_KEYS, type FunctionKey, METRIC_EMITTERS, SERVICE_NAMES } from '../../lib/monitoring.js';
+import { ALARM_SUFFIXES, type AlarmKey, WEBHOOK_REFUSALS_THRESHOLD, FUNCTION_KEYS, type FunctionKey, METRIC_EMITTERS, SERVICE_NAMES } from '../../lib/monitoring.js';
 import { arnOf, build, CDK_JSON_CONTEXT, type Json, logicalId, ofType, ref } from './support.js';
 
 /** One metric an alarm or a graph reads, normalised from either alarm form (single metric or metric math). */
@@ -105,9 +105,13 @@ describe('monitoring: alarms, topic, dashboard', () => {
       stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queueName(id(stack.eventsQueue)) }, stat: 'Maximum', period: 300 }],
       threshold: 300, // 5 minutes
     },
+    webhooksRefused: {
+      stats: [{ namespace: `${METRICS_NAMESPACE}/dev`, metricName: 'WebhookRefused', dimensions: {}, stat: 'Sum', period: 300 }],
+      threshold: WEBHOOK_REFUSALS_THRESHOLD,
+    },
   };
 
-  it('has exactly the nine alarms, named beeline-telephony-<stage>-…', () => {
+  it('has exactly the ten alarms, named beeline-telephony-<stage>-…', () => {
     expect(Object.keys(expected).sort()).toEqual(Object.keys(ALARM_SUFFIXES).sort());
     expect(alarms.map(([, r]) => r.Properties.AlarmName).sort()).toEqual(Object.values(ALARM_SUFFIXES).map((s) => `beeline-telephony-dev-${s}`).sort());
   });

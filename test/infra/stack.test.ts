@@ -352,6 +352,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         BEELINE_API_URL: 'https://cloudpbx.beeline.ru/apis/portal/',
         PBX_TIMEOUT_MS: '5000',
         CLICK_TO_CALL_NUMBER_FORMAT: 'canonical',
+        CALL_RATE_LIMIT: '30',
+        CALL_RATE_WINDOW_SECONDS: '60',
       });
       expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken) });
       expect(env(ids.renewer)).toEqual(expect.objectContaining({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table) }));
@@ -765,10 +767,18 @@ describe('context', () => {
   });
 
   it('cdk.json states every setting with the default the code has', () => {
-    const { apiThrottle, publicUrl, alarmEmail, ...flat } = DEFAULT_CONFIG;
+    const { apiThrottle, webhookThrottle, callRateLimit, publicUrl, alarmEmail, ...flat } = DEFAULT_CONFIG;
     expect(publicUrl).toBeUndefined();
     expect(alarmEmail).toBeUndefined(); // optional, per deployment (-c alarmEmail=...)
-    expect(CDK_JSON_CONTEXT).toMatchObject({ ...flat, apiThrottleRateLimit: apiThrottle.rateLimit, apiThrottleBurstLimit: apiThrottle.burstLimit });
+    expect(CDK_JSON_CONTEXT).toMatchObject({
+      ...flat,
+      apiThrottleRateLimit: apiThrottle.rateLimit,
+      apiThrottleBurstLimit: apiThrottle.burstLimit,
+      webhookThrottleRateLimit: webhookThrottle.rateLimit,
+      webhookThrottleBurstLimit: webhookThrottle.burstLimit,
+      callRateLimit: callRateLimit.calls,
+      callRateWindowSeconds: callRateLimit.windowSeconds,
+    });
     expect(build().stack.config).toEqual(DEFAULT_CONFIG);
   });
 
@@ -783,6 +793,21 @@ describe('context', () => {
       expect(outputs.WebhookBaseUrl.Value).toBe('https://telephony.example.com/webhooks/beeline/');
       expect(outputs.ApiUrl.Value['Fn::Join']).toBeDefined(); // still the API's own URL
     }
+  });
+
+  it('throttles the webhook route apart from the platform API, and counts refused webhooks from the access logs', () => {
+    const { template } = build({ webhookThrottleRateLimit: 700, webhookThrottleBurstLimit: 1400 });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      RouteSettings: { 'POST /webhooks/beeline/{projectId}/{secret}': { ThrottlingRateLimit: 700, ThrottlingBurstLimit: 1400 } },
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.routeKey = "POST /webhooks/*" && $.status = "4*") || $.status = "429" }',
+      MetricTransformations: [{ MetricNamespace: 'BeelineTelephony/dev', MetricName: 'WebhookRefused', MetricValue: '1' }],
+    });
+    expect(() => build({ webhookThrottleRateLimit: 0 })).toThrow(/webhookThrottleRateLimit/);
+    expect(() => build({ callRateLimit: 'many' })).toThrow(/callRateLimit/);
+    expect(() => build({ callRateWindowSeconds: 3601 })).toThrow(/callRateWindowSeconds/);
   });
 
   it('rejects invalid values with a message naming the key', () => {

@@ -1,4 +1,5 @@
 /** The AWS-free logic of `POST /projects/{projectId}/beeline/call` (product spec §6). */
+import type { CallCounter } from '../../functions/commons/ports';
 import { describe, expect, it } from 'vitest';
 import { PbxError } from '../../functions/commons/adapters/pbx-client';
 import {
@@ -97,12 +98,47 @@ describe('createClickToCall', () => {
         },
       }),
       numberFormat: () => 'canonical',
+      isCaller: async (_projectId, user) => user === '9000000001',
+      counter: memoryCounter(),
       timeoutMs: 4000,
       log: (attempt) => log.push(attempt),
       ...overrides,
     });
     return { startCall, calls, log };
   }
+
+  function memoryCounter(): CallCounter {
+    const windows = new Map<string, number>();
+    return {
+      async take(projectId, windowStart, _windowSeconds, limit) {
+        const key = `${projectId}@${windowStart}`;
+        const used = windows.get(key) ?? 0;
+        if (used >= limit) return false;
+        windows.set(key, used + 1);
+        return true;
+      },
+    };
+  }
+
+  it('dials only employees of the project with the beeline_api method; another number is refused with a code, not dialled', async () => {
+    const { startCall, calls, log } = fixture();
+    const answer = await startCall('acme', JSON.stringify({ client_phone: '79161234567', user: '9000000009' }));
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('not an employee of this project'), code: 'not-an-employee' });
+    expect(calls).toEqual([]);
+    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'not-an-employee' });
+  });
+
+  it('at most the limit per window per project: then refused with a code and the wait, not dialled; the next window dials again', async () => {
+    let clock = Date.parse('2026-12-01T10:00:10Z');
+    const { startCall, calls } = fixture({ rateLimit: { calls: 3, windowSeconds: 60 }, now: () => clock });
+    for (let i = 0; i < 3; i++) expect((await startCall('acme', body)).status).toBe('1');
+    const limited = await startCall('acme', body);
+    expect(limited).toEqual({ status: '0', error: expect.stringMatching(/at most 3 per 60 s; the call was not started, try again in 50 s$/), code: 'rate-limited' });
+    expect((await startCall('other', body)).status).toBe('1');
+    expect(calls).toHaveLength(4);
+    clock += 50_000;
+    expect((await startCall('acme', body)).status).toBe('1');
+  });
 
   it('starts the call with the employee and the formatted client number, answering the call id', async () => {
     const { startCall, calls, log } = fixture({ numberFormat: () => 'plus' });

@@ -78,3 +78,6 @@ export const renewalsIndexSk = (renewAt: string, projectId: string, employeeId: 
 export const PROJECT_KEY_SK_PREFIX = 'KEY#';
 export const projectKeyKey = (projectId: string, keyId: string) => ({ pk: `P#${projectId}`, sk: `${PROJECT_KEY_SK_PREFIX}${keyId}` });
 export const auditPk = (projectId: string) => `P#${projectId}#AUDIT`;
+
+/** beeline_call starts of a project in one rate-limit window: pk `P#{p}#RATE`, sk `CALL#{window start ms}` (ttl). */
+export const callCounterKey = (projectId: string, windowStart: number) => ({ pk: `P#${projectId}#RATE`, sk: `CALL#${windowStart}` });
