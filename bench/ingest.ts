@@ -11,7 +11,7 @@
  * handler delegates to) is measured too, as `ingest_overhead_ratio_intake`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { XMLValidator } from 'fast-xml-parser';
@@ -61,11 +61,13 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
     return {};
   } as typeof SQSClient.prototype.send;
   // The project's webhook secret state (read once a minute): never rotated, no item.
-  const dynamoProto = DynamoDBClient.prototype;
+  const dynamoProto = DynamoDBDocumentClient.prototype;
   const ownDynamoSend = Object.prototype.hasOwnProperty.call(dynamoProto, 'send') ? dynamoProto.send : undefined;
+  let secretReads = 0;
   dynamoProto.send = async function noItem() {
+    secretReads++;
     return {};
-  } as typeof DynamoDBClient.prototype.send;
+  } as typeof DynamoDBDocumentClient.prototype.send;
   const secrets = cachedWebhookSecrets(async () => INITIAL_WEBHOOK_SECRET);
   try {
     const handler = createHandler(
@@ -124,6 +126,8 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
       for (let i = 0; i < steps.length; i++) await steps[(i + round) % steps.length]!();
     }
     if (sent !== options.rounds * options.iterations) throw new Error(`bench: the handler queued ${sent} messages, expected ${options.rounds * options.iterations}`);
+    // The project's webhook secret generations are read once a minute, not per webhook.
+    if (secretReads > 1) throw new Error(`bench: the handler read the webhook secret state ${secretReads} times`);
 
     const perParse = median(parse) / options.iterations;
     const perHandler = median(handle) / options.iterations;

@@ -54,7 +54,7 @@ const NUMBER_A = '9000000021';
 const NUMBER_B = '9000000031';
 const SECRET_A = webhookSecret(WEBHOOK_KEY, A);
 const SECRET_B = webhookSecret(WEBHOOK_KEY, B);
-const SECRETS = { 'PBX token of A': TOKEN_A, 'PBX token of B': TOKEN_B, 'admin token': ADMIN_TOKEN, 'webhook key': WEBHOOK_KEY, 'webhook secret of A': SECRET_A, 'webhook secret of B': SECRET_B };
+const SECRETS: Record<string, string> = { 'PBX token of A': TOKEN_A, 'PBX token of B': TOKEN_B, 'admin token': ADMIN_TOKEN, 'webhook key': WEBHOOK_KEY, 'webhook secret of A': SECRET_A, 'webhook secret of B': SECRET_B };
 
 let stack: TestStack;
 let subscriptionB: string;
@@ -91,7 +91,9 @@ beforeAll(async () => {
   globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const response = await originalFetch(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (stack && url.startsWith(stack.apiUrl)) {
+    // Creating a key is the one answer that shows it, by design.
+    const keyCreation = init?.method === 'POST' && url.endsWith('/keys');
+    if (stack && url.startsWith(stack.apiUrl) && !keyCreation) {
       const text = await response.clone().text();
       answers.push(`${response.status} ${JSON.stringify([...response.headers])} ${text}`);
     }
@@ -206,13 +208,19 @@ describe('secrets', () => {
 
   it('exercises every path that uses a PBX token (click-to-call, failures, recordings, abonents, disconnect)', async () => {
     const sim = stack.simulator!;
+    // Project keys are used (and refused) along the way: they must not show anywhere either.
+    const callKey = (await stack.createKey(A, 'call')).key;
+    const adminKey = (await stack.createKey(A, 'admin')).key;
+    Object.assign(SECRETS, { 'call key of A': callKey, 'admin key of A': adminKey });
     // Click-to-call, successful and refused by the PBX.
-    const started = await stack.api('POST', `/projects/${A}/beeline/call`, { client_phone: '79165550204', user: NUMBER_A });
+    const started = await stack.api('POST', `/projects/${A}/beeline/call`, { client_phone: '79165550204', user: NUMBER_A }, callKey);
     expect(started.body.status).toBe('1');
     sim.setFaults({ recordDelayMs: 200, failApiNext: 1 });
-    expect((await stack.api('POST', `/projects/${A}/beeline/call`, { client_phone: '79165550205', user: NUMBER_A })).body.status).toBe('0');
+    expect((await stack.api('POST', `/projects/${A}/beeline/call`, { client_phone: '79165550205', user: NUMBER_A }, callKey)).body.status).toBe('0');
+    expect((await stack.api('POST', `/projects/${B}/beeline/call`, { client_phone: '79165550205', user: NUMBER_B }, callKey)).status).toBe(403);
     // Abonents, live and with the PBX failing.
-    expect((await stack.api('GET', `/projects/${A}/beeline/abonents`)).status).toBe(200);
+    expect((await stack.api('GET', `/projects/${A}/beeline/abonents`, undefined, adminKey)).status).toBe(200);
+    expect((await stack.api('GET', `/projects/${B}/beeline/abonents`, undefined, adminKey)).status).toBe(403);
     sim.setFaults({ recordDelayMs: 200, failApiNext: 3 });
     expect((await stack.api('GET', `/projects/${A}/beeline/abonents`)).status).toBe(502);
     sim.setFaults({ recordDelayMs: 200 });
@@ -235,6 +243,15 @@ describe('secrets', () => {
     });
     expect((await stack.api('DELETE', `/projects/${B}/beeline`)).body).toEqual({ connected: false });
     expect((await stack.api('GET', `/projects/${A}/beeline`)).body).toEqual({ connected: true, tokenHint: `…${TOKEN_A.slice(-4)}` });
+    // A's webhook secret rotated: its employees subscribe again with the new URL, which stays secret too.
+    SECRETS['rotated webhook secret of A'] = webhookSecret(WEBHOOK_KEY, A, 1);
+    expect((await stack.api('POST', `/projects/${A}/beeline/webhook-secret`, undefined, adminKey)).status).toBe(200);
+    await eventually(async () => (sim.subscriptions().some((s) => s.url.endsWith(SECRETS['rotated webhook secret of A']!)) ? true : undefined));
+    const afterRotation = sim.playCall({ token: TOKEN_A, direction: 'incoming', client: '+79165550206', legs: [{ abonent: NUMBER_A, answer: true, talkMs: 200 }] });
+    await eventually(async () => {
+      const found = ((await stack.api('GET', `/projects/${A}/calls`)).body.calls as any[]).find((c) => c.extTrackingId === afterRotation);
+      return found?.outcome === 'answered' ? found : undefined;
+    });
   }, 40_000);
 
   it('no answer of the API ever contained a PBX token, the admin token, the webhook key or a webhook secret', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry, KeyScope, ProjectKey } from '../../domain/access';
 import type { AccessStore } from '../../ports';
-import { cancellationCodes, conditionally, queryAll } from './document-client';
+import { conditionally, conditionallyTransacted, queryAll } from './document-client';
 import { auditPk, PROJECT_KEY_SK_PREFIX, projectKeyKey } from './keys';
 
 /** Audit entries are kept this long (then DynamoDB's TTL removes them). */
@@ -55,20 +55,16 @@ export class DynamoAccessStore implements AccessStore {
   }
 
   async revokeKey(projectId: string, keyId: string, audit: AuditEntry): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionallyTransacted(
+      this.db.send(
         new TransactWriteCommand({
           TransactItems: [
             { Delete: { TableName: this.tableName, Key: projectKeyKey(projectId, keyId), ConditionExpression: 'attribute_exists(pk)' } },
             auditPut(this.tableName, projectId, audit),
           ],
         }),
-      );
-      return true;
-    } catch (error) {
-      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async touchKey(projectId: string, keyId: string, at: string): Promise<void> {

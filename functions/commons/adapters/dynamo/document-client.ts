@@ -31,6 +31,17 @@ export async function conditionally(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** A transaction whose first item is conditional: true when written, false when that condition did not hold. */
+export async function conditionallyTransacted(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}
+
 /** Cancellation reasons of a failed TransactWriteItems, by item position. */
 export function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;

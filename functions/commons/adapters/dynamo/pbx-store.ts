@@ -12,7 +12,7 @@ import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
 import type { AuditEntry } from '../../domain/access';
 import { INITIAL_WEBHOOK_SECRET, type WebhookSecretState } from '../../domain/webhook-secret';
 import { auditPut } from './access-store';
-import { cancellationCodes, conditionally, queryAll } from './document-client';
+import { conditionally, conditionallyTransacted, queryAll } from './document-client';
 import {
   CONNECTED_INDEX_PK,
   connectionKey,
@@ -80,20 +80,16 @@ export class DynamoPbxStore {
 
   /** Removes the connection and records the audit entry in one write; false (nothing written) when there was none. */
   async deleteConnection(projectId: string, audit: AuditEntry): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionallyTransacted(
+      this.db.send(
         new TransactWriteCommand({
           TransactItems: [
             { Delete: { TableName: this.tableName, Key: connectionKey(projectId), ConditionExpression: 'attribute_exists(pk)' } },
             auditPut(this.tableName, projectId, audit),
           ],
         }),
-      );
-      return true;
-    } catch (error) {
-      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async getWebhookSecret(projectId: string): Promise<WebhookSecretState> {
@@ -109,8 +105,8 @@ export class DynamoPbxStore {
 
   /** Stores the rotated state if the generation is still `from`'s, with its audit entry; false when someone rotated meanwhile. */
   async rotateWebhookSecret(projectId: string, from: WebhookSecretState, next: WebhookSecretState, audit: AuditEntry): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionallyTransacted(
+      this.db.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -124,12 +120,8 @@ export class DynamoPbxStore {
             auditPut(this.tableName, projectId, audit),
           ],
         }),
-      );
-      return true;
-    } catch (error) {
-      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async getEmployee(projectId: string, employeeId: string): Promise<Employee | undefined> {
