@@ -119,7 +119,7 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
   renewSweepMinutes: 5,
   recoveryMinutes: 10,
   quietPeriodHours: 24,
-  clickToCallNumberFormat: 'canonical',
+  clickToCallNumberFormat: 'national',
   recordFirstDelaySeconds: 90,
   recordGiveUpSeconds: 1200,
   recoveryWindowSeconds: 7200,

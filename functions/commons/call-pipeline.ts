@@ -209,10 +209,17 @@ export class CallPipeline {
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while setting the record link`);
   }
 
-  /** Only recorded answered calls are looked up: employees without recording cost no request. */
+  /**
+   * Only answered calls of an employee who records calls are looked up: the event's `<recorded/>`
+   * when it came, else the abonent's recording setting at the PBX (BASIC_CALL events may never
+   * carry the element). If that setting cannot be read, the lookup is made anyway: a call without
+   * a recording only costs lookups until the give-up time.
+   */
   private async scheduleRecordLookup(state: CallState, summary: CallSummary, attempt: number): Promise<void> {
     const recordings = this.deps.recordings;
-    if (!recordings || !summary.recorded || !summary.operatorTargetId || !state.finalized) return;
+    if (!recordings || !summary.operatorTargetId || !state.finalized) return;
+    const userId = summary.operatorTargetId;
+    if (attempt === 0 && !summary.recorded && !(await recordings.source.recordsCalls(state.projectId, userId).catch(() => true))) return;
     const backoff = recordings.firstDelaySeconds * 2 ** attempt;
     const remaining = Math.ceil((state.finalized.finalizedAt + recordings.giveUpSeconds * 1000 - this.now()) / 1000);
     const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.min(backoff, remaining)));

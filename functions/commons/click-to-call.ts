@@ -6,6 +6,7 @@
  * The logic here is plain TypeScript over two small interfaces (the project's PBX connection
  * and its number format); `clickToCallFrom` composes the AWS side.
  */
+import { randomUUID } from 'node:crypto';
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
 import { projectPbxFrom, type Stores } from './composition';
 import { normaliseClientPhone } from './domain/phone';
@@ -36,7 +37,8 @@ const failed = (error: string, code?: CallFailureCode): CallAnswer => (code ? { 
  */
 export const NUMBER_FORMATS = ['canonical', 'national', 'trunk', 'plus'] as const;
 export type NumberFormat = (typeof NUMBER_FORMATS)[number];
-export const DEFAULT_NUMBER_FORMAT: NumberFormat = 'canonical';
+/** 10-digit national: what the evidence supports best (a `7…` number was reported never to arrive). */
+export const DEFAULT_NUMBER_FORMAT: NumberFormat = 'national';
 
 /** A canonical client number (digits, country code first) in the given format. */
 export function formatPhoneNumber(canonical: string, format: NumberFormat): string {
@@ -52,7 +54,7 @@ export function formatPhoneNumber(canonical: string, format: NumberFormat): stri
   }
 }
 
-/** `CLICK_TO_CALL_NUMBER_FORMAT` (default `canonical`); anything else is a configuration error. */
+/** `CLICK_TO_CALL_NUMBER_FORMAT` (default `national`); anything else is a configuration error. */
 export function numberFormatFrom(env: Environment): NumberFormat {
   const raw = env.CLICK_TO_CALL_NUMBER_FORMAT?.trim() || DEFAULT_NUMBER_FORMAT;
   if (!(NUMBER_FORMATS as readonly string[]).includes(raw)) {
@@ -144,9 +146,9 @@ function jsonType(value: unknown): string {
 
 // ---------------------------------------------------------------- starting the call
 
-/** What is needed of a PBX client here: click-to-call only. */
+/** What is needed of a PBX client here: click-to-call only; `callId` when the PBX's answer names one. */
 export interface PbxCaller {
-  call(pattern: string, phoneNumber: string): Promise<string>;
+  call(pattern: string, phoneNumber: string): Promise<{ callId?: string }>;
 }
 
 /** Why an attempt failed, for the log line. */
@@ -164,6 +166,8 @@ export interface CallAttempt {
   outcome: 'started' | 'failed';
   failure?: CallFailureKind;
   callId?: string;
+  /** The id in the PBX's answer, when it gave one (else `callId` is this product's own). */
+  pbxCallId?: string;
   user?: string;
   clientPhone?: string;
   /** The number as sent to the PBX. */
@@ -259,8 +263,11 @@ export function createClickToCall(deps: ClickToCallDeps) {
 
     try {
       // Exactly one request: a call start is not idempotent, so it is never repeated.
-      const callId = await caller.call(user, phoneNumber);
+      const { callId: pbxCallId } = await caller.call(user, phoneNumber);
+      // The PBX is ringing the employee whatever its answer held: never a failure (a bot would retry).
+      const callId = pbxCallId ?? `c2c-${randomUUID()}`;
       attempt.callId = callId;
+      attempt.pbxCallId = pbxCallId;
       return finish(started(callId));
     } catch (caught) {
       if (!(caught instanceof PbxError)) {
@@ -279,7 +286,7 @@ export function pbxFailureMessage(error: PbxError): string {
     case 'unreachable':
       return 'the PBX could not be reached; the call was not started';
     case 'invalid-response':
-      return 'the PBX gave an answer without a call id; the call was not confirmed';
+      return 'the PBX gave an answer this product cannot read; the call was not confirmed';
     case 'refused':
     case 'unauthorized':
       return error.userMessage;

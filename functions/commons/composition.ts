@@ -84,6 +84,24 @@ export function cachedProjects(store: ProjectStore, ttlMs = 30_000, now = Date.n
   };
 }
 
+/** An abonent's recording setting changes rarely: asked once per 10 minutes per abonent and process. */
+export function cachedRecordingSettings(
+  read: (projectId: string, userId: string) => Promise<boolean>,
+  ttlMs = 10 * 60_000,
+  now = Date.now,
+): (projectId: string, userId: string) => Promise<boolean> {
+  const cache = new Map<string, { value: boolean; at: number }>();
+  return async (projectId, userId) => {
+    const key = `${projectId}\u0000${userId}`;
+    const hit = cache.get(key);
+    if (hit && now() - hit.at < ttlMs) return hit.value;
+    const value = await read(projectId, userId);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(key, { value, at: now() });
+    return value;
+  };
+}
+
 export function pipelineFrom(env: Environment, stores: Stores, subscriptions: SubscriptionService) {
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   const publicUrl = required(env, 'PUBLIC_URL').replace(/\/$/, '');
@@ -94,7 +112,10 @@ export function pipelineFrom(env: Environment, stores: Stores, subscriptions: Su
     queue: queueFrom(env),
     settleSeconds: settleSecondsFrom(env),
     recordings: {
-      source: { reference: async (projectId, extTrackingId, userId) => (await subscriptions.clientFor(projectId)).recordReference(extTrackingId, userId) },
+      source: {
+        reference: async (projectId, extTrackingId, userId) => (await subscriptions.clientFor(projectId)).recordReference(extTrackingId, userId),
+        recordsCalls: cachedRecordingSettings(async (projectId, userId) => (await subscriptions.clientFor(projectId)).recordingEnabled(userId)),
+      },
       linkFor: async (projectId, extTrackingId) => `${publicUrl}${recordLinkPath(await webhookKey(), projectId, extTrackingId)}`,
       firstDelaySeconds: secondsFrom(env, 'RECORD_FIRST_DELAY_SECONDS', 90),
       giveUpSeconds: secondsFrom(env, 'RECORD_GIVE_UP_SECONDS', 1200),

@@ -57,6 +57,8 @@ export interface CallHistorySource {
 export interface RecordingSource {
   /** A temporary download link of the recording of that call at that abonent, if it exists yet. */
   reference(projectId: string, extTrackingId: string, abonentUserId: string): Promise<string | undefined>;
+  /** Whether the abonent's calls are recorded (the PBX's setting; events may not say). */
+  recordsCalls(projectId: string, abonentUserId: string): Promise<boolean>;
 }
 
 export interface ClientDirectory {

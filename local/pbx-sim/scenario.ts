@@ -36,9 +36,11 @@ export interface LegPlan<A extends PlannedAbonent = PlannedAbonent> {
   direction: 'INBOUND' | 'OUTBOUND';
   /** Requested by the caller of the scenario (for the leg view); the plan may not start it. */
   requestedAnswer: boolean;
+  /** One-leg click-to-call: the number the leg rings once the employee accepted (step `originate`). */
+  originateTo?: ParsedNumber;
 }
 
-export type StepAction = 'start' | 'answer' | 'release';
+export type StepAction = 'start' | 'originate' | 'answer' | 'release';
 
 export interface Step {
   /** Offset from the call's start, ms. */
@@ -49,7 +51,7 @@ export interface Step {
   action: StepAction;
 }
 
-const PRIO: Record<StepAction, number> = { answer: 0, release: 1, start: 2 };
+const PRIO: Record<StepAction, number> = { answer: 0, release: 1, start: 2, originate: 3 };
 
 function step(at: number, leg: number, action: StepAction): Step {
   return { at, prio: PRIO[action], leg, action };
@@ -222,4 +224,49 @@ export function planClickToCall<A extends PlannedAbonent>(
     steps.push(step(2 * r, 0, 'release'));
   }
   return { legs: [employeeLeg, clientLeg], steps: sortSteps(steps) };
+}
+
+/**
+ * Click-to-call as the real PBX plays it: one leg. It starts as `Click-to-Dial` ringing the
+ * employee (remote = the employee's own number); once the employee accepts, the same leg turns
+ * `Originator` ringing the client (`CallOriginatedEvent`), is answered when the client answers,
+ * and released. An employee who does not pick up releases it while still `Click-to-Dial`.
+ */
+export function planClickToCallOneLeg<A extends PlannedAbonent>(
+  abonent: A,
+  self: ParsedNumber,
+  client: ParsedNumber,
+  cfg: { ringMs: number; talkMs: number; employeeAnswers: boolean; clientAnswers: boolean },
+): { legs: LegPlan<A>[]; steps: Step[] } {
+  const leg: LegPlan<A> = {
+    abonent,
+    personality: 'Click-to-Dial',
+    startEvent: 'CallOriginatingEvent',
+    willAnswer: cfg.employeeAnswers && cfg.clientAnswers,
+    ringMs: cfg.ringMs,
+    talkMs: cfg.talkMs,
+    remote: self,
+    hidden: false,
+    releasingParty: 'localRelease',
+    missedCause: cfg.employeeAnswers ? MISSED_CAUSE : 'Request Timeout',
+    recordable: true,
+    statsRow: true,
+    direction: 'OUTBOUND',
+    requestedAnswer: cfg.clientAnswers,
+    originateTo: client,
+  };
+  const r = cfg.ringMs;
+  const steps: Step[] = [step(0, 0, 'start')];
+  if (!cfg.employeeAnswers) {
+    steps.push(step(r, 0, 'release'));
+  } else {
+    steps.push(step(r, 0, 'originate'));
+    if (cfg.clientAnswers) {
+      steps.push(step(2 * r, 0, 'answer'));
+      steps.push(step(2 * r + cfg.talkMs, 0, 'release'));
+    } else {
+      steps.push(step(2 * r, 0, 'release'));
+    }
+  }
+  return { legs: [leg], steps: sortSteps(steps) };
 }

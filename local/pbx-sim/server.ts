@@ -47,6 +47,8 @@ export interface PbxSimulator {
   /** Starts playing a call (same as `POST /_sim/calls`); returns its extTrackingId. */
   playCall(input: PlayCallInput): string;
   getCall(extTrackingId: string): CallView | undefined;
+  /** Calls started by click-to-call, oldest first (their id is not in an empty `/call` answer). */
+  clickToCalls(): CallView[];
   /** Resolves once the call has ended and all its deliveries finished. */
   waitForCall(extTrackingId: string, timeoutMs?: number): Promise<CallView>;
   /** Live subscriptions (same as `GET /_sim/subscriptions`). */
@@ -368,9 +370,15 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
         }
         const number = parsePhoneNumber(phoneNumber);
         if (!number) throw new PbxApiError(400, 'BadRequest', `Некорректный номер телефона: ${phoneNumber}`);
+        // The best evidence: a Russian number is dialled as its 10 national digits; other forms never arrive.
+        if (pbx.behaviour.callNumberFormat === 'national' && number.countryCode === '7' && !/^\d{10}$/.test(phoneNumber.trim())) {
+          throw new PbxApiError(400, 'BadRequest', `Некорректный номер телефона: ${phoneNumber}. Укажите номер в формате 10 цифр`);
+        }
         const abonent = state.requireAbonent(pbx, r1);
         const call = state.clickToCall(pbx, abonent, number);
-        sendJson(res, 200, call.extTrackingId);
+        if (pbx.behaviour.callAnswer === 'empty') sendEmpty(res, 200);
+        else if (pbx.behaviour.callAnswer === 'json') sendJson(res, 200, { extTrackingId: call.extTrackingId });
+        else sendJson(res, 200, call.extTrackingId);
         return;
       }
       return notFound();
@@ -658,6 +666,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
       const call = state.calls.get(id);
       return call ? state.callView(call) : undefined;
     },
+    clickToCalls: () => [...state.calls.values()].filter((call) => call.source === 'click-to-call').map((call) => state.callView(call)),
     waitForCall: (id, timeoutMs = 15_000) => waitCall(id, timeoutMs),
     subscriptions: () => state.listLiveSubscriptions(),
     terminateSubscription: (id) => state.terminateSubscription(id),

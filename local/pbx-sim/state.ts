@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { postXml } from './delivery.js';
 import { normaliseAbonentPhone, parsePhoneNumber, type ParsedNumber } from './phone.js';
 import { fakeMp3 } from './recordings.js';
-import { planClickToCall, planIncoming, planOutgoing, type LegPlan, type Step } from './scenario.js';
+import { planClickToCall, planClickToCallOneLeg, planIncoming, planOutgoing, type LegPlan, type Step } from './scenario.js';
 import {
   buildCallEventXml,
   buildSubscriptionTerminatedXml,
@@ -67,11 +67,41 @@ export interface AbonentJson {
   department?: string;
 }
 
+/**
+ * Where the evidence on the real PBX leaves a point open, the simulated PBX can play each
+ * answer; the defaults are the best-supported ones.
+ */
+export interface PbxBehaviour {
+  /** The body of a `POST abonents/{pattern}/call` answer: nothing, a JSON string id, or `{"extTrackingId": …}`. */
+  callAnswer: 'empty' | 'text' | 'json';
+  /** One leg switching from `Click-to-Dial` (the employee's own number) to `Originator` (the client's), or two legs. */
+  clickToCall: 'one-leg' | 'two-legs';
+  /** `national`: a Russian `phoneNumber` must be the 10-digit national form; other forms are refused. */
+  callNumberFormat: 'national' | 'any';
+  /** Whether released events of recorded calls carry `<recorded/>`. */
+  recordedElement: 'never' | 'always';
+}
+
+export const DEFAULT_BEHAVIOUR: Readonly<PbxBehaviour> = Object.freeze({
+  callAnswer: 'empty',
+  clickToCall: 'one-leg',
+  callNumberFormat: 'national',
+  recordedElement: 'never',
+});
+
+const BEHAVIOUR_CHOICES: { [K in keyof PbxBehaviour]: readonly PbxBehaviour[K][] } = {
+  callAnswer: ['empty', 'text', 'json'],
+  clickToCall: ['one-leg', 'two-legs'],
+  callNumberFormat: ['national', 'any'],
+  recordedElement: ['never', 'always'],
+};
+
 export interface Pbx {
   token: string;
   pbxId: string;
   customerId: string;
   abonents: Abonent[];
+  behaviour: PbxBehaviour;
 }
 
 export interface AbonentInput {
@@ -89,6 +119,7 @@ export interface AbonentInput {
 export interface PbxInput {
   token: string;
   abonents: AbonentInput[];
+  behaviour?: Partial<PbxBehaviour>;
 }
 
 export interface Subscription {
@@ -524,7 +555,18 @@ export class PbxSimState {
 
   addPbx(input: unknown): Pbx {
     if (!isPlainObject(input)) throw new SimInputError('body must be a JSON object {token, abonents}');
-    assertKnownKeys(input, ['token', 'abonents'], 'pbx');
+    assertKnownKeys(input, ['token', 'abonents', 'behaviour'], 'pbx');
+    const behaviour: PbxBehaviour = { ...DEFAULT_BEHAVIOUR };
+    if (input.behaviour !== undefined) {
+      if (!isPlainObject(input.behaviour)) throw new SimInputError('behaviour must be an object');
+      assertKnownKeys(input.behaviour, Object.keys(BEHAVIOUR_CHOICES), 'behaviour');
+      for (const [key, choices] of Object.entries(BEHAVIOUR_CHOICES) as [keyof PbxBehaviour, readonly string[]][]) {
+        const value = input.behaviour[key];
+        if (value === undefined) continue;
+        if (typeof value !== 'string' || !choices.includes(value)) throw new SimInputError(`behaviour.${key} must be one of ${choices.join(', ')}`);
+        (behaviour as unknown as Record<string, string>)[key] = value;
+      }
+    }
     const token = input.token;
     if (typeof token !== 'string' || token.trim() === '') throw new SimInputError('token must be a non-empty string');
     if (!Array.isArray(input.abonents)) throw new SimInputError('abonents must be an array');
@@ -572,6 +614,7 @@ export class PbxSimState {
     let pbx: Pbx;
     if (existing) {
       existing.abonents = abonents;
+      existing.behaviour = behaviour;
       pbx = existing;
     } else {
       this.pbxCounter++;
@@ -580,6 +623,7 @@ export class PbxSimState {
         pbxId: String(100_200 + this.pbxCounter),
         customerId: `770000${String(this.pbxCounter).padStart(5, '0')}`,
         abonents,
+        behaviour,
       };
       this.pbxs.set(token, pbx);
     }
@@ -847,7 +891,8 @@ export class PbxSimState {
       fields.releaseTime = leg.releaseTime;
     }
     if (answered && (type === 'CallAnsweredEvent' || released)) fields.answerTime = leg.answerTime;
-    if (released && answered && leg.recordable && leg.abonent.recording) fields.recorded = true;
+    const recordedElement = this.pbxs.get(call.token)?.behaviour.recordedElement ?? DEFAULT_BEHAVIOUR.recordedElement;
+    if (released && answered && leg.recordable && leg.abonent.recording && recordedElement === 'always') fields.recorded = true;
     return fields;
   }
 
@@ -950,6 +995,11 @@ export class PbxSimState {
       leg.state = 'Active';
       leg.answerTime = at;
       this.emitLegEvent(call, leg, 'CallAnsweredEvent');
+    } else if (s.action === 'originate') {
+      // One-leg click-to-call: the employee accepted; the same leg now rings the client.
+      leg.personality = 'Originator';
+      leg.remote = leg.originateTo ?? leg.remote;
+      this.emitLegEvent(call, leg, 'CallOriginatedEvent');
     } else {
       leg.state = 'Released';
       leg.releaseTime = at;
@@ -1087,7 +1137,7 @@ export class PbxSimState {
   /** Click-to-call (`POST abonents/{pattern}/call`): the call id is the extTrackingId. */
   clickToCall(pbx: Pbx, abonent: Abonent, client: ParsedNumber): SimCall {
     const self = parsePhoneNumber(abonent.phone) ?? client;
-    const plan = planClickToCall(abonent, self, client, this.faults.clickToCall);
+    const plan = (pbx.behaviour.clickToCall === 'one-leg' ? planClickToCallOneLeg : planClickToCall)(abonent, self, client, this.faults.clickToCall);
     return this.newCall(
       pbx,
       { direction: 'outgoing', source: 'click-to-call', client, hideNumber: false, sequential: false },

@@ -57,64 +57,116 @@ beforeEach(() => {
   sim.setFaults({});
 });
 
-describe('starting a call', () => {
-  it('answers the PBX call id; the call lands in the client\'s dialog as Outgoing, and the employee is not a client', async () => {
-    const { status, answer } = await beelineCall(projectId, { client_phone: '8 (916) 123-45-67', user: EMPLOYEE });
+/** Every answer the real PBX may give to a call start, and both shapes of its events (see local/pbx-sim behaviour). */
+const BEHAVIOURS = [
+  { clickToCall: 'one-leg', callAnswer: 'empty' }, // the best-supported: the simulator's default
+  { clickToCall: 'one-leg', callAnswer: 'text' },
+  { clickToCall: 'one-leg', callAnswer: 'json' },
+  { clickToCall: 'two-legs', callAnswer: 'empty' },
+  { clickToCall: 'two-legs', callAnswer: 'text' },
+] as const;
+
+describe.each(BEHAVIOURS)('a call started on a PBX playing click-to-call as $clickToCall, answering $callAnswer', (behaviour) => {
+  const token = `c2c-${behaviour.clickToCall}-${behaviour.callAnswer}`;
+  let project: string;
+
+  beforeAll(async () => {
+    sim.addPbx({ token, abonents: [{ phone: EMPLOYEE, firstName: 'Anna', recording: true }], behaviour });
+    project = `p-${randomUUID().slice(0, 8)}`;
+    expect((await stack.api('PUT', `/projects/${project}/beeline`, { apiToken: token })).status).toBe(200);
+    expect((await stack.api('PUT', `/projects/${project}/employees/anna`, { callMethod: 'beeline_api', beelineNumber: EMPLOYEE })).status).toBe(200);
+    await eventually(async () => ((await stack.api('GET', `/projects/${project}/employees/anna`)).body.subscription.status === 'active' ? true : undefined));
+  });
+
+  /** Starts the call; answers the PBX's own call (its id is not in an empty answer) and the Call ID given to the bot. */
+  async function start(clientPhone: string) {
+    const before = sim.clickToCalls().length;
+    const { status, answer } = await beelineCall(project, { client_phone: clientPhone, user: EMPLOYEE });
     expect(status).toBe(200);
     expect(answer).toEqual({ status: '1', result: expect.stringMatching(/^Call ID: \S+$/) });
+    const calls = sim.clickToCalls();
+    expect(calls).toHaveLength(before + 1);
+    const simulated = calls.at(-1)!;
+    expect(simulated.legs).toHaveLength(behaviour.clickToCall === 'one-leg' ? 1 : 2);
     const callId = answer.result.slice('Call ID: '.length);
+    // The PBX's id when its answer names one; else an id of this product's own (never a failure).
+    if (behaviour.callAnswer === 'empty') expect(callId).toMatch(/^c2c-/);
+    else expect(callId).toBe(simulated.extTrackingId);
+    await sim.waitForCall(simulated.extTrackingId);
+    return finishedCall(project, simulated.extTrackingId);
+  }
 
-    // The id is the simulator's own call: a click-to-call ringing the employee, then the client.
-    const simulated = sim.getCall(callId);
-    expect(simulated).toMatchObject({ extTrackingId: callId, source: 'click-to-call', direction: 'outgoing', client: '79161234567' });
-    expect(simulated!.legs.map((leg) => [leg.phone, leg.personality])).toEqual([
-      [EMPLOYEE, 'Click-to-Dial'],
-      [EMPLOYEE, 'Click-to-Dial'],
-    ]);
-    const overHttp = await fetch(`${stack.pbxUrl}_sim/calls/${callId}`);
-    expect(overHttp.status).toBe(200);
+  async function clientOf(phone: string) {
+    const { body } = await stack.api('GET', `/projects/${project}/clients?phone=${phone}`);
+    return body.clients[0];
+  }
 
-    await sim.waitForCall(callId);
-    const call = await finishedCall(projectId, callId);
+  it('the client answers: an answered Outgoing call in the client\'s variables and dialog; the employee is not a client', async () => {
+    const call = await start('9161234567');
     expect(call).toMatchObject({ direction: 'Outgoing', outcome: 'answered', clientPhone: '79161234567', operatorPhone: EMPLOYEE });
-
-    const { body: found } = await stack.api('GET', `/projects/${projectId}/clients?phone=79161234567`);
-    expect(found.clients).toHaveLength(1);
-    const client = found.clients[0];
+    const client = await clientOf('79161234567');
     expect(client.clientId).toBe(call.clientId);
-    expect(client.dealVariables).toMatchObject({
-      beeline_call_type: 'Outgoing',
-      beeline_operator_phone: EMPLOYEE,
-      beeline_client_phone: '79161234567',
-    });
-    const { body: dialog } = await stack.api('GET', `/projects/${projectId}/clients/${client.clientId}/messages`);
+    expect(client.dealVariables).toMatchObject({ beeline_call_type: 'Outgoing', beeline_operator_phone: EMPLOYEE, beeline_client_phone: '79161234567' });
+    expect(client.dealVariables.beeline_call_description).toMatch(/ принят исходящий\. Абонент: 9000000001 Клиент: 79161234567$/);
+    const { body: dialog } = await stack.api('GET', `/projects/${project}/clients/${client.clientId}/messages`);
     expect(dialog.messages).toEqual([expect.objectContaining({ text: 'beeline_call_event Outgoing', kind: 'notification' })]);
+    expect(await clientOf(`7${EMPLOYEE}`)).toBeUndefined();
+  });
 
-    // The first leg shows the employee's own number as remote: no client for it.
-    expect((await stack.api('GET', `/projects/${projectId}/clients?phone=7${EMPLOYEE}`)).body.clients).toEqual([]);
+  it('the client does not answer: a missed Outgoing call of that client', async () => {
+    sim.setFaults({ clickToCall: { clientAnswers: false } });
+    const call = await start('9161234501');
+    expect(call).toMatchObject({ direction: 'Outgoing', outcome: 'missed', clientPhone: '79161234501', operatorPhone: EMPLOYEE });
+    expect((await clientOf('79161234501')).dealVariables.beeline_call_description).toMatch(/ пропущен исходящий\. /);
+  });
+
+  it('the employee does not pick up: the client was never rung, so no client is touched', async () => {
+    sim.setFaults({ clickToCall: { employeeAnswers: false } });
+    const call = await start('9161234502');
+    expect(call.outcome).toBe('hidden');
+    expect(await clientOf('79161234502')).toBeUndefined();
+    expect(await clientOf(`7${EMPLOYEE}`)).toBeUndefined();
+  });
+});
+
+describe('the number format sent to the PBX', () => {
+  it('by default 10-digit national, which a PBX requiring it accepts; the canonical form it refuses with its own description', async () => {
+    const before = sim.clickToCalls().length;
+    expect((await beelineCall(projectId, { client_phone: '+7 916 123-45-68', user: EMPLOYEE })).answer.status).toBe('1');
+    expect(sim.clickToCalls().at(-1)).toMatchObject({ client: '9161234568', clientAddress: 'tel:+79161234568' });
+    const canonical = createCallbackHandler({ ...stack.env, CLICK_TO_CALL_NUMBER_FORMAT: 'canonical' }, { logger: new Logger({ logLevel: 'SILENT' }) });
+    const refused = JSON.parse((await canonical(callEvent(projectId, { client_phone: '79161234568', user: EMPLOYEE }))).body!);
+    expect(refused).toEqual({ status: '0', error: expect.stringContaining('10 цифр') });
+    expect(sim.clickToCalls()).toHaveLength(before + 1);
   });
 
   it.each([
+    ['canonical', '79161234568'],
     ['national', '9161234568'],
     ['trunk', '89161234568'],
     ['plus', '+79161234568'],
-  ] as const)('CLICK_TO_CALL_NUMBER_FORMAT=%s sends %s, and the PBX accepts it', async (format, sent) => {
+  ] as const)('CLICK_TO_CALL_NUMBER_FORMAT=%s sends %s, and a PBX accepting any form takes it', async (format, sent) => {
+    sim.addPbx({ token: 'any-format-token', abonents: [{ phone: EMPLOYEE }], behaviour: { callNumberFormat: 'any' } });
+    const project = 'any-format';
+    expect((await stack.api('PUT', `/projects/${project}/beeline`, { apiToken: 'any-format-token' })).status).toBe(200);
+    expect((await stack.api('PUT', `/projects/${project}/employees/anna`, { callMethod: 'beeline_api', beelineNumber: EMPLOYEE })).status).toBe(200);
     const callback = createCallbackHandler({ ...stack.env, CLICK_TO_CALL_NUMBER_FORMAT: format }, { logger: new Logger({ logLevel: 'SILENT' }) });
-    const result = await callback({
-      rawPath: `/projects/${projectId}/beeline/call`,
-      pathParameters: { projectId },
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ client_phone: '79161234568', user: EMPLOYEE }),
-      isBase64Encoded: false,
-      requestContext: { http: { method: 'POST' } },
-    } as unknown as APIGatewayProxyEventV2);
+    const result = await callback(callEvent(project, { client_phone: '79161234568', user: EMPLOYEE }));
     expect(result.statusCode).toBe(200);
-    const answer = JSON.parse(result.body!);
-    expect(answer.status).toBe('1');
-    const simulated = sim.getCall(answer.result.slice('Call ID: '.length));
-    expect(simulated).toMatchObject({ client: sent, clientAddress: 'tel:+79161234568' });
+    expect(JSON.parse(result.body!).status).toBe('1');
+    expect(sim.clickToCalls().at(-1)).toMatchObject({ client: sent, clientAddress: 'tel:+79161234568' });
   });
 });
+
+function callEvent(project: string, body: unknown): APIGatewayProxyEventV2 {
+  return {
+    rawPath: `/projects/${project}/beeline/call`,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { http: { method: 'POST' } },
+  } as unknown as APIGatewayProxyEventV2;
+}
 
 describe('a request that is not valid never reaches the PBX', () => {
   it.each<[string, unknown, RegExp]>([

@@ -351,7 +351,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken),
         BEELINE_API_URL: 'https://cloudpbx.beeline.ru/apis/portal/',
         PBX_TIMEOUT_MS: '5000',
-        CLICK_TO_CALL_NUMBER_FORMAT: 'canonical',
+        CLICK_TO_CALL_NUMBER_FORMAT: 'national',
         CALL_RATE_LIMIT: '30',
         CALL_RATE_WINDOW_SECONDS: '60',
       });

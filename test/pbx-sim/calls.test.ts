@@ -161,7 +161,8 @@ describe('incoming calls', () => {
     expect(Number(rel.call['xsi:answerTime'])).toBe(answer);
     expect(Number(rel.call['xsi:releaseTime']) - answer).toBe(60);
     expect(Math.abs(start - Date.now())).toBeLessThan(10_000);
-    expect('xsi:recorded' in rel.call).toBe(true); // 9000000001 records calls
+    // By default the PBX never sends <recorded/> (BASIC_CALL evidence); behaviour recordedElement: always does.
+    expect('xsi:recorded' in rel.call).toBe(false);
     expect('xsi:recorded' in ans.call).toBe(false);
     // element order exactly as in the PBX's own events
     expect(callChildren(rcv.raw)).toEqual([
@@ -169,7 +170,7 @@ describe('incoming calls', () => {
     ]);
     expect(callChildren(rel.raw)).toEqual([
       'callId', 'extTrackingId', 'networkCallId', 'personality', 'state', 'releasingParty', 'remoteParty', 'endpoint',
-      'appearance', 'startTime', 'answerTime', 'releaseTime', 'recorded',
+      'appearance', 'startTime', 'answerTime', 'releaseTime',
     ]);
     expect(rcv.raw.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<xsi:Event ')).toBe(true);
     expect(rel.call['xsi:endpoint']['xsi:addressOfRecord']).toBe(A1);
@@ -356,9 +357,56 @@ describe('outgoing calls', () => {
 });
 
 describe('click-to-call', () => {
-  it('returns a JSON string id and plays the Click-to-Dial legs', async () => {
+  const abonents = [{ phone: '9000000001', recording: true }, { phone: '9000000002', extension: '102' }];
+  const pbxWith = async (token: string, behaviour: Record<string, string>) => expect((await control('pbx', { token, abonents, behaviour })).status).toBe(200);
+
+  it('by default: an empty answer, and one leg that rings the employee (Click-to-Dial) and then the client (Originator)', async () => {
     await subscribe('9000000001', 'ctc');
-    const r = await api('abonents/9000000001/call?phoneNumber=89161234567', { method: 'POST' });
+    const r = await api('abonents/9000000001/call?phoneNumber=9161234567', { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('');
+    const [call] = sim.clickToCalls();
+    const settled = await sim.waitForCall(call!.extTrackingId);
+    expect(settled.legs).toHaveLength(1);
+    const evs = received();
+    expect(new Set(evs.map((e) => e.call['xsi:callId'])).size).toBe(1);
+    expect(evs.every((e) => e.call['xsi:extTrackingId'] === call!.extTrackingId && e.ev['xsi:targetId'] === A1)).toBe(true);
+    expect(evs.map((e) => [e.type, e.call['xsi:personality']])).toEqual([
+      ['xsi:CallOriginatingEvent', 'Click-to-Dial'],
+      ['xsi:CallOriginatedEvent', 'Originator'],
+      ['xsi:CallAnsweredEvent', 'Originator'],
+      ['xsi:CallReleasedEvent', 'Originator'],
+    ]);
+    expect(evs[0]!.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+79000000001', '@_countryCode': '7' });
+    for (const e of evs.slice(1)) expect(e.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+79161234567', '@_countryCode': '7' });
+    expect(evs[0]!.call['xsi:answerTime']).toBeUndefined();
+    expect(evs[1]!.call['xsi:answerTime']).toBeUndefined();
+    expect(Number(evs[3]!.call['xsi:answerTime'])).toBe(Number(evs[2]!.call['xsi:answerTime']));
+    expect('xsi:recorded' in evs[3]!.call).toBe(false);
+  });
+
+  it('one leg, the employee does not pick up: released while still Click-to-Dial, the client never rung', async () => {
+    await subscribe('9000000001', 'ctc-no');
+    sim.setFaults({ clickToCall: { employeeAnswers: false } });
+    try {
+      await api('abonents/9000000001/call?phoneNumber=9161234567', { method: 'POST' });
+      await sim.waitForCall(sim.clickToCalls().at(-1)!.extTrackingId);
+    } finally {
+      sim.setFaults({});
+    }
+    const evs = received();
+    expect(evs.map((e) => [e.type, e.call['xsi:personality']])).toEqual([
+      ['xsi:CallOriginatingEvent', 'Click-to-Dial'],
+      ['xsi:CallReleasedEvent', 'Click-to-Dial'],
+    ]);
+    expect(evs[1]!.call['xsi:releaseCause']['xsi:internalReleaseCause']).toBe('Request Timeout');
+    expect(evs[1]!.call['xsi:answerTime']).toBeUndefined();
+  });
+
+  it('behaviour two-legs + text: a JSON string id and the two Click-to-Dial legs', async () => {
+    await pbxWith('two-legs-token', { clickToCall: 'two-legs', callAnswer: 'text', callNumberFormat: 'any', recordedElement: 'always' });
+    await subscribe('9000000001', 'ctc2', 'two-legs-token');
+    const r = await api('abonents/9000000001/call?phoneNumber=89161234567', { method: 'POST', token: 'two-legs-token' });
     expect(r.status).toBe(200);
     expect(r.text).toMatch(/^"[0-9a-f-]{36}"$/);
     const id = r.json as string;
@@ -369,7 +417,6 @@ describe('click-to-call', () => {
     const evs = received();
     expect(evs.every((e) => e.call['xsi:extTrackingId'] === id)).toBe(true);
     expect(evs.every((e) => e.call['xsi:personality'] === 'Click-to-Dial')).toBe(true);
-    expect(evs.every((e) => e.ev['xsi:targetId'] === A1)).toBe(true);
     const callIds = [...new Set(evs.map((e) => e.call['xsi:callId']))];
     expect(callIds).toHaveLength(2);
     const [first, second] = callIds.map((cid) => evs.filter((e) => e.call['xsi:callId'] === cid)) as [Parsed[], Parsed[]];
@@ -381,11 +428,34 @@ describe('click-to-call', () => {
     expect(second[0]!.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+79161234567', '@_countryCode': '7' });
     expect(Number(second[0]!.call['xsi:startTime'])).toBe(Number(first[1]!.call['xsi:answerTime']));
     expect(second[2]!.call['xsi:answerTime']).toBeDefined();
+    expect('xsi:recorded' in second[2]!.call).toBe(true); // recordedElement: always
     expect(Number(second[2]!.call['xsi:releaseTime'])).toBe(Number(first[2]!.call['xsi:releaseTime']));
     expect(call.legs.map((l) => [l.ringMs, l.talkMs])).toEqual([[50, 100], [50, 100]]);
   });
 
-  it('accepts national, 8…, 7…, +7… and foreign numbers; v2 path works', async () => {
+  it('behaviour json: {"extTrackingId": …}', async () => {
+    await pbxWith('json-token', { callAnswer: 'json' });
+    const r = await api('abonents/9000000001/call?phoneNumber=9161234567', { method: 'POST', token: 'json-token' });
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({ extTrackingId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    await sim.waitForCall((r.json as { extTrackingId: string }).extTrackingId);
+  });
+
+  it('by default a Russian number must be its 10 national digits (other forms refused with the PBX\'s error); foreign numbers pass', async () => {
+    for (const input of ['89161234567', '79161234567', '%2B79161234567']) {
+      const r = await api(`abonents/9000000001/call?phoneNumber=${input}`, { method: 'POST' });
+      expect(r.status, input).toBe(400);
+      expect(r.json, input).toMatchObject({ errorCode: 'BadRequest', description: expect.stringContaining('10 цифр') });
+    }
+    const before = sim.clickToCalls().length;
+    expect((await api('abonents/9000000001/call?phoneNumber=9161234567', { method: 'POST' })).status).toBe(200);
+    expect((await api('abonents/9000000001/call?phoneNumber=%2B375291234567', { method: 'POST' })).status).toBe(200);
+    expect(sim.clickToCalls().length).toBe(before + 2);
+    await Promise.all(sim.clickToCalls().map((c) => sim.waitForCall(c.extTrackingId)));
+  });
+
+  it('behaviour callNumberFormat any: accepts national, 8…, 7…, +7… and foreign numbers; v2 path works', async () => {
+    await pbxWith('any-token', { callNumberFormat: 'any', callAnswer: 'text', clickToCall: 'two-legs' });
     const cases: [string, string][] = [
       ['9161234567', 'tel:+79161234567'],
       ['89161234567', 'tel:+79161234567'],
@@ -399,18 +469,26 @@ describe('click-to-call', () => {
     await Promise.all(
       cases.map(async ([input, uri], i) => {
         const path = `${i % 2 ? 'v2/' : ''}abonents/102/call?phoneNumber=${input}`;
-        const r = await api(path, { method: 'POST' });
+        const r = await api(path, { method: 'POST', token: 'any-token' });
         expect(r.status, input).toBe(200);
         const call = await sim.waitForCall(r.json as string);
         expect(call.clientAddress, input).toBe(uri);
         expect(call.legs[1]!.state, input).toBe('Released');
       }),
     );
-    await subscribe('102', 'cc');
-    const r = await api('abonents/102/call?phoneNumber=%2B375291234567', { method: 'POST' });
+    await subscribe('102', 'cc', 'any-token');
+    const r = await api('abonents/102/call?phoneNumber=%2B375291234567', { method: 'POST', token: 'any-token' });
     await sim.waitForCall(r.json as string);
     const client = received().find((e) => e.type === 'xsi:CallOriginatedEvent')!;
     expect(client.call['xsi:remoteParty']['xsi:address']).toEqual({ '#text': 'tel:+375291234567', '@_countryCode': '375' });
+  });
+
+  it('refuses unknown behaviour switches and values', async () => {
+    for (const behaviour of [{ callAnswer: 'xml' }, { clickToCall: 'three-legs' }, { unknown: 'x' }, 'one-leg']) {
+      const r = await control('pbx', { token: 'bad-behaviour', abonents, behaviour });
+      expect(r.status, JSON.stringify(behaviour)).toBe(400);
+      expect(r.json).toMatchObject({ error: expect.stringContaining('behaviour') });
+    }
   });
 
   it('rejects a phoneNumber that is not a number and unknown abonents', async () => {

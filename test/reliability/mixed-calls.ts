@@ -241,7 +241,10 @@ async function start(call: PlannedCall, { sim, api, projectId }: PlayOptions): P
       user: call.play.clickToCallUser,
     });
     if (status !== 200 || body.status !== '1' || !body.result) throw new Error(`beeline/call: HTTP ${status} ${JSON.stringify(body)}`);
-    return body.result.slice('Call ID: '.length);
+    // The PBX's answer may hold no id (then the Call ID is this product's own): find the call it plays by its client.
+    const played = sim.clickToCalls().find((c) => c.clientAddress === `tel:+${call.phone}`);
+    if (!played) throw new Error(`beeline/call: the PBX plays no call to ${call.phone}`);
+    return played.extTrackingId;
   }
   return sim.playCall({ token: SIM_TOKEN, direction: call.play.direction, client: call.clientInput, legs: call.play.legs, sequential: call.play.sequential });
 }

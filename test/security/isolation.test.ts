@@ -229,7 +229,7 @@ describe('secrets', () => {
     await stack.api('PUT', `/projects/${B}/beeline`, { apiToken: `${TOKEN_B}\r\n` });
     await stack.api('PUT', `/projects/${A}/clients/odd`, { channel: 'whatsapp', variables: { constructor: TOKEN_A.slice(0, 3) } });
     // The click-to-call's call flows through the pipeline, recording look-up included.
-    const callId = started.body.result.slice('Call ID: '.length);
+    const callId = sim.clickToCalls().find((c) => c.clientAddress === 'tel:+79165550204')!.extTrackingId;
     await eventually(async () => {
       const found = ((await stack.api('GET', `/projects/${A}/calls`)).body.calls as any[]).find((c) => c.extTrackingId === callId);
       return found?.recordLink ? found : undefined;

@@ -112,3 +112,69 @@ describe('the call aggregate', () => {
     expect(next.otherEvents).toEqual([{ eventId: 'x', type: 'CallRecordingStartedEvent' }]);
   });
 });
+
+/**
+ * A click-to-call as the real PBX sends it: one leg that rings the employee (`Click-to-Dial`,
+ * the employee's own number as the other side), then the client (`Originator`, the client's
+ * number), in any delivery order.
+ */
+describe('a click-to-call played as one leg', () => {
+  const employee = { address: 'tel:+79001234567', callType: 'Network', privacy: false };
+  const leg = { callId: 'c2c', extTrackingId: 'ext' };
+  const originating = event('CallOriginatingEvent', '9001234567', { ...leg, personality: 'Click-to-Dial', state: 'Alerting', remoteParty: employee, startTime: T0 });
+  const originated = event('CallOriginatedEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Alerting', remoteParty: client, startTime: T0 + 4000 });
+  const answered = event('CallAnsweredEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Active', remoteParty: client, startTime: T0 + 4000, answerTime: T0 + 11_000 });
+  const released = event('CallReleasedEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Released', remoteParty: client, startTime: T0 + 4000, answerTime: T0 + 11_000, releaseTime: T0 + 75_000 });
+
+  const permutations = <T,>(items: T[]): T[][] =>
+    items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+
+  it('is an answered outgoing call with the client as client and the employee as operator, in every delivery order', () => {
+    const orders = permutations([originating, originated, answered, released]);
+    expect(orders).toHaveLength(24);
+    for (const order of orders) {
+      const summary = summarise(play(order));
+      expect(summary, order.map((e) => e.envelope.eventType).join(' → ')).toMatchObject({
+        direction: 'Outgoing',
+        decided: 'answered',
+        clientPhone: '79161234567',
+        operatorPhone: '9001234567',
+        startedAt: T0,
+        endedAt: T0 + 75_000,
+      });
+    }
+  });
+
+  it('the client did not answer: a missed outgoing call of that client', () => {
+    const unanswered = event('CallReleasedEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Released', remoteParty: client, startTime: T0 + 4000, releaseTime: T0 + 40_000 });
+    expect(summarise(play([originating, originated, unanswered]))).toMatchObject({ direction: 'Outgoing', decided: 'missed', clientPhone: '79161234567' });
+  });
+
+  it('the employee did not pick up: the client was never dialled, so no client (and an answer in that phase is the employee\'s)', () => {
+    const notAccepted = event('CallReleasedEvent', '9001234567', {
+      ...leg,
+      personality: 'Click-to-Dial',
+      state: 'Released',
+      remoteParty: employee,
+      startTime: T0,
+      answerTime: T0 + 3000,
+      releaseTime: T0 + 30_000,
+    });
+    const summary = summarise(play([originating, notAccepted]));
+    expect(summary.clientPhone).toBeUndefined();
+    expect(summary.decided).toBe('hidden');
+  });
+
+  it('played as two legs (the employee\'s half answered by the employee), the client\'s leg decides', () => {
+    const employeeHalf = { callId: 'half-1', extTrackingId: 'ext' };
+    const clientHalf = { callId: 'half-2', extTrackingId: 'ext' };
+    const events = [
+      event('CallOriginatingEvent', '9001234567', { ...employeeHalf, personality: 'Click-to-Dial', state: 'Alerting', remoteParty: employee, startTime: T0 }),
+      event('CallAnsweredEvent', '9001234567', { ...employeeHalf, personality: 'Click-to-Dial', state: 'Active', remoteParty: employee, startTime: T0, answerTime: T0 + 3000 }),
+      event('CallOriginatedEvent', '9001234567', { ...clientHalf, personality: 'Click-to-Dial', state: 'Alerting', remoteParty: client, startTime: T0 + 3000 }),
+      event('CallReleasedEvent', '9001234567', { ...clientHalf, personality: 'Click-to-Dial', state: 'Released', remoteParty: client, startTime: T0 + 3000, releaseTime: T0 + 30_000 }),
+      event('CallReleasedEvent', '9001234567', { ...employeeHalf, personality: 'Click-to-Dial', state: 'Released', remoteParty: employee, startTime: T0, answerTime: T0 + 3000, releaseTime: T0 + 30_000 }),
+    ];
+    expect(summarise(play(events))).toMatchObject({ direction: 'Outgoing', decided: 'missed', clientPhone: '79161234567', operatorPhone: '9001234567' });
+  });
+});

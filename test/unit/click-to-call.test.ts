@@ -31,9 +31,9 @@ describe('formatPhoneNumber', () => {
 });
 
 describe('configuration', () => {
-  it('CLICK_TO_CALL_NUMBER_FORMAT: canonical by default, one of three, else a configuration error', () => {
-    expect(numberFormatFrom({})).toBe('canonical');
-    expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: '' })).toBe('canonical');
+  it('CLICK_TO_CALL_NUMBER_FORMAT: national (10 digits) by default, one of four, else a configuration error', () => {
+    expect(numberFormatFrom({})).toBe('national');
+    expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: '' })).toBe('national');
     expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'national' })).toBe('national');
     expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'plus' })).toBe('plus');
     expect(numberFormatFrom({ CLICK_TO_CALL_NUMBER_FORMAT: 'trunk' })).toBe('trunk');
@@ -87,7 +87,7 @@ describe('parseCallRequest', () => {
 describe('createClickToCall', () => {
   const body = JSON.stringify({ client_phone: '8 916 123-45-67', user: '9000000001' });
 
-  function fixture(overrides: Partial<ClickToCallDeps> = {}, call: (pattern: string, number: string) => Promise<string> = async () => 'ext-1') {
+  function fixture(overrides: Partial<ClickToCallDeps> = {}, call: (pattern: string, number: string) => Promise<{ callId?: string }> = async () => ({ callId: 'ext-1' })) {
     const calls: { pattern: string; number: string; timeoutMs: number }[] = [];
     const log: CallAttempt[] = [];
     const startCall = createClickToCall({
@@ -148,6 +148,14 @@ describe('createClickToCall', () => {
     expect(log).toEqual([expect.objectContaining({ projectId: 'acme', outcome: 'started', callId: 'ext-1', user: '9000000001', clientPhone: '79161234567' })]);
   });
 
+  it('a 2xx without an id is a started call with an id of this product (never a failure a bot would retry)', async () => {
+    const { startCall, calls, log } = fixture({}, async () => ({}));
+    const answer = await startCall('acme', body);
+    expect(answer).toEqual({ status: '1', result: expect.stringMatching(/^Call ID: c2c-[0-9a-f-]{36}$/) });
+    expect(calls).toHaveLength(1);
+    expect(log[0]).toMatchObject({ outcome: 'started', pbxCallId: undefined });
+  });
+
   it('never asks for more than 4 s from the PBX, whatever it is configured with', async () => {
     const { startCall, calls } = fixture({ timeoutMs: 30_000 });
     await startCall('acme', body);
@@ -184,7 +192,7 @@ describe('createClickToCall', () => {
   it.each([
     ['timeout', /did not answer in time/],
     ['unreachable', /could not be reached/],
-    ['invalid-response', /without a call id/],
+    ['invalid-response', /cannot read/],
   ] as const)('%s → a clear message, tried exactly once', async (failure, message) => {
     const { startCall, calls, log } = fixture({}, async () => Promise.reject(new PbxError(failure, 'internal detail')));
     expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringMatching(message) });

@@ -113,17 +113,20 @@ export class BeelinePbxClient {
     return String(body).replace(/"/g, '').toUpperCase() === 'ON';
   }
 
-  /** Click-to-call: rings the employee, then the client. Never retried: it is not idempotent. */
-  async call(pattern: string, phoneNumber: string): Promise<string> {
+  /**
+   * Click-to-call: rings the employee, then the client. Never retried: it is not idempotent. A
+   * 2xx answer means the PBX is ringing the employee, whatever its body; the call id is the
+   * PBX's when the body names one (a scalar, or a `callId` / `extTrackingId` /
+   * `externalTrackingId` field), else undefined.
+   */
+  async call(pattern: string, phoneNumber: string): Promise<{ callId?: string }> {
     const body = await this.request({
       method: 'POST',
       path: `abonents/${encodeURIComponent(pattern)}/call`,
       query: { phoneNumber },
       idempotent: false,
     });
-    const id = typeof body === 'string' || typeof body === 'number' ? String(body).trim().replace(/^"|"$/g, '') : '';
-    if (!id) throw new PbxError('invalid-response', 'the PBX accepted the call but returned no call id');
-    return id;
+    return { callId: callIdOf(body) };
   }
 
   /** A new subscription; not retried, since a repeat would create a second one. */
@@ -277,6 +280,17 @@ function parseJson(text: string): unknown {
   } catch {
     return text.trim();
   }
+}
+
+const MAX_CALL_ID_CHARS = 128;
+
+function callIdOf(body: unknown): string | undefined {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+  const raw = fields ? (fields.callId ?? fields.extTrackingId ?? fields.externalTrackingId) : body;
+  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+  const id = String(raw).trim().replace(/^"|"$/g, '');
+  // Anything else (an HTML page, a long text) is not an id to show a bot.
+  return id !== '' && id.length <= MAX_CALL_ID_CHARS && /^[\x21-\x7e]+$/.test(id) ? id : undefined;
 }
 
 function isAbonent(value: unknown): value is Abonent {

@@ -21,8 +21,13 @@ export interface Leg {
   answerTime?: number;
   releaseTime?: number;
   released: boolean;
-  /** Canonical client number of the other side, carried over from earlier events. */
+  /** Canonical client number of the other side, carried over from earlier events; never the employee's own. */
   remotePhone?: string;
+  /**
+   * An event showed the employee's own number as the other side: a click-to-call ringing the
+   * employee (`Click-to-Dial`). On the real PBX the same leg then rings the client.
+   */
+  remoteSelf?: boolean;
   /** The other side is a colleague (callType Group or a remote userId). */
   remoteInternal: boolean;
   /** An event carried `<privacy/>`. */
@@ -129,14 +134,19 @@ function mergeLeg(
   leg.operatorPhone ??= employeeNumberFromTargetId(targetId);
   leg.personality ??= call.personality;
   leg.startTime = minDefined(leg.startTime, call.startTime);
-  leg.answerTime = minDefined(leg.answerTime, call.answerTime);
   leg.releaseTime = maxDefined(leg.releaseTime, call.releaseTime);
   leg.released ||= type === 'CallReleasedEvent' || call.state === 'Released';
   leg.recorded ||= call.recorded;
 
   const remote = call.remoteParty;
+  const remotePhone = remote && (normaliseClientPhone(remote.address) ?? normaliseClientPhone(remote.userDN));
+  // While the PBX rings the employee for a click-to-call, the other side is the employee:
+  // neither that number nor an answer in that phase (the employee's) is the client's.
+  const ringingEmployee = remotePhone !== undefined && leg.operatorPhone !== undefined && remotePhone === `7${leg.operatorPhone}`;
+  if (ringingEmployee) leg.remoteSelf = true;
+  else leg.answerTime = minDefined(leg.answerTime, call.answerTime);
   if (remote) {
-    leg.remotePhone ??= normaliseClientPhone(remote.address) ?? normaliseClientPhone(remote.userDN);
+    if (!ringingEmployee) leg.remotePhone ??= remotePhone;
     leg.remoteInternal ||= remote.callType === 'Group' || remote.userId !== undefined;
     leg.remotePrivacy ||= remote.privacy;
   }
@@ -153,9 +163,12 @@ export function orderedLegs(state: CallState): Leg[] {
   );
 }
 
-/** A click-to-call leg ringing the employee shows the employee's own number as remote. */
+/**
+ * A leg that only ever rang the employee: a click-to-call the employee did not accept, or the
+ * employee's half of a click-to-call played as two legs. It has no client.
+ */
 function isSelfLeg(leg: Leg): boolean {
-  return leg.operatorPhone !== undefined && leg.remotePhone === `7${leg.operatorPhone}`;
+  return leg.remoteSelf === true && leg.remotePhone === undefined;
 }
 
 export function summarise(state: CallState): CallSummary {
