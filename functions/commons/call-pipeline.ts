@@ -64,13 +64,14 @@ export class CallPipeline {
     this.now = deps.now ?? Date.now;
   }
 
-  async handleEvent(projectId: string, event: XsiEvent, receivedAt: number): Promise<EventOutcome> {
+  /** `operatorNumber`: the PBX number of the employee whose subscription delivered the event. */
+  async handleEvent(projectId: string, event: XsiEvent, receivedAt: number, operatorNumber?: string): Promise<EventOutcome> {
     const call = callOf(event);
     if (!call) return 'not-a-call';
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.deps.calls.load(projectId, call.extTrackingId);
       const current = stored?.state ?? newCall(projectId, call.extTrackingId, receivedAt);
-      const result = applyEvent(current, { event, receivedAt });
+      const result = applyEvent(current, { event, receivedAt, operatorNumber });
       if (result.kind === 'duplicate') {
         // A redelivery after a crash between saving and scheduling must still schedule.
         await this.scheduleSettleIfEnded(current);

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { PbxError, type PbxFailure } from './adapters/pbx-client';
 import { projectPbxFrom, type Stores } from './composition';
 import { normaliseClientPhone } from './domain/phone';
-import { BEELINE_CALL_METHOD } from './domain/subscriptions';
+import { BEELINE_CALL_METHOD, pbxPatternOf } from './domain/subscriptions';
 import { secondsFrom, type Environment } from './environment';
 import type { CallCounter } from './ports';
 import { ID_PATTERN } from './http/responses';
@@ -97,7 +97,7 @@ export interface CallRequest {
 }
 
 const CLIENT_PHONE_HINT = 'the client\'s phone number as a string, e.g. "79220001122"';
-const USER_HINT = 'the employee\'s PBX number as a string of 10 digits starting with 9, e.g. "9333221100"';
+const USER_HINT = 'the employee\'s PBX number as a string of 10 digits starting with 9, e.g. "9333221100" (a SIP account\'s extension, e.g. "101")';
 const MAX_BODY_CHARS = 4096;
 
 const typed = (hint: string) => (issue: { input?: unknown }) =>
@@ -109,7 +109,7 @@ const callBody = z.strictObject({
     .check(
       z.refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)'),
     ),
-  user: z.string({ error: typed(USER_HINT) }).check(z.regex(/^9[0-9]{9}$/, `must be ${USER_HINT}`)),
+  user: z.string({ error: typed(USER_HINT) }).check(z.regex(/^(9[0-9]{9}|[0-9]{2,6})$/, `must be ${USER_HINT}`)),
 });
 
 /** The body as a call request, or a message naming what is wrong (every field at fault). */
@@ -184,8 +184,11 @@ export interface ClickToCallDeps {
    */
   connect(projectId: string): Promise<(timeoutMs: number) => PbxCaller>;
   numberFormat(projectId: string): NumberFormat | Promise<NumberFormat>;
-  /** Whether `user` is an employee of the project who takes calls through the PBX API (only those are dialled). */
-  isCaller(projectId: string, user: string): Promise<boolean>;
+  /**
+   * The PBX pattern (the abonent's full userId) of the project's employee with PBX number `user`
+   * who takes calls through the PBX API; undefined for anyone else (they are never dialled).
+   */
+  callerPattern(projectId: string, user: string): Promise<string | undefined>;
   counter: CallCounter;
   /** Default DEFAULT_CALL_RATE_LIMIT. */
   rateLimit?: CallRateLimit;
@@ -231,12 +234,14 @@ export function createClickToCall(deps: ClickToCallDeps) {
 
     let caller: PbxCaller;
     let phoneNumber: string;
+    let callerPattern: string | undefined;
     try {
-      const [clientFor, format, isCaller] = await withDeadline(
-        Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.isCaller(projectId, user)]),
+      const [clientFor, format, pattern] = await withDeadline(
+        Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.callerPattern(projectId, user)]),
         budgetMs - MIN_PBX_TIMEOUT_MS,
       );
-      if (!isCaller) {
+      callerPattern = pattern;
+      if (!pattern) {
         return finish(
           failed(`user ${user} is not an employee of this project who takes calls through the Beeline API (call method beeline_api with this PBX number)`, 'not-an-employee'),
           'not-an-employee',
@@ -263,7 +268,7 @@ export function createClickToCall(deps: ClickToCallDeps) {
 
     try {
       // Exactly one request: a call start is not idempotent, so it is never repeated.
-      const { callId: pbxCallId } = await caller.call(user, phoneNumber);
+      const { callId: pbxCallId } = await caller.call(callerPattern!, phoneNumber);
       // The PBX is ringing the employee whatever its answer held: never a failure (a bot would retry).
       const callId = pbxCallId ?? `c2c-${randomUUID()}`;
       attempt.callId = callId;
@@ -317,8 +322,10 @@ export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | '
   const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
   return createClickToCall({
-    isCaller: async (projectId, user) =>
-      (await stores.pbx.listEmployees(projectId)).some((employee) => employee.callMethod === BEELINE_CALL_METHOD && employee.beelineNumber === user),
+    callerPattern: async (projectId, user) => {
+      const employee = (await stores.pbx.listEmployees(projectId)).find((e) => e.callMethod === BEELINE_CALL_METHOD && e.beelineNumber === user);
+      return employee && pbxPatternOf(employee);
+    },
     counter: stores.callCounter,
     rateLimit: callRateLimitFrom(env),
     // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.

@@ -10,6 +10,7 @@ import { webhookSecret } from './domain/webhook-secret';
 import {
   DESIRED_LIFETIME_SECONDS,
   judgeEventSource,
+  pbxPatternOf,
   renewalTime,
   retryDelaySeconds,
   shouldSubscribe,
@@ -72,7 +73,7 @@ export class SubscriptionService {
     let created;
     try {
       client = await this.clientFor(projectId);
-      created = await client.subscribe({ pattern: employee.beelineNumber, expires: DESIRED_LIFETIME_SECONDS, url: await this.webhookUrl(projectId) });
+      created = await client.subscribe({ pattern: pbxPatternOf(employee)!, expires: DESIRED_LIFETIME_SECONDS, url: await this.webhookUrl(projectId) });
     } catch (error) {
       return this.recordFailure(projectId, employeeId, state, version, error, reason);
     }
@@ -112,6 +113,15 @@ export class SubscriptionService {
       }
     }
     return verdict;
+  }
+
+  /**
+   * The PBX number of the employee a subscription watches (a SIP account's extension: its
+   * events' targetId holds no number). Read from the record `judgeEvent` has just cached.
+   */
+  async subscribedNumber(projectId: string, subscriptionId: string | undefined): Promise<string | undefined> {
+    if (!subscriptionId) return undefined;
+    return (await this.cachedRecord(projectId, subscriptionId, this.now()))?.number;
   }
 
   /** The PBX ended a subscription: if it is the employee's current one, subscribe again now. */

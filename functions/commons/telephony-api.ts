@@ -6,7 +6,7 @@ import { summarise } from './domain/call';
 import { normaliseEmployeeNumber } from './domain/phone';
 import { recordLinkSignature, rotated, secretsEqual } from './domain/webhook-secret';
 import type { CallStore, MessageQueue } from './ports';
-import { BEELINE_CALL_METHOD, shouldSubscribe, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
+import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, shouldSubscribe, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { ROUTES } from './http/routes';
 import { auditEntry } from './domain/access';
@@ -122,15 +122,15 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const employee: Employee = { employeeId: params.employeeId!, name: body.name, callMethod: body.callMethod, savedAt: now().toISOString() };
       if (body.callMethod === BEELINE_CALL_METHOD) {
         if (body.beelineNumber === undefined) throw new HttpError(400, 'beelineNumber: required for the call method beeline_api');
-        const number = normaliseEmployeeNumber(body.beelineNumber);
-        if (!number) throw new HttpError(422, 'beelineNumber: the PBX number is 10 digits starting with 9, e.g. 9001234567');
-        const abonent = (await abonentsOf(projectId)).find((a) => abonentNumber(a) === number);
-        if (!abonent) throw new HttpError(422, `beelineNumber: ${number} is not an abonent of the connected PBX`);
-        employee.beelineNumber = number;
-        employee.abonentUserId = abonent.userId;
+        const found = abonentForEmployeeNumber(await abonentsOf(projectId), body.beelineNumber);
+        if ('error' in found) {
+          throw new HttpError(422, found.error === 'not-a-number' ? NOT_A_PBX_NUMBER : `beelineNumber: ${found.number} is not an abonent of the connected PBX`);
+        }
+        employee.beelineNumber = found.number;
+        employee.abonentUserId = found.abonent.userId;
       } else if (body.beelineNumber !== undefined) {
-        const number = normaliseEmployeeNumber(body.beelineNumber);
-        if (!number) throw new HttpError(422, 'beelineNumber: the PBX number is 10 digits starting with 9, e.g. 9001234567');
+        const number = normaliseEmployeeNumber(body.beelineNumber) ?? (/^[0-9]{2,6}$/.test(body.beelineNumber.trim()) ? body.beelineNumber.trim() : undefined);
+        if (!number) throw new HttpError(422, NOT_A_PBX_NUMBER);
         employee.beelineNumber = number;
       }
       await store.saveEmployee(projectId, employee);
@@ -155,10 +155,7 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
     });
 }
 
-/** The abonent's 10-digit number, from `phone` or from a numeric userId. */
-function abonentNumber(abonent: Abonent): string | undefined {
-  return normaliseEmployeeNumber(abonent.phone) ?? normaliseEmployeeNumber(abonent.userId.split('@')[0]);
-}
+const NOT_A_PBX_NUMBER = 'beelineNumber: the PBX number is 10 digits starting with 9, e.g. 9001234567, or the extension of a SIP account, e.g. 101';
 
 function abonentView(abonent: Abonent) {
   return { userId: abonent.userId, phone: abonent.phone, extension: abonent.extension, firstName: abonent.firstName, lastName: abonent.lastName };
@@ -170,6 +167,7 @@ function employeeView(employee: Employee, state: SubscriptionState) {
     name: employee.name,
     callMethod: employee.callMethod,
     beelineNumber: employee.beelineNumber,
+    abonentUserId: employee.abonentUserId,
     subscription: {
       status: state.status,
       subscriptionId: state.subscriptionId,

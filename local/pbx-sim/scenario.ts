@@ -8,7 +8,7 @@ import type { CallEventType, Personality } from './xml.js';
 
 export interface PlannedAbonent {
   userId: string;
-  phone: string;
+  phone?: string;
   recording: boolean;
 }
 

@@ -47,7 +47,8 @@ export class SimInputError extends Error {
 
 export interface Abonent {
   userId: string;
-  phone: string;
+  /** Absent for a SIP account: its only identities are the userId and the extension. */
+  phone?: string;
   firstName?: string;
   lastName?: string;
   extension?: string;
@@ -59,7 +60,7 @@ export interface Abonent {
 /** An abonent as `GET abonents` shows it. */
 export interface AbonentJson {
   userId: string;
-  phone: string;
+  phone?: string;
   firstName?: string;
   lastName?: string;
   extension?: string;
@@ -105,7 +106,8 @@ export interface Pbx {
 }
 
 export interface AbonentInput {
-  phone: string;
+  /** Absent = a SIP account (then `userId` defaults to `SIP<random>@ip.beeline.ru`). */
+  phone?: string;
   extension?: string;
   firstName?: string;
   lastName?: string;
@@ -327,7 +329,8 @@ export interface SubscriptionView {
 export interface LegView {
   index: number;
   abonent: string;
-  phone: string;
+  /** Absent for a SIP account. */
+  phone?: string;
   callId: string;
   personality: string;
   answer: boolean;
@@ -468,7 +471,8 @@ export function parseFaults(body: unknown): Faults {
 }
 
 export function abonentJson(a: Abonent): AbonentJson {
-  const out: AbonentJson = { userId: a.userId, phone: a.phone };
+  const out: AbonentJson = { userId: a.userId };
+  if (a.phone !== undefined) out.phone = a.phone;
   if (a.firstName !== undefined) out.firstName = a.firstName;
   if (a.lastName !== undefined) out.lastName = a.lastName;
   if (a.extension !== undefined) out.extension = a.extension;
@@ -580,17 +584,16 @@ export class PbxSimState {
         where,
       );
       const phoneRaw = optionalString(raw.phone, `${where}.phone`);
-      if (!phoneRaw) throw new SimInputError(`${where}.phone is required`);
-      const phone = normaliseAbonentPhone(phoneRaw);
-      if (!phone) throw new SimInputError(`${where}.phone is not a phone number: ${phoneRaw}`);
+      const phone = phoneRaw === undefined || phoneRaw === '' ? undefined : normaliseAbonentPhone(phoneRaw);
+      if (phone === null) throw new SimInputError(`${where}.phone is not a phone number: ${phoneRaw}`);
       if (raw.recording !== undefined && typeof raw.recording !== 'boolean') {
         throw new SimInputError(`${where}.recording must be a boolean`);
       }
       const a: Abonent = {
-        userId: optionalString(raw.userId, `${where}.userId`) ?? `${phone}@${ABONENT_DOMAIN}`,
-        phone,
+        userId: optionalString(raw.userId, `${where}.userId`) ?? (phone ? `${phone}@${ABONENT_DOMAIN}` : `SIP${randomUUID().replace(/-/g, '').slice(0, 11).toUpperCase()}@ip.beeline.ru`),
         recording: raw.recording === true,
       };
+      if (phone) a.phone = phone;
       const ext = optionalString(raw.extension, `${where}.extension`);
       if (ext !== undefined) a.extension = ext;
       const fn = optionalString(raw.firstName, `${where}.firstName`);
@@ -602,7 +605,7 @@ export class PbxSimState {
       const dep = optionalString(raw.department, `${where}.department`);
       if (dep !== undefined) a.department = dep;
       for (const other of abonents) {
-        if (other.phone === a.phone) throw new SimInputError(`duplicate abonent phone ${a.phone}`);
+        if (a.phone !== undefined && other.phone === a.phone) throw new SimInputError(`duplicate abonent phone ${a.phone}`);
         if (other.userId.toLowerCase() === a.userId.toLowerCase()) throw new SimInputError(`duplicate userId ${a.userId}`);
         if (a.extension !== undefined && other.extension === a.extension) {
           throw new SimInputError(`duplicate extension ${a.extension}`);
@@ -1136,7 +1139,8 @@ export class PbxSimState {
 
   /** Click-to-call (`POST abonents/{pattern}/call`): the call id is the extTrackingId. */
   clickToCall(pbx: Pbx, abonent: Abonent, client: ParsedNumber): SimCall {
-    const self = parsePhoneNumber(abonent.phone) ?? client;
+    // A SIP account has no number: its own side shows as its extension.
+    const self = (abonent.phone ? parsePhoneNumber(abonent.phone) : abonent.extension ? parsePhoneNumber(abonent.extension) : null) ?? client;
     const plan = (pbx.behaviour.clickToCall === 'one-leg' ? planClickToCallOneLeg : planClickToCall)(abonent, self, client, this.faults.clickToCall);
     return this.newCall(
       pbx,

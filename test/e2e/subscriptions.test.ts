@@ -83,7 +83,7 @@ describe('employees and their subscriptions', () => {
     expect(saved.body).toMatchObject({ employeeId: 'anna', callMethod: 'beeline_api', beelineNumber: '9000000001' });
 
     const first = await activeEmployee(projectId, 'anna');
-    expect(liveSubscriptions(projectId)).toEqual([expect.objectContaining({ pattern: '9000000001', subscriptionId: first.subscription.subscriptionId })]);
+    expect(liveSubscriptions(projectId)).toEqual([expect.objectContaining({ pattern: '9000000001@mpbx.sip.beeline.ru', subscriptionId: first.subscription.subscriptionId })]);
     expect(Date.parse(first.subscription.expiresAt)).toBeGreaterThan(Date.now());
 
     await stack.api('PUT', `/projects/${projectId}/employees/anna`, { name: 'Anna', callMethod: 'beeline_api', beelineNumber: '9000000001' });
@@ -100,7 +100,7 @@ describe('employees and their subscriptions', () => {
     await activeEmployee(projectId, 'boris', before.subscription.subscriptionId);
     await eventually(async () => {
       const live = liveSubscriptions(projectId);
-      return live.length === 1 && live[0]!.pattern === '9000000002' ? true : undefined;
+      return live.length === 1 && live[0]!.pattern === '9000000002@mpbx.sip.beeline.ru' ? true : undefined;
     });
 
     expect((await stack.api('DELETE', `/projects/${projectId}/employees/boris`)).status).toBe(200);

@@ -342,7 +342,9 @@ function problemsOf(c: Case, answer: RawAnswer): string[] {
   const body = answer.json as Record<string, unknown> | undefined;
   // beeline/call answers every refusal in its own contract, bad auth (401/403) included.
   if (c.answer === 'call' || (c.method === 'POST' && c.path.endsWith('/beeline/call'))) {
-    if (!body || body.status !== '0' || typeof body.error !== 'string' || Object.keys(body).length !== 2) problems.push(`not a status-0 answer: ${answer.text.slice(0, 200)}`);
+    // A failure may add a stable `code`, nothing else.
+    const extra = body ? Object.keys(body).filter((key) => key !== 'status' && key !== 'error' && !(key === 'code' && typeof body.code === 'string')) : [];
+    if (!body || body.status !== '0' || typeof body.error !== 'string' || extra.length > 0) problems.push(`not a status-0 answer: ${answer.text.slice(0, 200)}`);
   } else if (!body || typeof body.error !== 'string' || body.error === '' || Object.keys(body).length !== 1) {
     problems.push(`not a JSON error body: ${answer.text.slice(0, 200)}`);
   }

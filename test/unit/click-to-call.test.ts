@@ -98,7 +98,7 @@ describe('createClickToCall', () => {
         },
       }),
       numberFormat: () => 'canonical',
-      isCaller: async (_projectId, user) => user === '9000000001',
+      callerPattern: async (_projectId, user) => (user === '9000000001' ? '9000000001@mpbx.sip.beeline.ru' : undefined),
       counter: memoryCounter(),
       timeoutMs: 4000,
       log: (attempt) => log.push(attempt),
@@ -143,7 +143,8 @@ describe('createClickToCall', () => {
   it('starts the call with the employee and the formatted client number, answering the call id', async () => {
     const { startCall, calls, log } = fixture({ numberFormat: () => 'plus' });
     expect(await startCall('acme', body)).toEqual({ status: '1', result: 'Call ID: ext-1' });
-    expect(calls).toEqual([{ pattern: '9000000001', number: '+79161234567', timeoutMs: expect.any(Number) }]);
+    // Called by the abonent's full userId: a bare 10-digit pattern may mean a company number.
+    expect(calls).toEqual([{ pattern: '9000000001@mpbx.sip.beeline.ru', number: '+79161234567', timeoutMs: expect.any(Number) }]);
     expect(calls[0]!.timeoutMs).toBeLessThanOrEqual(4000);
     expect(log).toEqual([expect.objectContaining({ projectId: 'acme', outcome: 'started', callId: 'ext-1', user: '9000000001', clientPhone: '79161234567' })]);
   });

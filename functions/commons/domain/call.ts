@@ -14,7 +14,7 @@ export interface Leg {
   callId: string;
   /** The monitored abonent of this leg (Xsi `targetId`). */
   targetId?: string;
-  /** The employee's 10-digit PBX number, when the targetId carries it. */
+  /** The employee's PBX number: from the targetId (10 digits), else the delivering subscription's (a SIP account's extension). */
   operatorPhone?: string;
   personality?: string;
   startTime?: number;
@@ -84,6 +84,11 @@ export interface IncomingEvent {
   event: XsiEvent;
   /** Ingest time, epoch ms. */
   receivedAt: number;
+  /**
+   * The PBX number of the employee whose subscription delivered the event: 10 digits, or a SIP
+   * account's extension (its targetId holds no number).
+   */
+  operatorNumber?: string;
 }
 
 export type ApplyResult =
@@ -103,7 +108,7 @@ export function callOf(event: XsiEvent): XsiCall | undefined {
  * Merges one event into the call. Commutative for the facts it keeps (times, answered,
  * released, numbers), so any delivery order converges to the same state.
  */
-export function applyEvent(state: CallState, { event, receivedAt }: IncomingEvent): ApplyResult {
+export function applyEvent(state: CallState, { event, receivedAt, operatorNumber }: IncomingEvent): ApplyResult {
   const eventId = event.envelope.eventId;
   if (state.seenEventIds.includes(eventId)) return { kind: 'duplicate', state };
   const next: CallState = { ...state, legs: { ...state.legs }, seenEventIds: [...state.seenEventIds, eventId] };
@@ -114,7 +119,7 @@ export function applyEvent(state: CallState, { event, receivedAt }: IncomingEven
   }
   const call = event.call;
   const previous = state.legs[call.callId];
-  next.legs[call.callId] = mergeLeg(previous, call, event.type, event.envelope.targetId, receivedAt);
+  next.legs[call.callId] = mergeLeg(previous, call, event.type, event.envelope.targetId, receivedAt, operatorNumber);
   next.lastChangeAt = Math.max(state.lastChangeAt, receivedAt);
   return { kind: 'applied', state: next };
 }
@@ -125,13 +130,15 @@ function mergeLeg(
   type: string,
   targetId: string | undefined,
   receivedAt: number,
+  operatorNumber: string | undefined,
 ): Leg {
   const leg: Leg = previous
     ? { ...previous }
     : { callId: call.callId, released: false, remoteInternal: false, remotePrivacy: false, recorded: false, firstSeenAt: receivedAt };
   leg.firstSeenAt = Math.min(leg.firstSeenAt, receivedAt);
   leg.targetId ??= targetId;
-  leg.operatorPhone ??= employeeNumberFromTargetId(targetId);
+  // The targetId first: a subscription may watch more than one abonent (a whole PBX).
+  leg.operatorPhone ??= employeeNumberFromTargetId(targetId) ?? operatorNumber;
   leg.personality ??= call.personality;
   leg.startTime = minDefined(leg.startTime, call.startTime);
   leg.releaseTime = maxDefined(leg.releaseTime, call.releaseTime);

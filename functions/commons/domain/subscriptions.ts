@@ -4,6 +4,8 @@
  * renewed, computed from the lifetime the PBX actually granted.
  */
 
+import { normaliseEmployeeNumber } from './phone';
+
 export const BEELINE_CALL_METHOD = 'beeline_api';
 export type CallMethod = typeof BEELINE_CALL_METHOD | 'none';
 
@@ -11,7 +13,7 @@ export interface Employee {
   employeeId: string;
   name?: string;
   callMethod: CallMethod;
-  /** 10 digits starting with 9. */
+  /** 10 digits starting with 9, or the extension of a SIP account (which has no number). */
   beelineNumber?: string;
   /** The abonent's full PBX userId (recordings are looked up by it). */
   abonentUserId?: string;
@@ -52,6 +54,51 @@ export const DESIRED_LIFETIME_SECONDS = 86_400;
 export const RETIRED_GRACE_MS = 10 * 60_000;
 /** An event from a subscription we have not recorded yet (created a moment ago) is retried this long. */
 export const UNKNOWN_SUBSCRIPTION_PATIENCE_MS = 60_000;
+
+/** The extension of an abonent: a short number. */
+const EXTENSION = /^[0-9]{2,6}$/;
+
+/** What an abonent is known by (the PBX's abonent list). */
+export interface AbonentIdentity {
+  userId: string;
+  phone?: string;
+  extension?: string;
+}
+
+/**
+ * The abonent an employee's PBX number names, and the number to store: a 10-digit number names
+ * the abonent with that number; an extension names a SIP account (no number), whose extension
+ * is then its PBX number, or an abonent with a number, whose 10 digits are stored.
+ */
+export function abonentForEmployeeNumber<A extends AbonentIdentity>(
+  abonents: readonly A[],
+  typed: string,
+): { abonent: A; number: string } | { error: 'not-a-number' | 'not-an-abonent'; number?: string } {
+  const tenDigits = normaliseEmployeeNumber(typed);
+  if (tenDigits) {
+    const abonent = abonents.find((a) => abonentNumber(a) === tenDigits);
+    return abonent ? { abonent, number: tenDigits } : { error: 'not-an-abonent', number: tenDigits };
+  }
+  const extension = typed.trim();
+  if (!EXTENSION.test(extension)) return { error: 'not-a-number' };
+  const abonent = abonents.find((a) => a.extension === extension);
+  if (!abonent) return { error: 'not-an-abonent', number: extension };
+  return { abonent, number: abonentNumber(abonent) ?? extension };
+}
+
+/** The abonent's 10-digit number, from `phone` or from a numeric userId; undefined for a SIP account. */
+export function abonentNumber(abonent: AbonentIdentity): string | undefined {
+  return normaliseEmployeeNumber(abonent.phone) ?? normaliseEmployeeNumber(abonent.userId.split('@')[0]);
+}
+
+/**
+ * The pattern an employee is subscribed and called by at the PBX: the abonent's full userId (a
+ * bare 10-digit pattern may also mean a company number); the number for employees saved before
+ * the userId was kept.
+ */
+export function pbxPatternOf(employee: Pick<Employee, 'abonentUserId' | 'beelineNumber'>): string | undefined {
+  return employee.abonentUserId ?? employee.beelineNumber;
+}
 
 export function shouldSubscribe(employee: Employee | undefined): employee is Employee & { beelineNumber: string } {
   return employee?.callMethod === BEELINE_CALL_METHOD && employee.beelineNumber !== undefined;
