@@ -26,7 +26,7 @@ export function createHandler(env: Environment = process.env, options: Processor
   const stores = storesFrom(env);
   const queue = queueFrom(env);
   const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details));
-  const pipeline = pipelineFrom(env, stores, subscriptions);
+  const pipeline = pipelineFrom(env, stores);
   const processor = new BatchProcessor(EventType.SQS);
   const metrics = createMetrics('beeline-processor');
 

@@ -29,6 +29,11 @@ export interface TelephonyConfig {
    */
   readonly pbxTimeoutMs: number;
   /**
+   * Timeout of one attempt of a background PBX read (recordings, statistics, recovery) in the
+   * processor, in ms (1000–13000: two attempts fit its 30 s). Context `pbxBackgroundTimeoutMs`.
+   */
+  readonly pbxBackgroundTimeoutMs: number;
+  /**
    * How the callback sends the client's number to the PBX: `canonical` (79161234567), `national`
    * (9161234567), `trunk` (89161234567) or `plus` (+79161234567). Context `clickToCallNumberFormat`.
    */
@@ -116,6 +121,7 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
   callRateLimit: { calls: 30, windowSeconds: 60 },
   beelineApiUrl: 'https://cloudpbx.beeline.ru/apis/portal/',
   pbxTimeoutMs: 5000,
+  pbxBackgroundTimeoutMs: 12_000,
   renewSweepMinutes: 5,
   recoveryMinutes: 10,
   quietPeriodHours: 24,
@@ -164,6 +170,7 @@ export function readConfig(scope: Construct): TelephonyConfig {
   const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), 'beelineApiUrl', 'base');
   // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_TIMEOUT_MS).
   const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', MIN_PBX_TIMEOUT_MS, MAX_PBX_TIMEOUT_MS);
+  const pbxBackgroundTimeoutMs = intOr(ctx('pbxBackgroundTimeoutMs'), DEFAULT_CONFIG.pbxBackgroundTimeoutMs, 'pbxBackgroundTimeoutMs', 1000, 13_000);
   const rawPublicUrl = ctx('publicUrl');
   const publicUrl = rawPublicUrl === undefined || rawPublicUrl === null || rawPublicUrl === '' ? undefined : httpsUrl(String(rawPublicUrl), 'publicUrl', 'origin');
   const renewSweepMinutes = intOr(ctx('renewSweepMinutes'), DEFAULT_CONFIG.renewSweepMinutes, 'renewSweepMinutes', 1, 60);
@@ -199,6 +206,7 @@ export function readConfig(scope: Construct): TelephonyConfig {
     callRateLimit,
     beelineApiUrl,
     pbxTimeoutMs,
+    pbxBackgroundTimeoutMs,
     ...(publicUrl !== undefined && { publicUrl }),
     renewSweepMinutes,
     recoveryMinutes,

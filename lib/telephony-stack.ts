@@ -198,6 +198,7 @@ export class BeelineTelephonyStack extends Stack {
         RECORD_GIVE_UP_SECONDS: String(config.recordGiveUpSeconds),
         RECOVERY_WINDOW_SECONDS: String(config.recoveryWindowSeconds),
         RECOVERY_LAG_SECONDS: String(config.recoveryLagSeconds),
+        PBX_BACKGROUND_TIMEOUT_MS: String(config.pbxBackgroundTimeoutMs),
         ...pbxEnvironment,
       },
     })

@@ -59,7 +59,7 @@ export function queueFrom(env: Environment) {
 export function pbxClientsFrom(env: Environment): PbxClientFactory {
   const baseUrl = env.BEELINE_API_URL || DEFAULT_BEELINE_API_URL;
   const defaultTimeoutMs = Number(env.PBX_TIMEOUT_MS ?? 5000);
-  return (token, timeoutMs = defaultTimeoutMs) => new BeelinePbxClient({ baseUrl, token, timeoutMs });
+  return (token, timeoutMs = defaultTimeoutMs, retries) => new BeelinePbxClient({ baseUrl, token, timeoutMs, retries });
 }
 
 export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx'>): ProjectPbx {
@@ -102,8 +102,29 @@ export function cachedRecordingSettings(
   };
 }
 
-export function pipelineFrom(env: Environment, stores: Stores, subscriptions: SubscriptionService) {
+/**
+ * Background PBX reads (recordings, statistics, recovery) wait longer than interactive ones: the
+ * PBX can take 15 s and more there. Two attempts of `PBX_BACKGROUND_TIMEOUT_MS` (default 12 s,
+ * at most 13 s) still end within the processor's 30 s.
+ */
+export const DEFAULT_PBX_BACKGROUND_TIMEOUT_MS = 12_000;
+export const MAX_PBX_BACKGROUND_TIMEOUT_MS = 13_000;
+const PBX_BACKGROUND_RETRIES = 1;
+
+export function pbxBackgroundTimeoutMsFrom(env: Environment): number {
+  const raw = env.PBX_BACKGROUND_TIMEOUT_MS ?? String(DEFAULT_PBX_BACKGROUND_TIMEOUT_MS);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1000 || value > MAX_PBX_BACKGROUND_TIMEOUT_MS) {
+    throw new Error(`configuration: PBX_BACKGROUND_TIMEOUT_MS must be a whole number of ms from 1000 to ${MAX_PBX_BACKGROUND_TIMEOUT_MS}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function pipelineFrom(env: Environment, stores: Stores) {
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
+  const backgroundTimeoutMs = pbxBackgroundTimeoutMsFrom(env);
+  const projectPbx = projectPbxFrom(env, stores);
+  const background = (projectId: string) => projectPbx.client(projectId, backgroundTimeoutMs, PBX_BACKGROUND_RETRIES);
   const publicUrl = required(env, 'PUBLIC_URL').replace(/\/$/, '');
   return new CallPipeline({
     calls: stores.calls,
@@ -113,8 +134,8 @@ export function pipelineFrom(env: Environment, stores: Stores, subscriptions: Su
     settleSeconds: settleSecondsFrom(env),
     recordings: {
       source: {
-        reference: async (projectId, extTrackingId, userId) => (await subscriptions.clientFor(projectId)).recordReference(extTrackingId, userId),
-        recordsCalls: cachedRecordingSettings(async (projectId, userId) => (await subscriptions.clientFor(projectId)).recordingEnabled(userId)),
+        reference: async (projectId, extTrackingId, userId) => (await background(projectId)).recordReference(extTrackingId, userId),
+        recordsCalls: cachedRecordingSettings(async (projectId, userId) => (await background(projectId)).recordingEnabled(userId)),
       },
       linkFor: async (projectId, extTrackingId) => `${publicUrl}${recordLinkPath(await webhookKey(), projectId, extTrackingId)}`,
       firstDelaySeconds: secondsFrom(env, 'RECORD_FIRST_DELAY_SECONDS', 90),
@@ -122,8 +143,8 @@ export function pipelineFrom(env: Environment, stores: Stores, subscriptions: Su
     },
     recovery: {
       history: {
-        statistics: async (projectId, from, to) => (await subscriptions.clientFor(projectId)).statistics(from, to),
-        records: async (projectId, from, to) => (await subscriptions.clientFor(projectId)).records(from, to),
+        statistics: async (projectId, from, to) => (await background(projectId)).statistics(from, to),
+        records: async (projectId, from, to) => (await background(projectId)).records(from, to),
       },
       windowSeconds: secondsFrom(env, 'RECOVERY_WINDOW_SECONDS', 7200, 7 * 86_400),
       lagSeconds: secondsFrom(env, 'RECOVERY_LAG_SECONDS', 300),

@@ -9,7 +9,8 @@ export class NotConnectedError extends Error {
   }
 }
 
-export type PbxClientFactory = (token: string, timeoutMs?: number) => BeelinePbxClient;
+/** A PBX client for a token; `timeoutMs` per attempt and `retries` (of safe requests) override the defaults. */
+export type PbxClientFactory = (token: string, timeoutMs?: number, retries?: number) => BeelinePbxClient;
 
 export class ProjectPbx {
   constructor(
@@ -18,9 +19,11 @@ export class ProjectPbx {
     private readonly clients: PbxClientFactory,
   ) {}
 
-  /** The project's PBX client (optionally with a shorter timeout), or NotConnectedError. */
-  async client(projectId: string, timeoutMs?: number): Promise<BeelinePbxClient> {
-    return (await this.connect(projectId))(timeoutMs);
+  /** The project's PBX client (optionally with another timeout and retry count), or NotConnectedError. */
+  async client(projectId: string, timeoutMs?: number, retries?: number): Promise<BeelinePbxClient> {
+    const connection = await this.store.getConnection(projectId);
+    if (!connection) throw new NotConnectedError();
+    return this.clients(await this.cipher.decrypt(connection.encryptedToken, projectId), timeoutMs, retries);
   }
 
   /** Reads and decrypts the connection once; clients with any timeout can then be made from it. */

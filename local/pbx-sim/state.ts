@@ -288,9 +288,11 @@ export interface StatRow {
   abonent: Abonent;
   direction: 'INBOUND' | 'OUTBOUND';
   status: 'MISSED' | 'RECIEVED' | 'PLACED';
+  /** Talk time of an answered leg; ringing time of a missed one (as the real PBX reports). */
   duration: number;
   phone_from?: string;
   phone_to?: string;
+  externalTrackingId: string;
 }
 
 export interface RequestLogEntry {
@@ -1016,7 +1018,7 @@ export class PbxSimState {
     const startTime = leg.startTime ?? call.t0;
     const releaseTime = leg.releaseTime ?? Date.now();
     const answered = leg.answerTime !== undefined;
-    const duration = answered ? releaseTime - (leg.answerTime ?? releaseTime) : 0;
+    const duration = answered ? releaseTime - (leg.answerTime ?? releaseTime) : releaseTime - startTime;
     const otherPhone = call.hideNumber || !call.client ? undefined : call.client.display;
     if (leg.statsRow) {
       const row: StatRow = {
@@ -1026,7 +1028,9 @@ export class PbxSimState {
         abonent: leg.abonent,
         direction: leg.direction,
         status: leg.direction === 'OUTBOUND' ? 'PLACED' : answered ? 'RECIEVED' : 'MISSED',
-        duration,
+        // An unanswered outgoing leg: nothing was talked (the client never answered).
+        duration: leg.direction === 'OUTBOUND' && !answered ? 0 : duration,
+        externalTrackingId: call.extTrackingId,
       };
       if (leg.direction === 'INBOUND') {
         if (otherPhone !== undefined) row.phone_from = otherPhone;
@@ -1291,6 +1295,7 @@ export class PbxSimState {
         };
         if (s.phone_from !== undefined) row.phone_from = s.phone_from;
         if (s.phone_to !== undefined) row.phone_to = s.phone_to;
+        row.externalTrackingId = s.externalTrackingId;
         return row;
       });
   }

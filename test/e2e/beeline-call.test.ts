@@ -189,6 +189,11 @@ describe('a request that is not valid never reaches the PBX', () => {
 
 describe('when the PBX cannot start the call', () => {
   it("a refusal answers the PBX's own description, and the call start is not repeated", async () => {
+    // The injected failure must meet this call start, not a look-up of a call finishing in the background.
+    await eventually(async () => {
+      const depth = await stack.queueDepth();
+      return depth.visible + depth.inFlight === 0 ? true : undefined;
+    });
     sim.setFaults({ failApiNext: 1 });
     const before = callStarts();
     const { status, answer } = await beelineCall(projectId, { client_phone: '79161234569', user: EMPLOYEE });

@@ -102,3 +102,34 @@ describe('calls without a recording', () => {
     expect(recordRequests(ext).length).toBe(made);
   });
 });
+
+describe('a slow PBX', () => {
+  it('background reads wait longer than interactive ones: a recording is found while every PBX answer takes 6 s', async () => {
+    const slow = await startTestStack({ recordFirstDelaySeconds: 1, recordGiveUpSeconds: 120, visibilityTimeoutSeconds: 60 });
+    try {
+      const slowSim = slow.simulator!;
+      slowSim.setFaults({ recordDelayMs: 200 });
+      const projectId = 'slow-pbx';
+      expect((await slow.api('PUT', `/projects/${projectId}/beeline`, { apiToken: 'sim-token' })).status).toBe(200);
+      expect((await slow.api('PUT', `/projects/${projectId}/employees/e`, { callMethod: 'beeline_api', beelineNumber: '9000000001' })).status).toBe(200);
+      await eventually(async () => ((await slow.api('GET', `/projects/${projectId}/employees/e`)).body.subscription.status === 'active' ? true : undefined));
+      const ext = slowSim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79165550401', legs: [{ abonent: '9000000001', answer: true, talkMs: 200 }] });
+      await slowSim.waitForCall(ext);
+      slowSim.setFaults({ recordDelayMs: 200, apiLatencyMs: 6000 });
+      // An interactive read gives up after 5 s per attempt…
+      expect((await slow.api('GET', `/projects/${projectId}/beeline/abonents`)).status).toBe(502);
+      // …the recording look-up (recording setting, then the reference) waits up to 12 s per attempt.
+      const call = await eventually(
+        async () => {
+          const { body } = await slow.api('GET', `/projects/${projectId}/calls`);
+          const found = body.calls.find((c: { extTrackingId: string }) => c.extTrackingId === ext);
+          return found?.recordLink ? found : undefined;
+        },
+        { timeoutMs: 45_000, intervalMs: 500 },
+      );
+      expect(call).toMatchObject({ outcome: 'answered', recordLink: expect.stringContaining(`/records/${projectId}/`) });
+    } finally {
+      await slow.stop();
+    }
+  }, 90_000);
+});

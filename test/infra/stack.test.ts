@@ -323,7 +323,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'QUEUE_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN'];
-      const pipeline = ['CALL_SETTLE_SECONDS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
+      const pipeline = ['CALL_SETTLE_SECONDS', 'PBX_BACKGROUND_TIMEOUT_MS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME', 'WEBHOOK_KEY_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline].sort());
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
@@ -339,6 +339,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         RECORD_GIVE_UP_SECONDS: '1200',
         RECOVERY_WINDOW_SECONDS: '7200',
         RECOVERY_LAG_SECONDS: '300',
+        // Background reads wait longer than interactive ones (5 s), two attempts within the 30 s timeout.
+        PBX_BACKGROUND_TIMEOUT_MS: '12000',
       });
       // The callback: exactly this, no queue, webhook key or PUBLIC_URL.
       expect(env(ids.callback)).toEqual({
@@ -806,6 +808,7 @@ describe('context', () => {
       MetricTransformations: [{ MetricNamespace: 'BeelineTelephony/dev', MetricName: 'WebhookRefused', MetricValue: '1' }],
     });
     expect(() => build({ webhookThrottleRateLimit: 0 })).toThrow(/webhookThrottleRateLimit/);
+    expect(() => build({ pbxBackgroundTimeoutMs: 14_000 })).toThrow(/pbxBackgroundTimeoutMs/);
     expect(() => build({ callRateLimit: 'many' })).toThrow(/callRateLimit/);
     expect(() => build({ callRateWindowSeconds: 3601 })).toThrow(/callRateWindowSeconds/);
   });

@@ -74,3 +74,55 @@ describe('completeFromRecords: a call whose last webhooks never came', () => {
     expect(summarise(done)).toMatchObject({ allLegsEnded: true, fresh: 'answered', operatorPhone: '9000000002' });
   });
 });
+
+describe('rebuildCalls: statistics rows as the real PBX writes them', () => {
+  const row = (fields: Record<string, unknown>) => ({
+    startDate: T0,
+    abonent: { userId: '9000000001@mpbx.sip.beeline.ru', phone: '9000000001' },
+    direction: 'INBOUND',
+    phone_from: CLIENT,
+    phone_to: '9000000001',
+    ...fields,
+  });
+
+  it('a missed row with ringing time is missed (answered is RECIEVED, not a duration)', () => {
+    const [call] = rebuildCalls('p', [row({ status: 'MISSED', duration: 25_000 })], []);
+    expect(summarise(call!)).toMatchObject({ fresh: 'missed', operatorPhone: '9000000001' });
+  });
+
+  it('a REDIRECTED row is not an answer; the leg that took the call is', () => {
+    const rows = [
+      row({ status: 'REDIRECTED', duration: 12_000, externalTrackingId: 'ext-r' }),
+      row({ startDate: T0 + 12_000, status: 'RECIEVED', duration: 60_000, externalTrackingId: 'ext-r', abonent: { userId: '9000000002@mpbx.sip.beeline.ru', phone: '9000000002' } }),
+    ];
+    const calls = rebuildCalls('p', rows, []);
+    expect(calls).toHaveLength(1);
+    expect(summarise(calls[0]!)).toMatchObject({ fresh: 'answered', operatorPhone: '9000000002' });
+    const [redirectedOnly] = rebuildCalls('p', [rows[0]!], []);
+    expect(summarise(redirectedOnly!).fresh).toBe('missed');
+  });
+
+  it('rows carrying externalTrackingId are grouped by it and keep it as the call id, however close two calls are', () => {
+    const calls = rebuildCalls('p', [
+      row({ status: 'RECIEVED', duration: 5_000, externalTrackingId: 'ext-a' }),
+      row({ startDate: T0 + 6_000, status: 'MISSED', duration: 3_000, externalTrackingId: 'ext-b' }),
+    ], []);
+    expect(calls.map((c) => [c.extTrackingId, summarise(c).fresh])).toEqual([
+      ['ext-a', 'answered'],
+      ['ext-b', 'missed'],
+    ]);
+    // Without it, the same rows read as one call by number and time (the fallback).
+    const fallback = rebuildCalls('p', [row({ status: 'RECIEVED', duration: 5_000 }), row({ startDate: T0 + 6_000, status: 'MISSED', duration: 3_000 })], []);
+    expect(fallback).toHaveLength(1);
+  });
+
+  it("a SIP account's row (no number) has its extension as operator", () => {
+    const [call] = rebuildCalls('p', [row({ status: 'RECIEVED', duration: 5_000, abonent: { userId: 'SIP0A1B2C3D4E5@ip.beeline.ru', extension: '205' } })], []);
+    expect(summarise(call!)).toMatchObject({ fresh: 'answered', operatorPhone: '205', operatorTargetId: 'SIP0A1B2C3D4E5@ip.beeline.ru' });
+  });
+
+  it('an unanswered outgoing row (PLACED, nothing talked) is missed', () => {
+    const [call] = rebuildCalls('p', [row({ direction: 'OUTBOUND', status: 'PLACED', duration: 0, phone_from: '9000000001', phone_to: CLIENT })], []);
+    expect(summarise(call!)).toMatchObject({ direction: 'Outgoing', fresh: 'missed' });
+  });
+});

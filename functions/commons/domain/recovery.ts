@@ -8,13 +8,16 @@ import { normaliseClientPhone, normaliseEmployeeNumber } from './phone';
 
 export interface StatisticsRow {
   startDate: number;
-  abonent?: { userId: string; phone?: string };
+  abonent?: { userId: string; phone?: string; extension?: string };
   direction?: string;
+  /** `RECIEVED` (sic), `PLACED`, `MISSED`, `REDIRECTED`. */
   status?: string;
-  /** Talk time, ms (0 when nobody answered). */
+  /** ms: talk time of an answered leg, ringing time of a missed one. */
   duration?: number;
   phone_from?: string;
   phone_to?: string;
+  /** The events' `extTrackingId`, on recent rows: the exact key of the call. */
+  externalTrackingId?: string;
 }
 
 export interface RecordingRow {
@@ -30,6 +33,7 @@ const SAME_CALL_GAP_MS = 15_000;
 const RECORD_MATCH_MS = 5_000;
 
 interface RowLeg {
+  extTrackingId?: string;
   operatorPhone?: string;
   targetId?: string;
   incoming: boolean;
@@ -58,10 +62,22 @@ export function rebuildCalls(projectId: string, rows: StatisticsRow[], records: 
   }
 
   const groups: RowLeg[][] = [];
+  const byTrackingId = new Map<string, RowLeg[]>();
   for (const leg of legs) {
+    // Rows naming their call are grouped by it; the others by number and time.
+    if (leg.extTrackingId) {
+      const group = byTrackingId.get(leg.extTrackingId);
+      if (group) group.push(leg);
+      else {
+        const created = [leg];
+        byTrackingId.set(leg.extTrackingId, created);
+        groups.push(created);
+      }
+      continue;
+    }
     const group = groups.find((g) => {
       const last = g[g.length - 1]!;
-      return last.clientPhone === leg.clientPhone && last.incoming === leg.incoming && leg.start <= Math.max(...g.map((l) => l.end)) + SAME_CALL_GAP_MS;
+      return !last.extTrackingId && last.clientPhone === leg.clientPhone && last.incoming === leg.incoming && leg.start <= Math.max(...g.map((l) => l.end)) + SAME_CALL_GAP_MS;
     });
     if (group) group.push(leg);
     else groups.push([leg]);
@@ -69,7 +85,7 @@ export function rebuildCalls(projectId: string, rows: StatisticsRow[], records: 
 
   return groups.map((group) => {
     const first = group[0]!;
-    const extTrackingId = group.find((leg) => leg.recordId)?.recordId ?? `recovered-${first.operatorPhone ?? 'pbx'}-${first.start}`;
+    const extTrackingId = first.extTrackingId ?? group.find((leg) => leg.recordId)?.recordId ?? `recovered-${first.operatorPhone ?? 'pbx'}-${first.start}`;
     const callLegs: Record<string, Leg> = {};
     group.forEach((leg, i) => {
       const callId = `recovered-${i}`;
@@ -99,14 +115,18 @@ function toRowLeg(row: StatisticsRow): RowLeg | undefined {
   // Hidden numbers and calls between colleagues produce no client effects: nothing to recover.
   if (!clientPhone) return undefined;
   const duration = row.duration ?? 0;
+  const status = row.status?.toUpperCase();
   return {
-    operatorPhone: normaliseEmployeeNumber(row.abonent?.phone ?? row.abonent?.userId.split('@')[0]),
+    extTrackingId: row.externalTrackingId || undefined,
+    // A SIP account's row has no number: its extension is its PBX number.
+    operatorPhone: normaliseEmployeeNumber(row.abonent?.phone ?? row.abonent?.userId.split('@')[0]) ?? row.abonent?.extension,
     targetId: row.abonent?.userId,
     incoming,
     clientPhone,
     start: row.startDate,
     end: row.startDate + duration,
-    answered: row.status === 'RECIEVED' || duration > 0,
+    // A missed or redirected row's duration is ringing time, not an answer.
+    answered: status === 'RECIEVED' || (status === 'PLACED' && duration > 0),
   };
 }
 
