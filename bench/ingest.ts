@@ -53,21 +53,11 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
   const events = bodies.map(webhookEvent);
   for (const body of bodies) if (!parseXsiEvent(body).ok) throw new Error('bench: a generated webhook body does not parse');
 
-  const proto = SQSClient.prototype;
-  const ownSend = Object.prototype.hasOwnProperty.call(proto, 'send') ? proto.send : undefined;
   let sent = 0;
-  proto.send = async function noSend() {
-    sent++;
-    return {};
-  } as typeof SQSClient.prototype.send;
-  // The project's webhook secret state (read once a minute): never rotated, no item.
-  const dynamoProto = DynamoDBDocumentClient.prototype;
-  const ownDynamoSend = Object.prototype.hasOwnProperty.call(dynamoProto, 'send') ? dynamoProto.send : undefined;
   let secretReads = 0;
-  dynamoProto.send = async function noItem() {
-    secretReads++;
-    return {};
-  } as typeof DynamoDBDocumentClient.prototype.send;
+  const restoreSqs = answerEverySend(SQSClient.prototype, () => sent++);
+  // The project's webhook secret state (read once a minute): never rotated, no item.
+  const restoreDynamo = answerEverySend(DynamoDBDocumentClient.prototype, () => secretReads++);
   const secrets = cachedWebhookSecrets(async () => INITIAL_WEBHOOK_SECRET);
   try {
     const handler = createHandler(
@@ -196,9 +186,20 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
         `(ratio ${handlerRatio.toFixed(2)}: ${((1 - 1 / handlerRatio) * 100).toFixed(0)}% of the handler's time is not parsing)`,
     );
   } finally {
-    if (ownSend) proto.send = ownSend;
-    else delete (proto as { send?: unknown }).send;
-    if (ownDynamoSend) dynamoProto.send = ownDynamoSend;
-    else delete (dynamoProto as { send?: unknown }).send;
+    restoreSqs();
+    restoreDynamo();
   }
+}
+
+/** Makes every `send` of an SDK client class answer `{}` at once (counted); returns the undo. */
+function answerEverySend(proto: { send: unknown }, count: () => void): () => void {
+  const own = Object.prototype.hasOwnProperty.call(proto, 'send') ? proto.send : undefined;
+  proto.send = async () => {
+    count();
+    return {};
+  };
+  return () => {
+    if (own) proto.send = own;
+    else delete (proto as { send?: unknown }).send;
+  };
 }

@@ -2,7 +2,7 @@
  * The processor's work, independent of AWS: merge an event into its call, and once the call
  * has settled, decide its outcome and produce its effects exactly once.
  */
-import { applyEvent, callOf, needsAmend, newCall, settleDeadline, summarise, type CallState, type CallSummary } from './domain/call';
+import { applyEvent, callOf, needsAmend, newCall, settleDeadline, startedByClickToCall, summarise, type CallState, type CallSummary } from './domain/call';
 import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
@@ -37,6 +37,9 @@ export interface PipelineDeps {
   };
   now?: () => number;
 }
+
+/** A click-to-call start and the first event of its call are this close (the PBX starts ringing the employee at once). */
+const CLICK_TO_CALL_LINK_MS = 60_000;
 
 /** A recovered call matches a seen one when both start within this of each other. */
 const RECOVERY_MATCH_MS = 10_000;
@@ -104,6 +107,10 @@ export class CallPipeline {
       const decided = summarise(state);
       const outcome = decided.fresh;
       if (outcome === undefined) return { kind: 'still-active' };
+      // A bot given this product's own Call ID (the PBX named none) finds the call by it.
+      if (!state.finalized && decided.operatorPhone && startedByClickToCall(state)) {
+        await this.deps.calls.linkClickToCall(projectId, extTrackingId, decided.operatorPhone, decided.startedAt, CLICK_TO_CALL_LINK_MS);
+      }
       // Amending a finalized call: its client was already notified (if it had one).
       const alreadyNotified = state.finalized?.clientId !== undefined;
       const project = (await this.deps.projects.get(projectId)) ?? defaultProject(projectId);

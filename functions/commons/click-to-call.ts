@@ -190,6 +190,8 @@ export interface ClickToCallDeps {
    */
   callerPattern(projectId: string, user: string): Promise<string | undefined>;
   counter: CallCounter;
+  /** Notes a start answered with this product's own Call ID, so the call can be found by it later. */
+  noteOwnCallId?: (projectId: string, callId: string, user: string, at: number) => Promise<void>;
   /** Default DEFAULT_CALL_RATE_LIMIT. */
   rateLimit?: CallRateLimit;
   /** The PBX request's timeout (at most MAX_PBX_TIMEOUT_MS). */
@@ -273,6 +275,12 @@ export function createClickToCall(deps: ClickToCallDeps) {
       const callId = pbxCallId ?? `c2c-${randomUUID()}`;
       attempt.callId = callId;
       attempt.pbxCallId = pbxCallId;
+      if (!pbxCallId && deps.noteOwnCallId) {
+        // The call is started whatever happens here: a failure only costs finding it by this id.
+        await deps.noteOwnCallId(projectId, callId, user, now()).catch((error: unknown) => {
+          attempt.error = error;
+        });
+      }
       return finish(started(callId));
     } catch (caught) {
       if (!(caught instanceof PbxError)) {
@@ -318,7 +326,7 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
  * public URL), so it gets no more configuration or grants than it uses.
  */
-export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter'>, log?: (attempt: CallAttempt) => void) {
+export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls'>, log?: (attempt: CallAttempt) => void) {
   const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
   return createClickToCall({
@@ -327,6 +335,7 @@ export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | '
       return employee && pbxPatternOf(employee);
     },
     counter: stores.callCounter,
+    noteOwnCallId: (projectId, callId, user, at) => stores.calls.recordClickToCall(projectId, callId, user, at),
     rateLimit: callRateLimitFrom(env),
     // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.
     connect: async (projectId) => {

@@ -10,7 +10,8 @@ import { normaliseClientPhone } from './domain/phone';
 import { addAccessRoutes } from './access-api';
 import { HttpError, parseBody, Router, type Credentials } from './http/router';
 import { ROUTES } from './http/routes';
-import type { AccessStore } from './ports';
+import type { AccessStore, CallStore } from './ports';
+import { orderedLegs, type Leg } from './domain/call';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
 
@@ -30,7 +31,7 @@ export interface PlatformApiDeps {
     match(projectId: string, phone: string): Promise<PhoneMatch | undefined>;
     listMessages(projectId: string, clientId: string): Promise<DialogMessage[]>;
   };
-  calls: { listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> };
+  calls: Pick<CallStore, 'find'> & { listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> };
   now?: () => Date;
 }
 
@@ -112,10 +113,30 @@ export function createPlatformApi(deps: PlatformApiDeps) {
       const limit = query.limit === undefined ? 50 : Number(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'limit: a whole number from 1 to 200');
       return json(200, { calls: await deps.calls.listCalls(params.projectId!, limit) });
+    })
+    // By the PBX's extTrackingId, or by the `c2c-` Call ID beeline_call gave a bot.
+    .on(ROUTES.getCall, async ({ params }) => {
+      const found = await deps.calls.find(params.projectId!, params.extTrackingId!);
+      if (!found) return error(404, 'call not found');
+      return json(200, { ...found.entry, legs: orderedLegs(found.state).map(legView) });
     });
 
   addAccessRoutes(router, deps.access, now);
   if (deps.telephony) addTelephonyRoutes(router, deps.telephony, now);
 
   return router;
+}
+
+function legView(leg: Leg) {
+  const at = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    callId: leg.callId,
+    operatorPhone: leg.operatorPhone,
+    personality: leg.personality,
+    remotePhone: leg.remotePhone,
+    startedAt: at(leg.startTime),
+    answeredAt: at(leg.answerTime),
+    endedAt: at(leg.releaseTime),
+    released: leg.released,
+  };
 }

@@ -4,11 +4,26 @@
  * DynamoDB Local and the SQS emulator.
  */
 import type { AuditEntry, ProjectKey } from './domain/access';
-import type { CallState, CallSummary, Outcome } from './domain/call';
+import type { CallState, CallSummary, Direction, Outcome } from './domain/call';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
 import type { XsiEvent } from './domain/xsi-event';
+
+/** One entry of the project's call log (`GET /projects/{id}/calls`). */
+export interface CallLogEntry {
+  extTrackingId: string;
+  direction: Direction;
+  outcome: Outcome;
+  clientPhone?: string;
+  clientId?: string;
+  operatorPhone?: string;
+  startedAt: string;
+  endedAt?: string;
+  recordLink?: string;
+  /** Rebuilt from the PBX's records because its webhooks never arrived. */
+  recovered?: boolean;
+}
 
 export interface StoredCall {
   state: CallState;
@@ -44,6 +59,15 @@ export interface CallStore {
    * variables already belong to a later call. False when the call changed meanwhile.
    */
   setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean>;
+  /** Notes a click-to-call started with this product's own `callId` (the PBX named none), to link it to its call later. */
+  recordClickToCall(projectId: string, callId: string, operator: string, at: number): Promise<void>;
+  /**
+   * Links the call to the click-to-call of that employee started nearest to `startedAt` (within
+   * ± toleranceMs) not linked to another call yet; answers its callId, if any.
+   */
+  linkClickToCall(projectId: string, extTrackingId: string, operator: string, startedAt: number, toleranceMs: number): Promise<string | undefined>;
+  /** The call by its extTrackingId, or by the `c2c-` Call ID a bot was given. */
+  find(projectId: string, id: string): Promise<{ entry: CallLogEntry; state: CallState } | undefined>;
   /** The project's calls with this client number that started within ± toleranceMs. */
   callsNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<{ extTrackingId: string; outcome: Outcome }[]>;
 }

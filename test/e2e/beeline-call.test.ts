@@ -92,8 +92,15 @@ describe.each(BEHAVIOURS)('a call started on a PBX playing click-to-call as $cli
     // The PBX's id when its answer names one; else an id of this product's own (never a failure).
     if (behaviour.callAnswer === 'empty') expect(callId).toMatch(/^c2c-/);
     else expect(callId).toBe(simulated.extTrackingId);
-    await sim.waitForCall(simulated.extTrackingId);
-    return finishedCall(project, simulated.extTrackingId);
+    const played = await sim.waitForCall(simulated.extTrackingId);
+    const call = await finishedCall(project, simulated.extTrackingId);
+    // The bot finds the call by the Call ID it was given, whichever id that is.
+    const byCallId = await stack.api('GET', `/projects/${project}/calls/${callId}`);
+    expect(byCallId.status).toBe(200);
+    expect(byCallId.body).toMatchObject({ extTrackingId: simulated.extTrackingId, outcome: call.outcome, direction: 'Outgoing' });
+    expect(byCallId.body.legs).toHaveLength(played.legs.filter((leg) => leg.startTime !== undefined).length);
+    expect(byCallId.body.legs[0]).toMatchObject({ operatorPhone: EMPLOYEE, startedAt: expect.any(String), released: true });
+    return call;
   }
 
   async function clientOf(phone: string) {
@@ -126,6 +133,17 @@ describe.each(BEHAVIOURS)('a call started on a PBX playing click-to-call as $cli
     expect(call.outcome).toBe('hidden');
     expect(await clientOf('79161234502')).toBeUndefined();
     expect(await clientOf(`7${EMPLOYEE}`)).toBeUndefined();
+  });
+});
+
+describe('a call by its id', () => {
+  it('GET /projects/{p}/calls/{id}: an unknown id is 404, another project\'s call is not found either', async () => {
+    expect((await stack.api('GET', `/projects/${projectId}/calls/c2c-00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79165550501', legs: [{ abonent: EMPLOYEE, answer: true, talkMs: 100 }] });
+    await sim.waitForCall(ext);
+    const call = await finishedCall(projectId, ext);
+    expect((await stack.api('GET', `/projects/${projectId}/calls/${ext}`)).body).toMatchObject({ extTrackingId: ext, outcome: call.outcome, legs: [expect.objectContaining({ personality: 'Terminator' })] });
+    expect((await stack.api('GET', `/projects/other-project/calls/${ext}`)).status).toBe(404);
   });
 });
 

@@ -178,6 +178,11 @@ function isSelfLeg(leg: Leg): boolean {
   return leg.remoteSelf === true && leg.remotePhone === undefined;
 }
 
+/** Started by click-to-call: a leg rang the employee first (`Click-to-Dial`, or the employee's own number as the other side). */
+export function startedByClickToCall(state: CallState): boolean {
+  return Object.values(state.legs).some((leg) => leg.remoteSelf === true || leg.personality === 'Click-to-Dial');
+}
+
 export function summarise(state: CallState): CallSummary {
   const legs = orderedLegs(state);
   const first = legs[0];

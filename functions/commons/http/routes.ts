@@ -47,6 +47,7 @@ export const ROUTES = {
   findClients: route('GET', '/projects/{projectId}/clients', 'project'),
   clientMessages: route('GET', '/projects/{projectId}/clients/{clientId}/messages', 'project'),
   listCalls: route('GET', '/projects/{projectId}/calls', 'project'),
+  getCall: route('GET', '/projects/{projectId}/calls/{extTrackingId}', 'project'),
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,24 +1,14 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
-import type { CallFinalization, CallStore, FinalizeResult, StoredCall } from '../../ports';
+import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, StoredCall } from '../../ports';
+
+export type { CallLogEntry } from '../../ports';
 import type { DynamoClientStore } from './client-store';
 import { cancellationCodes, conditionally } from './document-client';
-import { callKey, callsIndexPk, callsIndexSk, clientKey, messageKey } from './keys';
+import { callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
 
-/** One entry of the project's call log (`GET /projects/{id}/calls`). */
-export interface CallLogEntry {
-  extTrackingId: string;
-  direction: Direction;
-  outcome: Outcome;
-  clientPhone?: string;
-  clientId?: string;
-  operatorPhone?: string;
-  startedAt: string;
-  endedAt?: string;
-  recordLink?: string;
-  /** Rebuilt from the PBX's records because its webhooks never arrived. */
-  recovered?: boolean;
-}
+/** A start waits this long for its call's events to link it. */
+const CLICK_TO_CALL_TTL_SECONDS = 86_400;
 
 interface CallItem extends CallLogEntry {
   pk: string;
@@ -97,6 +87,58 @@ export class DynamoCallStore implements CallStore {
     }
   }
 
+  async recordClickToCall(projectId: string, callId: string, operator: string, at: number): Promise<void> {
+    // UpdateItem creates the item: the callback function may update, never put or delete.
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: clickToCallStartPk(projectId, operator), sk: `${new Date(at).toISOString()}#${callId}` },
+        UpdateExpression: 'SET callId = :callId, #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':callId': callId, ':ttl': Math.floor(at / 1000) + CLICK_TO_CALL_TTL_SECONDS },
+      }),
+    );
+  }
+
+  async linkClickToCall(projectId: string, extTrackingId: string, operator: string, startedAt: number, toleranceMs: number): Promise<string | undefined> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': clickToCallStartPk(projectId, operator),
+          ':from': new Date(startedAt - toleranceMs).toISOString(),
+          ':to': `${new Date(startedAt + toleranceMs).toISOString()}#~`,
+        },
+      }),
+    );
+    const nearest = Items.map((item) => ({ callId: String(item.callId), distance: Math.abs(Date.parse(String(item.sk).split('#')[0]!) - startedAt) })).sort((a, b) => a.distance - b.distance);
+    for (const { callId } of nearest) {
+      // Claimed once: by this call (a retry) or by none yet.
+      const claimed = await conditionally(
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...callAliasKey(projectId, callId), extTrackingId },
+            ConditionExpression: 'attribute_not_exists(pk) OR extTrackingId = :ext',
+            ExpressionAttributeValues: { ':ext': extTrackingId },
+          }),
+        ),
+      );
+      if (claimed) return callId;
+    }
+    return undefined;
+  }
+
+  async find(projectId: string, id: string): Promise<{ entry: CallLogEntry; state: CallState } | undefined> {
+    let stored = await this.load(projectId, id);
+    if (!stored) {
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: callAliasKey(projectId, id), ConsistentRead: true }));
+      if (Item) stored = await this.load(projectId, String(Item.extTrackingId));
+    }
+    return stored && { entry: logEntryOf(stored.state, summarise(stored.state)), state: stored.state };
+  }
+
   async callsNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<{ extTrackingId: string; outcome: Outcome }[]> {
     const { Items = [] } = await this.db.send(
       new QueryCommand({
@@ -172,23 +214,14 @@ export class DynamoCallStore implements CallStore {
   }
 
   private conditionalPut(state: CallState, summary: CallSummary, expectedVersion: number) {
-    const startedAt = new Date(summary.startedAt).toISOString();
+    const entry = logEntryOf(state, summary);
     const item: CallItem = {
       ...callKey(state.projectId, state.extTrackingId),
       gsi1pk: callsIndexPk(state.projectId),
-      gsi1sk: callsIndexSk(startedAt, state.extTrackingId),
+      gsi1sk: callsIndexSk(entry.startedAt, state.extTrackingId),
       version: expectedVersion + 1,
       state: JSON.stringify(state),
-      extTrackingId: state.extTrackingId,
-      direction: summary.direction,
-      outcome: summary.outcome,
-      clientPhone: summary.clientPhone,
-      clientId: state.finalized?.clientId,
-      operatorPhone: summary.operatorPhone,
-      startedAt,
-      endedAt: summary.endedAt === undefined ? undefined : new Date(summary.endedAt).toISOString(),
-      recordLink: state.recordLink,
-      recovered: state.recovered,
+      ...entry,
     };
     return {
       TableName: this.tableName,
@@ -197,6 +230,22 @@ export class DynamoCallStore implements CallStore {
       ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':version': expectedVersion },
     };
   }
+}
+
+/** What the call log shows of a call. */
+export function logEntryOf(state: CallState, summary: CallSummary): CallLogEntry {
+  return {
+    extTrackingId: state.extTrackingId,
+    direction: summary.direction,
+    outcome: summary.outcome,
+    clientPhone: summary.clientPhone,
+    clientId: state.finalized?.clientId,
+    operatorPhone: summary.operatorPhone,
+    startedAt: new Date(summary.startedAt).toISOString(),
+    endedAt: summary.endedAt === undefined ? undefined : new Date(summary.endedAt).toISOString(),
+    recordLink: state.recordLink,
+    recovered: state.recovered,
+  };
 }
 
 function toLogEntry(item: CallItem): CallLogEntry {

@@ -81,3 +81,14 @@ export const auditPk = (projectId: string) => `P#${projectId}#AUDIT`;
 
 /** beeline_call starts of a project in one rate-limit window: pk `P#{p}#RATE`, sk `CALL#{window start ms}` (ttl). */
 export const callCounterKey = (projectId: string, windowStart: number) => ({ pk: `P#${projectId}#RATE`, sk: `CALL#${windowStart}` });
+
+/**
+ * Click-to-calls whose PBX answer named no call id (the bot got `c2c-…` of this product):
+ *
+ * | item                         | pk                          | sk                     |
+ * |------------------------------|-----------------------------|------------------------|
+ * | a start, by employee and time | P#{p}#C2C#{operator number} | {at ISO}#{callId} (ttl) |
+ * | the call it became           | P#{p}#CALLID#{callId}       | ALIAS (→ extTrackingId) |
+ */
+export const clickToCallStartPk = (projectId: string, operator: string) => `P#${projectId}#C2C#${operator}`;
+export const callAliasKey = (projectId: string, callId: string) => ({ pk: `P#${projectId}#CALLID#${callId}`, sk: 'ALIAS' });
