@@ -16,6 +16,7 @@ import {
   type CallEventType,
   type CallFields,
   type EventEnvelope,
+  type RemotePartyFields,
 } from './xml.js';
 
 // ---------------------------------------------------------------------------------------
@@ -81,6 +82,15 @@ export interface PbxBehaviour {
   callNumberFormat: 'national' | 'any';
   /** Whether released events of recorded calls carry `<recorded/>`. */
   recordedElement: 'never' | 'always';
+  /** How the other side's number is written: `tel:+7…` in `address`, `sip:+7…@host` in `address`, or only in `userDN`. */
+  remoteAddress: 'tel' | 'sip' | 'userDN';
+}
+
+/** The other side's number as the PBX writes it under `remoteAddress`. */
+function remoteNumber(remote: ParsedNumber, name: string | undefined, form: PbxBehaviour['remoteAddress']): RemotePartyFields {
+  if (form === 'userDN') return { name, userDN: remote.telUri, callType: 'Network' };
+  const uri = form === 'sip' ? `sip:+${remote.international}@mpbx.sip.beeline.ru` : remote.telUri;
+  return { name, address: { uri, countryCode: remote.countryCode }, callType: 'Network' };
 }
 
 export const DEFAULT_BEHAVIOUR: Readonly<PbxBehaviour> = Object.freeze({
@@ -88,6 +98,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<PbxBehaviour> = Object.freeze({
   clickToCall: 'one-leg',
   callNumberFormat: 'national',
   recordedElement: 'never',
+  remoteAddress: 'tel',
 });
 
 const BEHAVIOUR_CHOICES: { [K in keyof PbxBehaviour]: readonly PbxBehaviour[K][] } = {
@@ -95,6 +106,7 @@ const BEHAVIOUR_CHOICES: { [K in keyof PbxBehaviour]: readonly PbxBehaviour[K][]
   clickToCall: ['one-leg', 'two-legs'],
   callNumberFormat: ['national', 'any'],
   recordedElement: ['never', 'always'],
+  remoteAddress: ['tel', 'sip', 'userDN'],
 };
 
 export interface Pbx {
@@ -876,11 +888,7 @@ export class PbxSimState {
         ? { privacy: leg.hidden, callType: 'Network' }
         : leg.hidden || !leg.remote
           ? { privacy: true, callType: 'Network' }
-          : {
-              name: leg.remoteName,
-              address: { uri: leg.remote.telUri, countryCode: leg.remote.countryCode },
-              callType: 'Network',
-            },
+          : remoteNumber(leg.remote, leg.remoteName, this.pbxs.get(call.token)?.behaviour.remoteAddress ?? DEFAULT_BEHAVIOUR.remoteAddress),
       startTime: leg.startTime ?? Date.now(),
     };
     // Answered incoming legs carry networkCallId/endpoint/appearance (as in the captured

@@ -47,6 +47,8 @@ export interface RemotePartyFields {
   /** `tel:+79161234567` with its country code; absent on hidden numbers and on missed
    * released events. */
   address?: { uri: string; countryCode: string };
+  /** `userDN`, e.g. `tel:+79161234567`: some events carry the number only here. */
+  userDN?: string;
   privacy?: boolean;
   callType: 'Network' | 'Group';
 }
@@ -93,6 +95,7 @@ function remotePartyLines(rp: RemotePartyFields): string[] {
   if (rp.address) {
     lines.push(`<xsi:address countryCode="${escapeXml(rp.address.countryCode)}">${escapeXml(rp.address.uri)}</xsi:address>`);
   }
+  if (rp.userDN !== undefined) lines.push(el('userDN', rp.userDN));
   if (rp.privacy) lines.push('<xsi:privacy/>');
   lines.push(el('callType', rp.callType));
   lines.push('</xsi:remoteParty>');

@@ -63,6 +63,13 @@ const ANSWERED_RELEASED: XsiEvent = {
   },
 };
 
+describe('parseXsiEvent: the initial state after a subscription', () => {
+  it('CallSubscriptionEvent (a `calls` list, sent right after subscribing) is accepted and ignored, never refused', () => {
+    const parsed = parseXsiEvent(loadEvent('call-subscription-initial'));
+    expect(parsed).toMatchObject({ ok: true, event: { kind: 'ignored', type: 'CallSubscriptionEvent', envelope: { subscriptionId: '5e1d6a0b-3c2f-4e8d-8a7b-1f0e9d8c7b6a' } } });
+  });
+});
+
 describe('parseXsiEvent: incoming answered call', () => {
   it('keeps nothing of the echoed webhook URL, whose path holds the secret', () => {
     const body = loadEvent('incoming-answered-1-received');
