@@ -3,10 +3,9 @@ import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
 import type { TokenCipher } from './adapters/token-cipher';
 import { summarise } from './domain/call';
-import { normaliseEmployeeNumber } from './domain/phone';
 import { recordLinkSignature, rotated, secretsEqual } from './domain/webhook-secret';
 import type { CallStore, MessageQueue } from './ports';
-import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, shouldSubscribe, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
+import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { ROUTES } from './http/routes';
 import { auditEntry } from './domain/access';
@@ -129,7 +128,7 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
         employee.beelineNumber = found.number;
         employee.abonentUserId = found.abonent.userId;
       } else if (body.beelineNumber !== undefined) {
-        const number = normaliseEmployeeNumber(body.beelineNumber) ?? (/^[0-9]{2,6}$/.test(body.beelineNumber.trim()) ? body.beelineNumber.trim() : undefined);
+        const number = employeeNumberOf(body.beelineNumber);
         if (!number) throw new HttpError(422, NOT_A_PBX_NUMBER);
         employee.beelineNumber = number;
       }

@@ -74,16 +74,21 @@ export function abonentForEmployeeNumber<A extends AbonentIdentity>(
   abonents: readonly A[],
   typed: string,
 ): { abonent: A; number: string } | { error: 'not-a-number' | 'not-an-abonent'; number?: string } {
-  const tenDigits = normaliseEmployeeNumber(typed);
-  if (tenDigits) {
-    const abonent = abonents.find((a) => abonentNumber(a) === tenDigits);
-    return abonent ? { abonent, number: tenDigits } : { error: 'not-an-abonent', number: tenDigits };
+  const number = employeeNumberOf(typed);
+  if (!number) return { error: 'not-a-number' };
+  if (!EXTENSION.test(number)) {
+    const abonent = abonents.find((a) => abonentNumber(a) === number);
+    return abonent ? { abonent, number } : { error: 'not-an-abonent', number };
   }
+  const abonent = abonents.find((a) => a.extension === number);
+  if (!abonent) return { error: 'not-an-abonent', number };
+  return { abonent, number: abonentNumber(abonent) ?? number };
+}
+
+/** A PBX number as typed: 10 digits starting with 9 (any pasted format), or an extension; undefined otherwise. */
+export function employeeNumberOf(typed: string): string | undefined {
   const extension = typed.trim();
-  if (!EXTENSION.test(extension)) return { error: 'not-a-number' };
-  const abonent = abonents.find((a) => a.extension === extension);
-  if (!abonent) return { error: 'not-an-abonent', number: extension };
-  return { abonent, number: abonentNumber(abonent) ?? extension };
+  return normaliseEmployeeNumber(typed) ?? (EXTENSION.test(extension) ? extension : undefined);
 }
 
 /** The abonent's 10-digit number, from `phone` or from a numeric userId; undefined for a SIP account. */
