@@ -236,13 +236,12 @@ export function createClickToCall(deps: ClickToCallDeps) {
 
     let caller: PbxCaller;
     let phoneNumber: string;
-    let callerPattern: string | undefined;
+    let callerPattern: string;
     try {
       const [clientFor, format, pattern] = await withDeadline(
         Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.callerPattern(projectId, user)]),
         budgetMs - MIN_PBX_TIMEOUT_MS,
       );
-      callerPattern = pattern;
       if (!pattern) {
         return finish(
           failed(`user ${user} is not an employee of this project who takes calls through the Beeline API (call method beeline_api with this PBX number)`, 'not-an-employee'),
@@ -257,6 +256,7 @@ export function createClickToCall(deps: ClickToCallDeps) {
           'rate-limited',
         );
       }
+      callerPattern = pattern;
       phoneNumber = formatPhoneNumber(clientPhone, format);
       caller = clientFor(Math.min(timeoutMs, budgetMs - (now() - start)));
     } catch (caught) {
@@ -270,7 +270,7 @@ export function createClickToCall(deps: ClickToCallDeps) {
 
     try {
       // Exactly one request: a call start is not idempotent, so it is never repeated.
-      const { callId: pbxCallId } = await caller.call(callerPattern!, phoneNumber);
+      const { callId: pbxCallId } = await caller.call(callerPattern, phoneNumber);
       // The PBX is ringing the employee whatever its answer held: never a failure (a bot would retry).
       const callId = pbxCallId ?? `c2c-${randomUUID()}`;
       attempt.callId = callId;

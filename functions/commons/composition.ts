@@ -16,7 +16,6 @@ import { SqsMessageQueue, sqsClientFrom } from './adapters/sqs-queue';
 import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
 import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
-import type { ProjectSettings } from './domain/clients';
 import type { ProjectStore } from './ports';
 import { recordLinkPath } from './domain/webhook-secret';
 import { required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
@@ -71,17 +70,8 @@ export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx'>): P
  * short while (a changed time zone or messenger list applies to calls within 30 s).
  */
 export function cachedProjects(store: ProjectStore, ttlMs = 30_000, now = Date.now): ProjectStore {
-  const cache = new Map<string, { value: ProjectSettings | undefined; at: number }>();
-  return {
-    async get(projectId) {
-      const hit = cache.get(projectId);
-      if (hit && now() - hit.at < ttlMs) return hit.value;
-      const value = await store.get(projectId);
-      if (cache.size >= 10_000) cache.clear();
-      cache.set(projectId, { value, at: now() });
-      return value;
-    },
-  };
+  const get = cachedFor(ttlMs, (projectId: string) => store.get(projectId), (projectId) => projectId, now);
+  return { get };
 }
 
 /** An abonent's recording setting changes rarely: asked once per 10 minutes per abonent and process. */
@@ -90,12 +80,17 @@ export function cachedRecordingSettings(
   ttlMs = 10 * 60_000,
   now = Date.now,
 ): (projectId: string, userId: string) => Promise<boolean> {
-  const cache = new Map<string, { value: boolean; at: number }>();
-  return async (projectId, userId) => {
-    const key = `${projectId}\u0000${userId}`;
+  return cachedFor(ttlMs, read, (projectId, userId) => `${projectId}\u0000${userId}`, now);
+}
+
+/** `read` with its answers kept for `ttlMs` per key, in a bounded per-process map. */
+function cachedFor<A extends unknown[], V>(ttlMs: number, read: (...args: A) => Promise<V>, keyOf: (...args: A) => string, now: () => number): (...args: A) => Promise<V> {
+  const cache = new Map<string, { value: V; at: number }>();
+  return async (...args) => {
+    const key = keyOf(...args);
     const hit = cache.get(key);
     if (hit && now() - hit.at < ttlMs) return hit.value;
-    const value = await read(projectId, userId);
+    const value = await read(...args);
     if (cache.size >= 10_000) cache.clear();
     cache.set(key, { value, at: now() });
     return value;

@@ -21,16 +21,14 @@ export class ProjectPbx {
 
   /** The project's PBX client (optionally with another timeout and retry count), or NotConnectedError. */
   async client(projectId: string, timeoutMs?: number, retries?: number): Promise<BeelinePbxClient> {
-    const connection = await this.store.getConnection(projectId);
-    if (!connection) throw new NotConnectedError();
-    return this.clients(await this.cipher.decrypt(connection.encryptedToken, projectId), timeoutMs, retries);
+    return (await this.connect(projectId))(timeoutMs, retries);
   }
 
   /** Reads and decrypts the connection once; clients with any timeout can then be made from it. */
-  async connect(projectId: string): Promise<(timeoutMs?: number) => BeelinePbxClient> {
+  async connect(projectId: string): Promise<(timeoutMs?: number, retries?: number) => BeelinePbxClient> {
     const connection = await this.store.getConnection(projectId);
     if (!connection) throw new NotConnectedError();
     const token = await this.cipher.decrypt(connection.encryptedToken, projectId);
-    return (timeoutMs) => this.clients(token, timeoutMs);
+    return (timeoutMs, retries) => this.clients(token, timeoutMs, retries);
   }
 }
