@@ -80,8 +80,8 @@ export function createHandler(env: Environment = process.env, options: Processor
       logger.info('subscription terminated by the PBX', { projectId, subscriptionId, resubscribed: state?.status === 'active' });
       return;
     }
-    const operatorNumber = await subscriptions.subscribedNumber(projectId, subscriptionId);
-    const outcome = await pipeline.handleEvent(projectId, event, receivedAt, operatorNumber);
+    const delivered = await subscriptions.subscriptionOf(projectId, subscriptionId);
+    const outcome = await pipeline.handleEvent(projectId, event, receivedAt, delivered);
     metrics.count(outcome === 'duplicate' ? METRIC.eventDuplicate : METRIC.eventProcessed);
     logger.debug('event processed', { projectId, eventId, outcome });
   }

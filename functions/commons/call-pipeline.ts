@@ -2,7 +2,7 @@
  * The processor's work, independent of AWS: merge an event into its call, and once the call
  * has settled, decide its outcome and produce its effects exactly once.
  */
-import { applyEvent, callOf, needsAmend, newCall, settleDeadline, startedByClickToCall, summarise, type CallState, type CallSummary } from './domain/call';
+import { applyEvent, callOf, joinContinuation, needsAmend, newCall, seeksContinued, settleDeadline, startedByClickToCall, summarise, type CallState, type CallSummary } from './domain/call';
 import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from './domain/clients';
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
@@ -44,9 +44,25 @@ const CLICK_TO_CALL_LINK_MS = 60_000;
 /** A recovered call matches a seen one when both start within this of each other. */
 const RECOVERY_MATCH_MS = 10_000;
 
+/**
+ * The call a pickup or transfer continues started at most this long before it (a transfer
+ * can follow a long talk), and is still open or ended at most `CONTINUED_RECENT_MS` before.
+ */
+const CONTINUED_LOOKBACK_MS = 4 * 3600_000;
+const CONTINUED_RECENT_MS = 120_000;
+/** Clocks of the PBX's nodes may differ this much. */
+const CONTINUED_CLOCK_SLACK_MS = 5_000;
+
 export type RecordOutcome = 'found' | 'retry-scheduled' | 'gave-up' | 'not-needed';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'not-a-call';
+
+export interface EventDelivery {
+  /** The PBX number of the employee whose subscription delivered the event. */
+  number?: string;
+  /** Delivered by the whole-PBX subscription. */
+  wholePbx?: boolean;
+}
 export interface FinalizedCall {
   projectId: string;
   extTrackingId: string;
@@ -56,7 +72,8 @@ export interface FinalizedCall {
 
 export type SettleOutcome =
   | { kind: 'finalized'; state: CallState; summary: CallSummary; clientId?: string; clientCreated: boolean }
-  | { kind: 'rescheduled' | 'still-active' | 'already-final' | 'unknown-call' };
+  /** `joined`: a pickup or transfer joined into the call it continues, which settles instead. */
+  | { kind: 'rescheduled' | 'still-active' | 'already-final' | 'unknown-call' | 'joined' };
 
 export class ContentionError extends Error {}
 
@@ -67,21 +84,22 @@ export class CallPipeline {
     this.now = deps.now ?? Date.now;
   }
 
-  /** `operatorNumber`: the PBX number of the employee whose subscription delivered the event. */
-  async handleEvent(projectId: string, event: XsiEvent, receivedAt: number, operatorNumber?: string): Promise<EventOutcome> {
+  /** `delivered`: the subscription that delivered the event (an employee's, with its PBX number, or the whole PBX's). */
+  async handleEvent(projectId: string, event: XsiEvent, receivedAt: number, delivered: EventDelivery = {}): Promise<EventOutcome> {
     const call = callOf(event);
     if (!call) return 'not-a-call';
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.deps.calls.load(projectId, call.extTrackingId);
       const current = stored?.state ?? newCall(projectId, call.extTrackingId, receivedAt);
-      const result = applyEvent(current, { event, receivedAt, operatorNumber });
+      const result = applyEvent(current, { event, receivedAt, operatorNumber: delivered.number, wholePbx: delivered.wholePbx });
       if (result.kind === 'duplicate') {
         // A redelivery after a crash between saving and scheduling must still schedule.
-        await this.scheduleSettleIfEnded(current);
+        await this.afterChange(current);
         return 'duplicate';
       }
-      if (await this.deps.calls.save(result.state, summarise(result.state), stored?.version ?? 0)) {
-        await this.scheduleSettleIfEnded(result.state);
+      const next = seeksContinued(result.state) ? await this.withContinued(result.state) : result.state;
+      if (await this.deps.calls.save(next, summarise(next), stored?.version ?? 0)) {
+        await this.afterChange(next);
         return 'applied';
       }
     }
@@ -95,6 +113,10 @@ export class CallPipeline {
       const stored = await this.deps.calls.load(projectId, extTrackingId);
       if (!stored) return { kind: 'unknown-call' };
       const { state } = stored;
+      if (state.continues !== undefined) {
+        await this.joinInto(state.continues, state);
+        return { kind: 'joined' };
+      }
       if (state.finalized && !needsAmend(state)) return { kind: 'already-final' };
       const deadline = settleDeadline(state, this.deps.settleSeconds * 1000);
       if (deadline === undefined) return { kind: 'still-active' };
@@ -204,7 +226,7 @@ export class CallPipeline {
       const state = stored?.state;
       const summary = state && summarise(state);
       if (!stored || !state?.finalized || state.recordLink || !summary?.operatorTargetId) return 'not-needed';
-      const url = await recordings.source.reference(projectId, extTrackingId, summary.operatorTargetId);
+      const url = await recordings.source.reference(projectId, summary.operatorTrackingId, summary.operatorTargetId);
       if (!url) {
         const elapsedMs = this.now() - state.finalized.finalizedAt;
         if (elapsedMs >= recordings.giveUpSeconds * 1000) return 'gave-up';
@@ -242,6 +264,48 @@ export class CallPipeline {
     if (existingClientId) return { clientId: existingClientId };
     const client = newClientForPhone(phone, project, new Date(this.now()));
     return { clientId: client.clientId, create: client };
+  }
+
+  /**
+   * A pickup or transfer under a tracking id of its own: the call it continues is the latest
+   * one with the same client still open (or just ended). Without a client number, or when no
+   * such call exists, it stays a call of its own.
+   */
+  private async withContinued(state: CallState): Promise<CallState> {
+    const { clientPhone, startedAt } = summarise(state);
+    if (clientPhone === undefined) return state;
+    const continued = await this.deps.calls.findContinued(state.projectId, {
+      clientPhone,
+      at: startedAt + CONTINUED_CLOCK_SLACK_MS,
+      lookbackMs: CONTINUED_LOOKBACK_MS,
+      recentMs: CONTINUED_RECENT_MS,
+      excluding: state.extTrackingId,
+    });
+    return continued === undefined ? state : { ...state, continues: continued };
+  }
+
+  /** After a call changed: a continuation's legs go to the call it continues, which settles for both. */
+  private async afterChange(state: CallState): Promise<void> {
+    if (state.continues !== undefined) await this.joinInto(state.continues, state);
+    else await this.scheduleSettleIfEnded(state);
+  }
+
+  private async joinInto(rootId: string, continuation: CallState): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const root = await this.deps.calls.load(continuation.projectId, rootId);
+      if (!root) return;
+      const joined = joinContinuation(root.state, continuation);
+      if (!joined) {
+        // Already joined (a redelivery): the settle may not have been scheduled before a crash.
+        await this.scheduleSettleIfEnded(root.state);
+        return;
+      }
+      if (await this.deps.calls.save(joined, summarise(joined), root.version)) {
+        await this.scheduleSettleIfEnded(joined);
+        return;
+      }
+    }
+    throw new ContentionError(`call ${rootId}: too many concurrent updates while joining ${continuation.extTrackingId}`);
   }
 
   private async scheduleSettleIfEnded(state: CallState): Promise<void> {

@@ -68,6 +68,12 @@ export interface CallStore {
   linkClickToCall(projectId: string, extTrackingId: string, operator: string, startedAt: number, toleranceMs: number): Promise<string | undefined>;
   /** The call by its extTrackingId, or by the `c2c-` Call ID a bot was given. */
   find(projectId: string, id: string): Promise<{ entry: CallLogEntry; state: CallState } | undefined>;
+  /**
+   * The call with this client a pickup or transfer at `at` continues: the latest one with that
+   * client number started within `lookbackMs` before, still open or ended within `recentMs`,
+   * other than `excluding`.
+   */
+  findContinued(projectId: string, query: { clientPhone: string; at: number; lookbackMs: number; recentMs: number; excluding: string }): Promise<string | undefined>;
   /** The project's calls with this client number that started within ± toleranceMs. */
   callsNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<{ extTrackingId: string; outcome: Outcome }[]>;
 }

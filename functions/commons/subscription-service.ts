@@ -9,14 +9,15 @@ import { PbxError, type BeelinePbxClient } from './adapters/pbx-client';
 import { webhookSecret } from './domain/webhook-secret';
 import {
   DESIRED_LIFETIME_SECONDS,
+  employeeWatch,
   judgeEventSource,
-  pbxPatternOf,
   renewalTime,
   retryDelaySeconds,
-  shouldSubscribe,
   webhookPath,
+  WHOLE_PBX_WATCH,
   type EventSource,
   type SubscriptionState,
+  type WatchTarget,
 } from './domain/subscriptions';
 import type { MessageQueue } from './ports';
 import { NotConnectedError, type ProjectPbx } from './project-pbx';
@@ -33,6 +34,12 @@ export interface SubscriptionServiceDeps {
 }
 
 export type ReconcileReason = 'saved' | 'renewal' | 'terminated' | 'retry' | 'rotated' | 'removed' | 'disconnected';
+
+/** Who delivered an event: an employee's subscription (with the employee's number) or the whole-PBX one. */
+export interface EventSubscription {
+  number?: string;
+  wholePbx: boolean;
+}
 
 const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
 
@@ -56,13 +63,16 @@ export class SubscriptionService {
     return `${base}${webhookPath(projectId, webhookSecret(key, projectId, generation))}`;
   }
 
-  /** Makes the PBX match the employee: subscribed (anew) if it takes Beeline calls, else not. */
+  /**
+   * Makes the PBX match the employee: subscribed (anew) if it takes Beeline calls, else not.
+   * `WHOLE_PBX_WATCH` in place of an employee: the whole-PBX subscription, if the project wants it.
+   */
   async reconcile(projectId: string, employeeId: string, reason: ReconcileReason): Promise<SubscriptionState> {
     const { store } = this.deps;
-    const [employee, { state, version }] = await Promise.all([store.getEmployee(projectId, employeeId), store.getState(projectId, employeeId)]);
+    const [target, { state, version }] = await Promise.all([this.watchOf(projectId, employeeId), store.getState(projectId, employeeId)]);
     const now = this.now();
 
-    if (!shouldSubscribe(employee) || reason === 'disconnected') {
+    if (!target || reason === 'disconnected') {
       await this.removeAtPbx(projectId, state.subscriptionId, reason);
       const next: SubscriptionState = { status: 'none', lastEventAt: state.lastEventAt };
       await store.putState(projectId, employeeId, next, version);
@@ -73,16 +83,18 @@ export class SubscriptionService {
     let created;
     try {
       client = await this.clientFor(projectId);
-      created = await client.subscribe({ pattern: pbxPatternOf(employee)!, expires: DESIRED_LIFETIME_SECONDS, url: await this.webhookUrl(projectId) });
+      const pattern = 'pattern' in target ? target.pattern : undefined;
+      created = await client.subscribe({ pattern, expires: DESIRED_LIFETIME_SECONDS, url: await this.webhookUrl(projectId) });
     } catch (error) {
       return this.recordFailure(projectId, employeeId, state, version, error, reason);
     }
+    const number = 'number' in target ? target.number : undefined;
     // Recorded before anything else, so the new subscription's first events are accepted.
-    await store.putSubscriptionRecord({ subscriptionId: created.subscriptionId, projectId, employeeId, number: employee.beelineNumber });
+    await store.putSubscriptionRecord({ subscriptionId: created.subscriptionId, projectId, employeeId, ...(number !== undefined && { number }) });
     const next: SubscriptionState = {
       status: 'active',
       subscriptionId: created.subscriptionId,
-      number: employee.beelineNumber,
+      number,
       expiresAt: new Date(now + created.expires * 1000).toISOString(),
       renewAt: new Date(renewalTime(now, created.expires)).toISOString(),
       lastEventAt: state.lastEventAt,
@@ -116,12 +128,17 @@ export class SubscriptionService {
   }
 
   /**
-   * The PBX number of the employee a subscription watches (a SIP account's extension: its
-   * events' targetId holds no number). Read from the record `judgeEvent` has just cached.
+   * Who a subscription watches: an employee, with its PBX number (a SIP account's extension: its
+   * events' targetId holds no number), or the whole PBX. Read from the record `judgeEvent` has just cached.
    */
-  async subscribedNumber(projectId: string, subscriptionId: string | undefined): Promise<string | undefined> {
-    if (!subscriptionId) return undefined;
-    return (await this.cachedRecord(projectId, subscriptionId, this.now()))?.number;
+  async subscriptionOf(projectId: string, subscriptionId: string | undefined): Promise<EventSubscription> {
+    const record = subscriptionId ? await this.cachedRecord(projectId, subscriptionId, this.now()) : undefined;
+    return { number: record?.number, wholePbx: record?.employeeId === WHOLE_PBX_WATCH };
+  }
+
+  private async watchOf(projectId: string, employeeId: string): Promise<WatchTarget | undefined> {
+    if (employeeId !== WHOLE_PBX_WATCH) return employeeWatch(await this.deps.store.getEmployee(projectId, employeeId));
+    return (await this.deps.store.getWatch(projectId)).wholePbx ? { wholePbx: true } : undefined;
   }
 
   /** The PBX ended a subscription: if it is the employee's current one, subscribe again now. */

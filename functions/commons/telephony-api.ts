@@ -5,7 +5,16 @@ import type { TokenCipher } from './adapters/token-cipher';
 import { summarise } from './domain/call';
 import { recordLinkSignature, rotated, secretsEqual } from './domain/webhook-secret';
 import type { CallStore, MessageQueue } from './ports';
-import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, type Employee, type SubscriptionState } from './domain/subscriptions';
+import {
+  abonentForEmployeeNumber,
+  BEELINE_CALL_METHOD,
+  employeeNumberOf,
+  shouldSubscribe,
+  tokenHint,
+  WHOLE_PBX_WATCH,
+  type Employee,
+  type SubscriptionState,
+} from './domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { ROUTES } from './http/routes';
 import { auditEntry } from './domain/access';
@@ -35,6 +44,7 @@ const connectBody = z.strictObject({
     z.regex(/^[\x21-\x7e]+$/, 'apiToken: only printable ASCII characters, no spaces'),
   ),
 });
+const watchBody = z.strictObject({ wholePbx: z.boolean() });
 const employeeBody = z.strictObject({
   name: z.optional(z.string().check(z.maxLength(200))),
   callMethod: z.enum([BEELINE_CALL_METHOD, 'none']),
@@ -59,11 +69,13 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const expected = recordLinkSignature(await deps.webhookKey(), projectId, extTrackingId);
       if (!query.sig || !secretsEqual(query.sig, expected)) return error(403, 'forbidden');
       const stored = await deps.calls.load(projectId, extTrackingId);
-      const userId = stored && summarise(stored.state).operatorTargetId;
-      if (!stored?.state.recordLink || !userId) return error(404, 'this call has no recording');
+      const operator = stored && summarise(stored.state);
+      const userId = operator?.operatorTargetId;
+      if (!stored?.state.recordLink || !operator || !userId) return error(404, 'this call has no recording');
       let url: string | undefined;
       try {
-        url = await (await deps.subscriptions.clientFor(projectId)).recordReference(extTrackingId, userId);
+        // A picked-up or transferred leg's recording is filed under that leg's own tracking id.
+        url = await (await deps.subscriptions.clientFor(projectId)).recordReference(operator.operatorTrackingId, userId);
       } catch (caught) {
         throw pbxHttpError(caught);
       }
@@ -96,7 +108,8 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const projectId = request.params.projectId!;
       const employees = await store.listEmployees(projectId);
       // Subscriptions are removed at the PBX while the token is still there to do it.
-      await Promise.all(employees.map((employee) => deps.subscriptions.reconcile(projectId, employee.employeeId, 'disconnected')));
+      const watches = [...employees.map((employee) => employee.employeeId), WHOLE_PBX_WATCH];
+      await Promise.all(watches.map((employeeId) => deps.subscriptions.reconcile(projectId, employeeId, 'disconnected')));
       await store.deleteConnection(projectId, auditEntry(callerOf(request), 'pbx-token.removed', now()));
       return json(200, { connected: false });
     })
@@ -107,16 +120,32 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const next = rotated(current, at.getTime());
       const audit = auditEntry(callerOf(request), 'webhook-secret.rotated', at, { generation: String(next.generation) });
       if (!(await store.rotateWebhookSecret(projectId, current, next, audit))) throw new HttpError(409, 'the webhook secret was rotated at the same moment by another request; try again');
-      // Each employee is subscribed again with the new URL through the queue (retried there on failure).
-      const employees = (await store.listEmployees(projectId)).filter(shouldSubscribe);
-      await Promise.all(employees.map((employee) => deps.queue.send({ v: 1, kind: 'subscription', projectId, employeeId: employee.employeeId, reason: 'rotated' })));
-      return json(200, { rotatedAt: next.rotatedAt, previousValidUntil: new Date(next.previousValidUntil!).toISOString(), resubscribing: employees.length });
+      // Each subscription is made again with the new URL through the queue (retried there on failure).
+      const [employees, watch] = await Promise.all([store.listEmployees(projectId), store.getWatch(projectId)]);
+      const watches = [...employees.filter(shouldSubscribe).map((employee) => employee.employeeId), ...(watch.wholePbx ? [WHOLE_PBX_WATCH] : [])];
+      await Promise.all(watches.map((employeeId) => deps.queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'rotated' })));
+      return json(200, { rotatedAt: next.rotatedAt, previousValidUntil: new Date(next.previousValidUntil!).toISOString(), resubscribing: watches.length });
+    })
+    // Also watching the whole PBX: hunt-group and call-centre members who are not employees.
+    .on(ROUTES.putWatch, async (request) => {
+      const projectId = request.params.projectId!;
+      const { wholePbx } = parseBody(bodyText(request.event), watchBody);
+      if (wholePbx && !(await store.getConnection(projectId))) throw new HttpError(422, 'connect the PBX first: PUT /projects/{projectId}/beeline');
+      const at = now();
+      await store.putWatch(projectId, { wholePbx, savedAt: at.toISOString() }, auditEntry(callerOf(request), 'pbx-watch.set', at, { wholePbx: String(wholePbx) }));
+      const state = await deps.subscriptions.reconcile(projectId, WHOLE_PBX_WATCH, wholePbx ? 'saved' : 'removed');
+      return json(200, watchView(wholePbx, state));
+    })
+    .on(ROUTES.getWatch, async ({ params }) => {
+      const [watch, { state }] = await Promise.all([store.getWatch(params.projectId!), store.getState(params.projectId!, WHOLE_PBX_WATCH)]);
+      return json(200, watchView(watch.wholePbx, state));
     })
     .on(ROUTES.abonents, async ({ params }) => {
       return json(200, { abonents: (await abonentsOf(params.projectId!)).map(abonentView) });
     })
     .on(ROUTES.putEmployee, async ({ params, event }) => {
       const projectId = params.projectId!;
+      if (params.employeeId === WHOLE_PBX_WATCH) throw new HttpError(400, `employeeId: ${WHOLE_PBX_WATCH} is reserved`);
       const body = parseBody(bodyText(event), employeeBody);
       const employee: Employee = { employeeId: params.employeeId!, name: body.name, callMethod: body.callMethod, savedAt: now().toISOString() };
       if (body.callMethod === BEELINE_CALL_METHOD) {
@@ -167,13 +196,21 @@ function employeeView(employee: Employee, state: SubscriptionState) {
     callMethod: employee.callMethod,
     beelineNumber: employee.beelineNumber,
     abonentUserId: employee.abonentUserId,
-    subscription: {
-      status: state.status,
-      subscriptionId: state.subscriptionId,
-      expiresAt: state.expiresAt,
-      lastEventAt: state.lastEventAt,
-      lastError: state.lastError,
-    },
+    subscription: subscriptionView(state),
+  };
+}
+
+function watchView(wholePbx: boolean, state: SubscriptionState) {
+  return { wholePbx, subscription: subscriptionView(state) };
+}
+
+function subscriptionView(state: SubscriptionState) {
+  return {
+    status: state.status,
+    subscriptionId: state.subscriptionId,
+    expiresAt: state.expiresAt,
+    lastEventAt: state.lastEventAt,
+    lastError: state.lastError,
   };
 }
 

@@ -11,16 +11,26 @@ export const MAX_WEBHOOK_BYTES = 256 * 1024;
 /** Secrets are 32 characters; anything much longer is refused unread. */
 const MAX_SECRET_CHARS = 64;
 const SECRETS_CACHE_MS = 60_000;
-const SECRETS_REFRESH_MS = 5_000;
+/** Reads of one project's secret generations after a miss are at least this far apart. */
+export const SECRETS_REFRESH_MS = 1_000;
 const MAX_CACHED_PROJECTS = 10_000;
 
 /**
  * The webhook secret generations of projects as the ingest function sees them: read once a
- * minute per project, and again on a mismatch at most every 5 s (a flood of wrong secrets
- * costs one read per 5 s per project).
+ * minute per project, and again on a mismatch. A mismatch is judged on a read made after the
+ * request arrived (a subscription made right after a rotation sends its first event at once),
+ * and reads after mismatches are at least `SECRETS_REFRESH_MS` apart: a request waits for the
+ * next one, and requests waiting together share it. A flood of wrong secrets thus costs at most
+ * one read per second per project.
  */
-export function cachedWebhookSecrets(load: (projectId: string) => Promise<WebhookSecretState>, now: () => number = Date.now): WebhookSecretSource {
+export function cachedWebhookSecrets(
+  load: (projectId: string) => Promise<WebhookSecretState>,
+  now: () => number = Date.now,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): WebhookSecretSource {
   const cache = new Map<string, { state: WebhookSecretState; at: number }>();
+  /** A re-read not started yet: callers that arrive before it starts may share it. */
+  const waiting = new Map<string, Promise<WebhookSecretState>>();
   const read = async (projectId: string) => {
     const state = await load(projectId);
     if (cache.size >= MAX_CACHED_PROJECTS) cache.clear();
@@ -32,9 +42,18 @@ export function cachedWebhookSecrets(load: (projectId: string) => Promise<Webhoo
       const hit = cache.get(projectId);
       return hit && now() - hit.at < SECRETS_CACHE_MS ? hit.state : read(projectId);
     },
-    async refresh(projectId) {
+    refresh(projectId) {
+      const shared = waiting.get(projectId);
+      if (shared) return shared;
       const hit = cache.get(projectId);
-      return hit && now() - hit.at < SECRETS_REFRESH_MS ? undefined : read(projectId);
+      const wait = hit ? hit.at + SECRETS_REFRESH_MS - now() : 0;
+      // Registered before it can start: a read that already started is never shared.
+      const next = (wait > 0 ? sleep(wait) : Promise.resolve()).then(() => {
+        waiting.delete(projectId);
+        return read(projectId);
+      });
+      waiting.set(projectId, next);
+      return next;
     },
   };
 }
@@ -50,10 +69,10 @@ export type WebhookAnswer =
   | { status: 200; eventId: string }
   | { status: 400 | 403 | 413; error: string };
 
-/** A project's webhook secret generations, cached; `refresh` reads again unless it just did. */
+/** A project's webhook secret generations, cached; `refresh` reads them again (no earlier than a moment after the last read). */
 export interface WebhookSecretSource {
   get(projectId: string): Promise<WebhookSecretState>;
-  refresh(projectId: string): Promise<WebhookSecretState | undefined>;
+  refresh(projectId: string): Promise<WebhookSecretState>;
 }
 
 export async function acceptWebhook(
@@ -64,7 +83,7 @@ export async function acceptWebhook(
   if (!projectId || !ID_PATTERN.test(projectId) || !secret || secret.length > MAX_SECRET_CHARS) return { status: 403, error: 'forbidden' };
   const matches = (state: WebhookSecretState | undefined) =>
     state !== undefined && acceptedGenerations(state, deps.now).some((generation) => isWebhookSecret(deps.webhookKey, projectId, secret, generation));
-  // A miss may be a rotation this process has not seen yet: read again (at most every few seconds).
+  // A miss may be a rotation this process has not seen yet: judged again on a newer read.
   if (!matches(await deps.secrets.get(projectId)) && !matches(await deps.secrets.refresh(projectId))) {
     return { status: 403, error: 'forbidden' };
   }

@@ -38,6 +38,8 @@ export interface LegPlan<A extends PlannedAbonent = PlannedAbonent> {
   requestedAnswer: boolean;
   /** One-leg click-to-call: the number the leg rings once the employee accepted (step `originate`). */
   originateTo?: ParsedNumber;
+  /** The leg continues the call at a colleague (a pickup or a transfer): it gets a tracking id of its own unless the PBX keeps the call's. */
+  continuation?: 'pickup' | 'transfer';
 }
 
 export type StepAction = 'start' | 'originate' | 'answer' | 'release';
@@ -69,9 +71,55 @@ export interface LegRequest<A extends PlannedAbonent> {
   answer: boolean;
   ringMs: number;
   talkMs: number;
+  /** A colleague picks the ringing leg up after `ringMs` («перехват»): the leg ends unanswered, the colleague's leg talks. */
+  pickedUpBy?: A;
+  /** After `talkMs` the employee transfers the client to this colleague, who answers after `ringMs` and talks `talkMs`. */
+  transferTo?: A;
 }
 
 export const MISSED_CAUSE = 'Temporarily Unavailable';
+/** A picked-up call is answered at the colleague's phone this soon after the pickup. */
+const PICKUP_ANSWER_MS = 20;
+
+/**
+ * The leg `i` takes the call at `at` (answered, or picked up by a colleague), and is followed
+ * by a transfer if asked: its steps, and the colleague's legs appended to `plans`.
+ */
+function takeCall<A extends PlannedAbonent>(plans: LegPlan<A>[], steps: Step[], i: number, request: LegRequest<A>, at: number): void {
+  const taker = plans[i]!;
+  const colleagueLeg = (abonent: A, continuation: 'pickup' | 'transfer'): number => {
+    plans.push({
+      ...taker,
+      abonent,
+      personality: 'Terminator',
+      startEvent: continuation === 'pickup' ? 'CallPickedUpEvent' : 'CallTransferredEvent',
+      willAnswer: true,
+      requestedAnswer: true,
+      releasingParty: 'remoteRelease',
+      direction: 'INBOUND',
+      continuation,
+    });
+    return plans.length - 1;
+  };
+  if (request.pickedUpBy) {
+    steps.push(step(at, i, 'release'));
+    const picked = colleagueLeg(request.pickedUpBy, 'pickup');
+    steps.push(step(at, picked, 'start'), step(at + PICKUP_ANSWER_MS, picked, 'answer'));
+    steps.push(step(at + PICKUP_ANSWER_MS + request.talkMs, picked, 'release'));
+    return;
+  }
+  taker.willAnswer = true;
+  steps.push(step(at, i, 'answer'), step(at + request.talkMs, i, 'release'));
+  if (request.transferTo) {
+    const transferredAt = at + request.talkMs;
+    const transferred = colleagueLeg(request.transferTo, 'transfer');
+    steps.push(step(transferredAt, transferred, 'start'), step(transferredAt + request.ringMs, transferred, 'answer'));
+    steps.push(step(transferredAt + request.ringMs + request.talkMs, transferred, 'release'));
+  }
+}
+
+/** The leg takes the call when its ringing ends: answered by the employee or picked up by a colleague. */
+const takes = (request: LegRequest<PlannedAbonent>): boolean => request.answer || request.pickedUpBy !== undefined;
 
 /**
  * Incoming call to one or more employees. Simultaneous ringing (all legs start together;
@@ -101,15 +149,14 @@ export function planIncoming<A extends PlannedAbonent>(
     requestedAnswer: l.answer,
   }));
   const steps: Step[] = [];
+  const rung = plans.length;
   if (opts.sequential) {
     let t = 0;
-    for (let i = 0; i < plans.length; i++) {
+    for (let i = 0; i < rung; i++) {
       const p = plans[i]!;
       steps.push(step(t, i, 'start'));
-      if (p.requestedAnswer) {
-        p.willAnswer = true;
-        steps.push(step(t + p.ringMs, i, 'answer'));
-        steps.push(step(t + p.ringMs + p.talkMs, i, 'release'));
+      if (takes(legs[i]!)) {
+        takeCall(plans, steps, i, legs[i]!, t + p.ringMs);
         break;
       }
       steps.push(step(t + p.ringMs, i, 'release'));
@@ -117,21 +164,17 @@ export function planIncoming<A extends PlannedAbonent>(
     }
   } else {
     let answerer = -1;
-    plans.forEach((p, i) => {
-      if (!p.requestedAnswer) return;
-      if (answerer < 0 || p.ringMs < plans[answerer]!.ringMs) answerer = i;
+    legs.forEach((l, i) => {
+      if (!takes(l)) return;
+      if (answerer < 0 || l.ringMs < legs[answerer]!.ringMs) answerer = i;
     });
-    const tA = answerer >= 0 ? plans[answerer]!.ringMs : Infinity;
-    plans.forEach((p, i) => {
+    const tA = answerer >= 0 ? legs[answerer]!.ringMs : Infinity;
+    for (let i = 0; i < rung; i++) {
+      const p = plans[i]!;
       steps.push(step(0, i, 'start'));
-      if (i === answerer) {
-        p.willAnswer = true;
-        steps.push(step(p.ringMs, i, 'answer'));
-        steps.push(step(p.ringMs + p.talkMs, i, 'release'));
-      } else {
-        steps.push(step(Math.min(p.ringMs, tA), i, 'release'));
-      }
-    });
+      if (i === answerer) takeCall(plans, steps, i, legs[i]!, p.ringMs);
+      else steps.push(step(Math.min(p.ringMs, tA), i, 'release'));
+    }
   }
   return { legs: plans, steps: sortSteps(steps) };
 }
@@ -159,13 +202,10 @@ export function planOutgoing<A extends PlannedAbonent>(
     requestedAnswer: leg.answer,
   };
   const steps: Step[] = [step(0, 0, 'start')];
-  if (leg.answer) {
-    steps.push(step(leg.ringMs, 0, 'answer'));
-    steps.push(step(leg.ringMs + leg.talkMs, 0, 'release'));
-  } else {
-    steps.push(step(leg.ringMs, 0, 'release'));
-  }
-  return { legs: [plan], steps: sortSteps(steps) };
+  const plans = [plan];
+  if (leg.answer) takeCall(plans, steps, 0, { ...leg, pickedUpBy: undefined }, leg.ringMs);
+  else steps.push(step(leg.ringMs, 0, 'release'));
+  return { legs: plans, steps: sortSteps(steps) };
 }
 
 /**

@@ -36,7 +36,15 @@ export interface EventEnvelope {
   targetId: string;
 }
 
-export const CALL_EVENT_TYPE_NAMES = ['CallReceivedEvent', 'CallOriginatingEvent', 'CallOriginatedEvent', 'CallAnsweredEvent', 'CallReleasedEvent'] as const;
+export const CALL_EVENT_TYPE_NAMES = [
+  'CallReceivedEvent',
+  'CallOriginatingEvent',
+  'CallOriginatedEvent',
+  'CallPickedUpEvent',
+  'CallTransferredEvent',
+  'CallAnsweredEvent',
+  'CallReleasedEvent',
+] as const;
 export type CallEventType = (typeof CALL_EVENT_TYPE_NAMES)[number];
 
 export type Personality = 'Terminator' | 'Originator' | 'Click-to-Dial';
@@ -106,7 +114,29 @@ function remotePartyLines(rp: RemotePartyFields): string[] {
 export function buildCallEventXml(env: EventEnvelope, type: CallEventType, call: CallFields): string {
   const lines = envelopeHead(env);
   lines.push(`<xsi:eventData xsi1:type="xsi:${type}">`);
-  lines.push('<xsi:call>');
+  lines.push(...callLines(call));
+  lines.push('</xsi:eventData>');
+  lines.push('</xsi:Event>');
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The initial state a new subscription to one abonent gets: `CallSubscriptionEvent` with the
+ * hook status and a `calls` list of the abonent's calls in progress (empty when idle).
+ */
+export function buildCallSubscriptionXml(env: EventEnvelope, calls: CallFields[]): string {
+  const lines = envelopeHead(env);
+  lines.push('<xsi:eventData xsi1:type="xsi:CallSubscriptionEvent">');
+  lines.push(el('hookStatus', calls.length > 0 ? 'Off-Hook' : 'On-Hook'));
+  if (calls.length === 0) lines.push('<xsi:calls/>');
+  else lines.push('<xsi:calls>', ...calls.flatMap(callLines), '</xsi:calls>');
+  lines.push('</xsi:eventData>');
+  lines.push('</xsi:Event>');
+  return lines.join('\n') + '\n';
+}
+
+function callLines(call: CallFields): string[] {
+  const lines = ['<xsi:call>'];
   lines.push(el('callId', call.callId));
   lines.push(el('extTrackingId', call.extTrackingId));
   if (call.networkCallId !== undefined) lines.push(el('networkCallId', call.networkCallId));
@@ -128,9 +158,7 @@ export function buildCallEventXml(env: EventEnvelope, type: CallEventType, call:
   if (call.releaseTime !== undefined) lines.push(el('releaseTime', call.releaseTime));
   if (call.recorded) lines.push('<xsi:recorded/>');
   lines.push('</xsi:call>');
-  lines.push('</xsi:eventData>');
-  lines.push('</xsi:Event>');
-  return lines.join('\n') + '\n';
+  return lines;
 }
 
 /** `SubscriptionTerminatedEvent`: an empty `eventData`. */

@@ -179,7 +179,8 @@ describe('subscriptions', () => {
     // no event on expiry, and calls no longer reach it
     const id = sim.playCall({ token: TOKEN, direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000002', answer: false, ringMs: 10 }] });
     await sim.waitForCall(id);
-    expect(hook.received).toHaveLength(0);
+    // Only the initial state it got when it was created.
+    expect(hook.received.map((req) => req.body.includes('CallSubscriptionEvent'))).toEqual([true]);
   });
 
   it('rejects bad bodies with 400 BadRequest', async () => {
@@ -238,7 +239,7 @@ describe('subscriptions', () => {
     const t = await control(`subscriptions/${subscriptionId}/terminate`, {});
     expect(t.status).toBe(200);
     expect(t.json).toMatchObject({ subscriptionId, terminated: true, event: { status: 200 } });
-    const [got] = await hook.waitFor(1);
+    const [got] = await hook.waitFor(1, { filter: (req) => req.body.includes('SubscriptionTerminatedEvent') });
     expect(got!.path).toBe('/term/SECRET');
     expect(got!.headers['content-type']).toBe('application/xml; charset=UTF-8');
     expect(XMLValidator.validate(got!.body)).toBe(true);
@@ -256,6 +257,43 @@ describe('subscriptions', () => {
       errorCode: 'GetSubscriptionInfoError',
     });
     expect((await control(`subscriptions/${subscriptionId}/terminate`, {})).status).toBe(404);
+  });
+});
+
+describe('the initial state of a new subscription (CallSubscriptionEvent)', () => {
+  const initial = (req: { body: string }) => req.body.includes('xsi:CallSubscriptionEvent');
+  const sub = (body: unknown, token?: string) => api('subscription', { method: 'PUT', body, token });
+
+  it('by default a subscription to one abonent gets it right after the PUT answered: hook status and an empty calls list, sequence number 1', async () => {
+    const r = await sub({ pattern: '9000000001', expires: 60, subscriptionType: 'BASIC_CALL', url: `${hook.url}init` });
+    const { subscriptionId } = r.json as { subscriptionId: string };
+    const [got] = await hook.waitFor(1, { filter: initial });
+    const ev = new XMLParser({ ignoreAttributes: false, parseTagValue: false }).parse(got!.body)['xsi:Event'];
+    expect(ev['xsi:subscriptionId']).toBe(subscriptionId);
+    expect(ev['xsi:sequenceNumber']).toBe('1');
+    expect(ev['xsi:eventData']).toMatchObject({ '@_xsi1:type': 'xsi:CallSubscriptionEvent', 'xsi:hookStatus': 'On-Hook', 'xsi:calls': '' });
+  });
+
+  it('lists the calls in progress at the abonent', async () => {
+    const id = sim.playCall({ token: TOKEN, direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000002', answer: true, ringMs: 10, talkMs: 400 }] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sub({ pattern: '9000000002', expires: 60, subscriptionType: 'BASIC_CALL', url: `${hook.url}busy` });
+    const [got] = await hook.waitFor(1, { filter: initial });
+    const data = new XMLParser({ ignoreAttributes: false, parseTagValue: false }).parse(got!.body)['xsi:Event']['xsi:eventData'];
+    expect(data['xsi:hookStatus']).toBe('Off-Hook');
+    expect(data['xsi:calls']['xsi:call']).toMatchObject({ 'xsi:extTrackingId': id, 'xsi:state': 'Active', 'xsi:personality': 'Terminator' });
+    await sim.waitForCall(id);
+  });
+
+  it('before-answer: delivered before the PUT answers; none: never sent; never for the whole PBX', async () => {
+    await control('pbx', { token: 'before', abonents: [{ phone: '9000000001' }], behaviour: { initialEvent: 'before-answer' } });
+    await control('pbx', { token: 'none', abonents: [{ phone: '9000000001' }], behaviour: { initialEvent: 'none' } });
+    await sub({ pattern: '9000000001', expires: 60, subscriptionType: 'BASIC_CALL', url: `${hook.url}before` }, 'before');
+    expect(hook.received.filter(initial).map((req) => req.path)).toEqual(['/before']);
+    await sub({ pattern: '9000000001', expires: 60, subscriptionType: 'BASIC_CALL', url: `${hook.url}none` }, 'none');
+    await sub({ expires: 60, subscriptionType: 'BASIC_CALL', url: `${hook.url}whole` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(hook.received.filter(initial).map((req) => req.path)).toEqual(['/before']);
   });
 });
 

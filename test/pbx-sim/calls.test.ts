@@ -39,12 +39,22 @@ async function control(path: string, body?: unknown) {
   return api(`_sim/${path}`, { method: body === undefined ? 'GET' : 'POST', token: null, body });
 }
 
+/**
+ * Subscribes; a subscription to one abonent first gets its initial state (CallSubscriptionEvent,
+ * checked in its own tests), which is taken out here so the call tests see only call events.
+ */
 async function subscribe(pattern: string | undefined, path: string, token = TOKEN): Promise<string> {
   const body: Record<string, unknown> = { expires: 3600, subscriptionType: 'BASIC_CALL', url: `${hook.url}${path}` };
   if (pattern !== undefined) body.pattern = pattern;
   const r = await api('subscription', { method: 'PUT', body, token });
   expect(r.status).toBe(200);
-  return (r.json as { subscriptionId: string }).subscriptionId;
+  const { subscriptionId } = r.json as { subscriptionId: string };
+  if (pattern !== undefined) {
+    const isInitial = (req: ReceivedRequest) => req.body.includes('CallSubscriptionEvent') && req.body.includes(subscriptionId);
+    await hook.waitFor(1, { filter: isInitial });
+    hook.received.splice(hook.received.findIndex(isInitial), 1);
+  }
+  return subscriptionId;
 }
 
 async function playCall(body: Record<string, unknown>): Promise<CallView> {
@@ -134,7 +144,8 @@ describe('incoming calls', () => {
     expect(evs.map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
     expect(new Set(evs.map((e) => e.eventID)).size).toBe(3);
     evs.forEach((e) => expect(e.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/));
-    expect(evs.map((e) => e.seq)).toEqual([1, 2, 3]);
+    // Number 1 was the subscription's initial state.
+    expect(evs.map((e) => e.seq)).toEqual([2, 3, 4]);
     for (const e of evs) {
       expect(e.ev['xsi:subscriptionId']).toBe(subId);
       expect(e.ev['xsi:targetId']).toBe(A1);
@@ -299,7 +310,9 @@ describe('incoming calls', () => {
     const count = (p: string) => hook.received.filter(byPath(p)).length;
     expect([count('by-phone'), count('by-userid'), count('by-ext'), count('all'), count('other-pbx')]).toEqual([0, 2, 2, 2, 0]);
     // sequence numbers are per subscription, event ids unique
-    for (const p of ['by-userid', 'by-ext', 'all']) expect(received(byPath(p)).map((e) => e.seq)).toEqual([1, 2]);
+    // Subscriptions to one abonent numbered their initial state 1; the whole PBX's has none.
+    for (const p of ['by-userid', 'by-ext']) expect(received(byPath(p)).map((e) => e.seq)).toEqual([2, 3]);
+    expect(received(byPath('all')).map((e) => e.seq)).toEqual([1, 2]);
     expect(new Set(received().map((e) => e.eventID)).size).toBe(6);
   });
 
@@ -688,5 +701,62 @@ describe('statistics', () => {
     expect(page1).toHaveLength(1);
     const old = (await api(`v2/statistics?dateFrom=2020-01-01T00:00:00Z&dateTo=2020-01-02T00:00:00Z`)).json as unknown[];
     expect(old).toEqual([]);
+  });
+});
+
+describe('pickups and transfers', () => {
+  const typesAt = (path: string) => received(byPath(path)).sort((a, b) => a.seq - b.seq);
+
+  it('pickedUpBy: the ringing leg ends unanswered; the colleague gets CallPickedUpEvent, answers and talks under a new tracking id', async () => {
+    await subscribe('9000000001', 'a');
+    await subscribe('9000000002', 'b');
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 30, talkMs: 60, pickedUpBy: '9000000002' }] });
+    const atA = typesAt('a');
+    const atB = typesAt('b');
+    expect(atA.map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallReleasedEvent']);
+    expect(atA[1]!.call['xsi:answerTime']).toBeUndefined();
+    expect(atB.map((e) => e.type)).toEqual(['xsi:CallPickedUpEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    expect(atB[0]!.call).toMatchObject({ 'xsi:state': 'Alerting', 'xsi:personality': 'Terminator', 'xsi:remoteParty': { 'xsi:address': { '#text': 'tel:+79161234567' } } });
+    const pickedUpId = atB[0]!.call['xsi:extTrackingId'];
+    expect(atA.every((e) => e.call['xsi:extTrackingId'] === call.extTrackingId)).toBe(true);
+    expect(pickedUpId).not.toBe(call.extTrackingId);
+    expect(atB.every((e) => e.call['xsi:extTrackingId'] === pickedUpId)).toBe(true);
+    expect(atB[2]!.call['xsi:answerTime']).toBeDefined();
+    expect(call.legs.map((leg) => [leg.abonent, leg.outcome, leg.continuation])).toEqual([
+      [A1, 'missed', undefined],
+      [A2, 'answered', 'pickup'],
+    ]);
+  });
+
+  it('transferTo: the answering employee hands the client over; the colleague gets CallTransferredEvent under a new tracking id', async () => {
+    await subscribe('9000000001', 'a');
+    await subscribe('9000000003', 'c');
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: true, ringMs: 20, talkMs: 40, transferTo: '9000000003' }] });
+    expect(typesAt('a').map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    const atC = typesAt('c');
+    expect(atC.map((e) => e.type)).toEqual(['xsi:CallTransferredEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
+    expect(atC[0]!.call['xsi:extTrackingId']).not.toBe(call.extTrackingId);
+    expect(Number(atC[0]!.call['xsi:startTime'])).toBeGreaterThanOrEqual(Number(typesAt('a')[2]!.call['xsi:releaseTime']));
+    // Both talked: each leg has its recording.
+    expect(call.recordings.map((r) => r.userId)).toEqual([A1, A3]);
+  });
+
+  it('behaviour continuationTrackingId kept: the colleague\'s leg carries the call\'s own tracking id', async () => {
+    await control('pbx', { token: TOKEN, abonents: [{ phone: '9000000001' }, { phone: '9000000002' }], behaviour: { continuationTrackingId: 'kept' } });
+    await subscribe('9000000002', 'b');
+    const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 20, pickedUpBy: '9000000002' }] });
+    expect(typesAt('b').map((e) => e.call['xsi:extTrackingId'])).toEqual([call.extTrackingId, call.extTrackingId, call.extTrackingId]);
+  });
+
+  it('refuses a pickup of an answered leg, a transfer of an unanswered one, and a colleague who is the leg itself', async () => {
+    for (const leg of [
+      { abonent: '9000000001', answer: true, pickedUpBy: '9000000002' },
+      { abonent: '9000000001', answer: false, transferTo: '9000000002' },
+      { abonent: '9000000001', answer: false, pickedUpBy: '9000000001' },
+      { abonent: '9000000001', answer: false, pickedUpBy: '9000000099' },
+    ]) {
+      const r = await control('calls', { token: TOKEN, direction: 'incoming', client: '9161234567', legs: [leg] });
+      expect(r.status).toBe(400);
+    }
   });
 });

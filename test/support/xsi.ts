@@ -13,6 +13,8 @@ export interface LegSpec {
   releaseTime: number;
   /** Released event without remoteParty/address, as the real PBX sends on missed legs. */
   releasedWithoutAddress?: boolean;
+  /** The leg's first event, when not the usual one (e.g. `CallPickedUpEvent`, `CallTransferredEvent`). */
+  firstEvent?: string;
 }
 
 /** The subscription the test events come through; harness.registerSubscription records it. */
@@ -56,7 +58,7 @@ export function legEvents(extTrackingId: string, leg: LegSpec): string[] {
     `<xsi:call><xsi:callId>${callId}</xsi:callId><xsi:extTrackingId>${extTrackingId}</xsi:extTrackingId>` +
     `<xsi:personality>${personality}</xsi:personality><xsi:state>${state}</xsi:state>${remoteXml(leg, withAddress)}` +
     `<xsi:startTime>${leg.startTime}</xsi:startTime>${times}</xsi:call>`;
-  const first = personality === 'Terminator' ? 'CallReceivedEvent' : 'CallOriginatedEvent';
+  const first = leg.firstEvent ?? (personality === 'Terminator' ? 'CallReceivedEvent' : 'CallOriginatedEvent');
   const answer = leg.answerTime === undefined ? '' : `<xsi:answerTime>${leg.answerTime}</xsi:answerTime>`;
   const events = [xsiEvent({ type: first, abonent: leg.abonent, call: call('Alerting', '') })];
   if (leg.answerTime !== undefined) events.push(xsiEvent({ type: 'CallAnsweredEvent', abonent: leg.abonent, call: call('Active', answer) }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, newCall, settleDeadline, summarise, type CallState } from '../../functions/commons/domain/call';
+import { applyEvent, joinContinuation, newCall, seeksContinued, settleDeadline, summarise, type CallState } from '../../functions/commons/domain/call';
 import type { XsiCall, XsiEvent } from '../../functions/commons/domain/xsi-event';
 
 const T0 = Date.UTC(2026, 10, 29, 9, 30, 5);
@@ -176,5 +176,65 @@ describe('a click-to-call played as one leg', () => {
       event('CallReleasedEvent', '9001234567', { ...employeeHalf, personality: 'Click-to-Dial', state: 'Released', remoteParty: employee, startTime: T0, answerTime: T0 + 3000, releaseTime: T0 + 30_000 }),
     ];
     expect(summarise(play(events))).toMatchObject({ direction: 'Outgoing', decided: 'missed', clientPhone: '79161234567', operatorPhone: '9001234567' });
+  });
+});
+
+describe('pickups and transfers (a new tracking id continues the call)', () => {
+  const ringingAtA = event('CallReceivedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 });
+  const releasedAtA = event('CallReleasedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Released', remoteParty: { privacy: false }, startTime: T0, releaseTime: T0 + 9000 });
+  const pickedUpAtB = (ext: string) => [
+    event('CallPickedUpEvent', '9001234568', { extTrackingId: ext, callId: 'b', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 + 9000 }),
+    event('CallAnsweredEvent', '9001234568', { extTrackingId: ext, callId: 'b', personality: 'Terminator', state: 'Active', remoteParty: client, startTime: T0 + 9000, answerTime: T0 + 9100 }),
+    event('CallReleasedEvent', '9001234568', { extTrackingId: ext, callId: 'b', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0 + 9000, answerTime: T0 + 9100, releaseTime: T0 + 60_000 }),
+  ];
+  const playAs = (ext: string, events: XsiEvent[]) => events.reduce((state, e, i) => applyEvent(state, { event: e, receivedAt: T0 + 9000 + i }).state, newCall('p', ext, T0 + 9000));
+
+  it('a call that began with a pickup looks for the call it continues; an ordinary call does not', () => {
+    expect(seeksContinued(playAs('ext-b', pickedUpAtB('ext-b')))).toBe(true);
+    expect(seeksContinued(play([ringingAtA, releasedAtA]))).toBe(false);
+    expect(seeksContinued({ ...playAs('ext-b', pickedUpAtB('ext-b')), continues: 'ext' })).toBe(false);
+  });
+
+  it('joined into the call it continues: one answered call, the picking-up colleague as operator, the recording under the new id', () => {
+    const root = play([ringingAtA, releasedAtA]);
+    expect(summarise(root).decided).toBe('missed');
+    const joined = joinContinuation(root, playAs('ext-b', pickedUpAtB('ext-b')))!;
+    expect(summarise(joined)).toMatchObject({
+      direction: 'Incoming',
+      decided: 'answered',
+      clientPhone: '79161234567',
+      operatorPhone: '9001234568',
+      operatorTargetId: '9001234568@mpbx.sip.beeline.ru',
+      operatorTrackingId: 'ext-b',
+      startedAt: T0,
+      endedAt: T0 + 60_000,
+    });
+    expect(joined.continuations).toEqual(['ext-b']);
+  });
+
+  it('joining converges: partial views in any order and repeated joins give the same call, and a repeat changes nothing', () => {
+    const events = pickedUpAtB('ext-b');
+    const root = play([ringingAtA, releasedAtA]);
+    const whole = joinContinuation(root, playAs('ext-b', events))!;
+    const stepwise = [events.slice(0, 1), events.slice(0, 3), events.slice(0, 2)].reduce((state, part) => joinContinuation(state, playAs('ext-b', part)) ?? state, root);
+    expect(summarise(stepwise)).toEqual(summarise(whole));
+    expect(joinContinuation(whole, playAs('ext-b', events))).toBeUndefined();
+  });
+
+  it('an ordinary call keeps its own tracking id for its recording', () => {
+    expect(summarise(play([ringingAtA])).operatorTrackingId).toBe('ext');
+  });
+
+  it('a `calls` list (CallRedirectedEvent) merges every leg of this call and no leg of another', () => {
+    const redirected: XsiEvent = {
+      ...(event('CallRedirectedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0, releaseTime: T0 + 5000 }) as Extract<XsiEvent, { kind: 'call' }>),
+      otherCalls: [
+        { callId: 'c', extTrackingId: 'ext', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 + 5000, redirections: [], acdCall: false, recorded: false },
+        { callId: 'z', extTrackingId: 'another', personality: 'Terminator', state: 'Alerting', startTime: T0, redirections: [], acdCall: false, recorded: false },
+      ],
+    };
+    const state = play([redirected]);
+    expect(Object.keys(state.legs).sort()).toEqual(['a', 'c']);
+    expect(summarise(state).allLegsEnded).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ const summary: CallSummary = {
   decided: 'answered',
   clientPhone: '79161234567',
   operatorPhone: '9001234567',
+  operatorTrackingId: 'ext-1',
   startedAt: T0,
   endedAt: T0 + 125_000,
   allLegsEnded: true,

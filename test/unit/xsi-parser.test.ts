@@ -70,6 +70,40 @@ describe('parseXsiEvent: the initial state after a subscription', () => {
   });
 });
 
+describe('parseXsiEvent: pickups, transfers and redirections', () => {
+  it('CallPickedUpEvent and CallTransferredEvent are call events with the new tracking id', () => {
+    expect(parsed('call-picked-up')).toMatchObject({
+      kind: 'call',
+      type: 'CallPickedUpEvent',
+      call: { callId: 'callhalf-6620107:0', extTrackingId: 'b7e6d5c4-3a2b-4c1d-9e8f-7a6b5c4d3e2f', state: 'Alerting', remoteParty: { address: 'tel:+79161234567' } },
+    });
+    expect(parsed('call-transferred')).toMatchObject({
+      kind: 'call',
+      type: 'CallTransferredEvent',
+      call: { extTrackingId: 'c8f7e6d5-4b3c-4d2e-8f9a-8b7c6d5e4f3a', answerTime: 1800000121000 },
+    });
+  });
+
+  it('CallRedirectedEvent: every call of its `calls` list is read, none dropped', () => {
+    const event = parsed('call-redirected-list');
+    expect(event).toMatchObject({
+      kind: 'call',
+      type: 'CallRedirectedEvent',
+      call: { callId: 'callhalf-6620301:0', state: 'Released' },
+      otherCalls: [{ callId: 'callhalf-6620302:0', state: 'Alerting', startTime: 1800000020000 }],
+    });
+    expect(xsiEventSchema.safeParse(event).success).toBe(true);
+  });
+
+  it('a `calls` list is read up to its bound', () => {
+    const body = loadEvent('call-redirected-list');
+    const oneCall = body.slice(body.indexOf('<xsi:call>'), body.indexOf('</xsi:call>') + '</xsi:call>'.length);
+    const many = body.replace(/<xsi:calls>[\s\S]*<\/xsi:calls>/, `<xsi:calls>${oneCall.repeat(40)}</xsi:calls>`);
+    const result = parseXsiEvent(many);
+    expect(result.ok && result.event.kind === 'call' && result.event.otherCalls?.length).toBe(15);
+  });
+});
+
 describe('parseXsiEvent: incoming answered call', () => {
   it('keeps nothing of the echoed webhook URL, whose path holds the secret', () => {
     const body = loadEvent('incoming-answered-1-received');

@@ -130,11 +130,17 @@ export class BeelinePbxClient {
   }
 
   /** A new subscription; not retried, since a repeat would create a second one. */
-  async subscribe(input: { pattern: string; expires: number; url: string; subscriptionType?: string }): Promise<Subscription> {
+  /** Without a `pattern`, the subscription watches every abonent of the PBX. */
+  async subscribe(input: { pattern?: string; expires: number; url: string; subscriptionType?: string }): Promise<Subscription> {
     const body = await this.request({
       method: 'PUT',
       path: 'subscription',
-      body: { pattern: input.pattern, expires: input.expires, subscriptionType: input.subscriptionType ?? 'BASIC_CALL', url: input.url },
+      body: {
+        ...(input.pattern !== undefined && { pattern: input.pattern }),
+        expires: input.expires,
+        subscriptionType: input.subscriptionType ?? 'BASIC_CALL',
+        url: input.url,
+      },
       idempotent: false,
     });
     const subscription = body as Partial<Subscription> | undefined;

@@ -5,7 +5,7 @@
  * item and retry with optimistic concurrency.
  */
 import { employeeNumberFromTargetId, normaliseClientPhone } from './phone';
-import type { XsiCall, XsiEvent } from './xsi-event';
+import { CONTINUING_EVENT_TYPES, type XsiCall, type XsiEvent } from './xsi-event';
 
 export type Direction = 'Incoming' | 'Outgoing';
 export type Outcome = 'answered' | 'missed' | 'internal' | 'hidden' | 'in_progress';
@@ -35,6 +35,12 @@ export interface Leg {
   recorded: boolean;
   /** Ingest time of the first event of this leg: orders legs when startTime is missing. */
   firstSeenAt: number;
+  /** The leg took over a call in progress: picked up from a colleague, or transferred to this employee. */
+  continuing?: boolean;
+  /** The tracking id the PBX filed this leg under, when it came from a continuation (a picked-up or transferred leg has its own). */
+  trackingId?: string;
+  /** An employee's own subscription delivered an event of this leg: the leg is a configured employee's. */
+  watched?: boolean;
 }
 
 export interface CallState {
@@ -52,6 +58,18 @@ export interface CallState {
   recordLink?: string;
   /** Rebuilt from the PBX's call records because its webhooks never arrived. */
   recovered?: boolean;
+  /**
+   * This call (a pickup or a transfer under a new tracking id) continues that one: its legs
+   * are joined into it, and only that call has an outcome and effects.
+   */
+  continues?: string;
+  /** The tracking ids of the calls joined into this one. */
+  continuations?: string[];
+  /**
+   * Events came through the whole-PBX subscription: the call is this product's only if a leg is
+   * a configured employee's (`watched`); the others only help decide the outcome.
+   */
+  throughWholePbx?: boolean;
 }
 
 export interface FinalOutcome {
@@ -74,6 +92,8 @@ export interface CallSummary {
   operatorPhone?: string;
   /** Operator leg's abonent id (for recordings). */
   operatorTargetId?: string;
+  /** The tracking id the PBX filed the operator's leg under (for recordings): the call's own unless the leg came from a pickup or transfer. */
+  operatorTrackingId: string;
   startedAt: number;
   endedAt?: number;
   allLegsEnded: boolean;
@@ -89,6 +109,8 @@ export interface IncomingEvent {
    * account's extension (its targetId holds no number).
    */
   operatorNumber?: string;
+  /** Delivered by the whole-PBX subscription rather than an employee's. */
+  wholePbx?: boolean;
 }
 
 export type ApplyResult =
@@ -108,7 +130,7 @@ export function callOf(event: XsiEvent): XsiCall | undefined {
  * Merges one event into the call. Commutative for the facts it keeps (times, answered,
  * released, numbers), so any delivery order converges to the same state.
  */
-export function applyEvent(state: CallState, { event, receivedAt, operatorNumber }: IncomingEvent): ApplyResult {
+export function applyEvent(state: CallState, { event, receivedAt, operatorNumber, wholePbx = false }: IncomingEvent): ApplyResult {
   const eventId = event.envelope.eventId;
   if (state.seenEventIds.includes(eventId)) return { kind: 'duplicate', state };
   const next: CallState = { ...state, legs: { ...state.legs }, seenEventIds: [...state.seenEventIds, eventId] };
@@ -117,11 +139,78 @@ export function applyEvent(state: CallState, { event, receivedAt, operatorNumber
     next.otherEvents = [...state.otherEvents, { eventId, type: event.kind === 'ignored' ? event.type : event.kind }];
     return { kind: 'applied', state: next };
   }
-  const call = event.call;
-  const previous = state.legs[call.callId];
-  next.legs[call.callId] = mergeLeg(previous, call, event.type, event.envelope.targetId, receivedAt, operatorNumber);
+  // A `calls` list may hold legs of other calls: only this call's are merged.
+  for (const call of [event.call, ...(event.otherCalls ?? [])]) {
+    if (call.extTrackingId !== state.extTrackingId) continue;
+    const leg = mergeLeg(next.legs[call.callId], call, event.type, event.envelope.targetId, receivedAt, operatorNumber);
+    if (!wholePbx) leg.watched = true;
+    next.legs[call.callId] = leg;
+  }
+  if (wholePbx) next.throughWholePbx = true;
   next.lastChangeAt = Math.max(state.lastChangeAt, receivedAt);
   return { kind: 'applied', state: next };
+}
+
+/**
+ * A call that began with a pickup or a transfer under a tracking id of its own, not yet joined
+ * to the call it continues: the processor looks that call up by the client's number.
+ */
+export function seeksContinued(state: CallState): boolean {
+  const legs = Object.values(state.legs);
+  return state.continues === undefined && legs.length > 0 && legs.every((leg) => leg.continuing === true);
+}
+
+/**
+ * Joins a continuation's legs into the call it continues (whole legs, so any number of
+ * redeliveries and any order converge); undefined when that changes nothing.
+ */
+export function joinContinuation(root: CallState, continuation: CallState): CallState | undefined {
+  const legs = { ...root.legs };
+  let changed = false;
+  for (const leg of Object.values(continuation.legs)) {
+    const joined = combineLegs(legs[leg.callId], { ...leg, trackingId: leg.trackingId ?? continuation.extTrackingId });
+    if (legs[leg.callId] === undefined || legFingerprint(legs[leg.callId]!) !== legFingerprint(joined)) {
+      legs[leg.callId] = joined;
+      changed = true;
+    }
+  }
+  const known = root.continuations?.includes(continuation.extTrackingId) === true;
+  if (!changed && known) return undefined;
+  return {
+    ...root,
+    legs,
+    continuations: known ? root.continuations : [...(root.continuations ?? []), continuation.extTrackingId],
+    lastChangeAt: Math.max(root.lastChangeAt, continuation.lastChangeAt),
+    ...((root.throughWholePbx || continuation.throughWholePbx) && { throughWholePbx: true }),
+  };
+}
+
+/** The facts of two views of one leg together (each fact merges as in `mergeLeg`). */
+function combineLegs(a: Leg | undefined, b: Leg): Leg {
+  if (!a) return b;
+  return {
+    ...a,
+    targetId: a.targetId ?? b.targetId,
+    operatorPhone: a.operatorPhone ?? b.operatorPhone,
+    personality: a.personality ?? b.personality,
+    startTime: minDefined(a.startTime, b.startTime),
+    answerTime: minDefined(a.answerTime, b.answerTime),
+    releaseTime: maxDefined(a.releaseTime, b.releaseTime),
+    released: a.released || b.released,
+    remotePhone: a.remotePhone ?? b.remotePhone,
+    remoteSelf: a.remoteSelf || b.remoteSelf || undefined,
+    remoteInternal: a.remoteInternal || b.remoteInternal,
+    remotePrivacy: a.remotePrivacy || b.remotePrivacy,
+    recorded: a.recorded || b.recorded,
+    firstSeenAt: Math.min(a.firstSeenAt, b.firstSeenAt),
+    continuing: a.continuing || b.continuing || undefined,
+    trackingId: a.trackingId ?? b.trackingId,
+    watched: a.watched || b.watched || undefined,
+  };
+}
+
+function legFingerprint(leg: Leg): string {
+  return JSON.stringify(leg, Object.keys(leg).sort());
 }
 
 function mergeLeg(
@@ -144,6 +233,7 @@ function mergeLeg(
   leg.releaseTime = maxDefined(leg.releaseTime, call.releaseTime);
   leg.released ||= type === 'CallReleasedEvent' || call.state === 'Released';
   leg.recorded ||= call.recorded;
+  if (CONTINUING_EVENT_TYPES.has(type)) leg.continuing = true;
 
   const remote = call.remoteParty;
   const remotePhone = remote && (normaliseClientPhone(remote.address) ?? normaliseClientPhone(remote.userDN));
@@ -194,10 +284,12 @@ export function summarise(state: CallState): CallSummary {
   const answeredLegs = clientLegs
     .filter((leg) => leg.answerTime !== undefined)
     .sort((a, b) => (a.answerTime ?? 0) - (b.answerTime ?? 0));
-  const answeringLeg = answeredLegs.find((leg) => leg.operatorPhone !== undefined) ?? answeredLegs[0];
+  // A call picked up or transferred ends with the colleague who took it last: theirs is the follow-up.
+  const takers = answeredLegs.filter((leg) => leg.continuing === true && leg.operatorPhone !== undefined);
+  const answeringLeg = takers.at(-1) ?? answeredLegs.find((leg) => leg.operatorPhone !== undefined) ?? answeredLegs[0];
   const operatorLeg = answeringLeg ?? legs.find((leg) => leg.operatorPhone !== undefined) ?? first;
 
-  const decided = allLegsEnded ? decideOutcome(legs, clientPhone, answeringLeg !== undefined) : undefined;
+  const decided = allLegsEnded ? (isEmployeesCall(state) ? decideOutcome(legs, clientPhone, answeringLeg !== undefined) : 'hidden') : undefined;
 
   const starts = legs.map((leg) => leg.startTime ?? leg.firstSeenAt);
   const ends = legs.map((leg) => leg.releaseTime).filter((t): t is number => t !== undefined);
@@ -209,11 +301,20 @@ export function summarise(state: CallState): CallSummary {
     clientPhone,
     operatorPhone: operatorLeg?.operatorPhone,
     operatorTargetId: operatorLeg?.targetId,
+    operatorTrackingId: operatorLeg?.trackingId ?? state.extTrackingId,
     startedAt: starts.length > 0 ? Math.min(...starts) : state.lastChangeAt,
     endedAt: allLegsEnded && ends.length > 0 ? Math.max(...ends) : undefined,
     allLegsEnded,
     recorded: answeringLeg?.recorded ?? false,
   };
+}
+
+/**
+ * A call seen only through the whole-PBX subscription, with no leg at a configured employee,
+ * is not this product's: it has no effects and no place in the call log.
+ */
+export function isEmployeesCall(state: CallState): boolean {
+  return !state.throughWholePbx || Object.values(state.legs).some((leg) => leg.watched === true);
 }
 
 function decideOutcome(legs: Leg[], clientPhone: string | undefined, answered: boolean): Exclude<Outcome, 'in_progress'> {

@@ -38,12 +38,29 @@ export interface SubscriptionState {
   failures?: number;
 }
 
+/**
+ * The optional subscription to the whole PBX (no pattern), kept like an employee's under this
+ * reserved id: it sees the legs of abonents that are not employees (a hunt group or call centre
+ * member who answers), so a group call answered there is not reported missed.
+ */
+export const WHOLE_PBX_WATCH = '--whole-pbx';
+
+/** What a subscription watches at the PBX: one abonent (its pattern and number), or every abonent. */
+export type WatchTarget = { pattern: string; number: string } | { wholePbx: true };
+
+/** What the PBX is to watch for an employee: its abonent, or nothing (not a `beeline_api` employee). */
+export function employeeWatch(employee: Employee | undefined): WatchTarget | undefined {
+  if (!shouldSubscribe(employee)) return undefined;
+  return { pattern: pbxPatternOf(employee)!, number: employee.beelineNumber };
+}
+
 /** What the processor needs to know about a subscription id seen in an event. */
 export interface SubscriptionRecord {
   subscriptionId: string;
   projectId: string;
   employeeId: string;
-  number: string;
+  /** The watched employee's PBX number; absent for the whole-PBX subscription. */
+  number?: string;
   /** Epoch ms when a newer subscription replaced it (or it was removed). */
   retiredAt?: number;
 }

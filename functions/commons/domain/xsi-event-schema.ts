@@ -5,7 +5,7 @@
  * break an older consumer.
  */
 import * as z from '../schema';
-import { CALL_EVENT_TYPES, type XsiEvent } from './xsi-event';
+import { CALL_EVENT_TYPES, MAX_CALLS_PER_EVENT, type XsiEvent } from './xsi-event';
 
 const text = z.string().check(z.minLength(1));
 const optionalText = z.optional(text);
@@ -65,6 +65,7 @@ export const xsiEventSchema = z.discriminatedUnion('kind', [
     envelope: envelopeSchema,
     type: z.enum(CALL_EVENT_TYPES),
     call: callSchema,
+    otherCalls: z.optional(z.array(callSchema).check(z.maxLength(MAX_CALLS_PER_EVENT - 1))),
   }),
   z.object({ kind: z.literal('subscriptionTerminated'), envelope: envelopeSchema }),
   z.object({

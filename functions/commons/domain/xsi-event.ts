@@ -12,12 +12,24 @@ export const CALL_EVENT_TYPES = [
   'CallAnsweredEvent',
   'CallUpdatedEvent',
   'CallRedirectedEvent',
+  'CallForwardedEvent',
+  'CallPickedUpEvent',
+  'CallTransferredEvent',
   'CallHeldEvent',
   'CallRetrievedEvent',
   'CallReleasingEvent',
   'CallReleasedEvent',
 ] as const;
 export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
+
+/**
+ * Event types with which a leg takes over a call already in progress under a new tracking id:
+ * a colleague picked up a call ringing elsewhere, or a call was transferred to this employee.
+ */
+export const CONTINUING_EVENT_TYPES: ReadonlySet<string> = new Set<CallEventType>(['CallPickedUpEvent', 'CallTransferredEvent']);
+
+/** At most this many `call` elements of one event's `calls` list are read. */
+export const MAX_CALLS_PER_EVENT = 16;
 
 export interface XsiEnvelope {
   /** UUID unique per event: the de-duplication key. */
@@ -84,8 +96,11 @@ export interface XsiCall {
 }
 
 export type XsiEvent =
-  /** A call event of a known type with a usable `call` element. */
-  | { kind: 'call'; envelope: XsiEnvelope; type: CallEventType; call: XsiCall }
+  /**
+   * A call event of a known type with a usable `call` element. `otherCalls`: the further
+   * elements of a `calls` list (CallRedirectedEvent holds a list rather than one `call`).
+   */
+  | { kind: 'call'; envelope: XsiEnvelope; type: CallEventType; call: XsiCall; otherCalls?: XsiCall[] }
   /** The PBX ended the subscription: re-subscribe. */
   | { kind: 'subscriptionTerminated'; envelope: XsiEnvelope }
   /**

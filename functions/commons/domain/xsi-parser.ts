@@ -19,6 +19,7 @@ import {
   type XsiEvent,
   type XsiRedirection,
   type XsiRemoteParty,
+  MAX_CALLS_PER_EVENT,
 } from './xsi-event';
 
 // ---------------------------------------------------------------------------------------------
@@ -204,13 +205,23 @@ function mapEvent(root: XmlNode): XsiEvent | string {
   });
 
   if (eventType === 'SubscriptionTerminatedEvent') return { kind: 'subscriptionTerminated', envelope };
-  const call = mapCall(child(eventData, 'call'));
-  if (call !== undefined && CALL_TYPES.has(eventType)) {
-    return { kind: 'call', envelope, type: eventType as CallEventType, call };
+  const single = mapCall(child(eventData, 'call'));
+  if (CALL_TYPES.has(eventType)) {
+    // One `call`, or (CallRedirectedEvent) a `calls` list of them.
+    const listed = asList(child(child(eventData, 'calls'), 'call'))
+      .slice(0, MAX_CALLS_PER_EVENT)
+      .map(mapCall)
+      .filter((listedCall): listedCall is XsiCall => listedCall !== undefined);
+    const call = single ?? listed.shift();
+    if (call !== undefined) {
+      const type = eventType as CallEventType;
+      return listed.length > 0 ? { kind: 'call', envelope, type, call, otherCalls: listed } : { kind: 'call', envelope, type, call };
+    }
   }
-  return call === undefined
+  // The initial CallSubscriptionEvent's `calls` list is a snapshot, not a change: never read.
+  return single === undefined
     ? { kind: 'ignored', envelope, type: eventType }
-    : { kind: 'ignored', envelope, type: eventType, call };
+    : { kind: 'ignored', envelope, type: eventType, call: single };
 }
 
 /** Parses one webhook body. Never throws. */

@@ -37,6 +37,8 @@ export const ROUTES = {
   disconnectPbx: route('DELETE', '/projects/{projectId}/beeline', 'project'),
   abonents: route('GET', '/projects/{projectId}/beeline/abonents', 'project'),
   rotateWebhookSecret: route('POST', '/projects/{projectId}/beeline/webhook-secret', 'project'),
+  putWatch: route('PUT', '/projects/{projectId}/beeline/watch', 'project'),
+  getWatch: route('GET', '/projects/{projectId}/beeline/watch', 'project'),
   beelineCall: route('POST', '/projects/{projectId}/beeline/call', 'call', 'callback'),
   putEmployee: route('PUT', '/projects/{projectId}/employees/{employeeId}', 'project'),
   listEmployees: route('GET', '/projects/{projectId}/employees', 'project'),

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
+import { isEmployeesCall, summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
 import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, StoredCall } from '../../ports';
 
 export type { CallLogEntry } from '../../ports';
@@ -9,12 +9,15 @@ import { callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, 
 
 /** A start waits this long for its call's events to link it. */
 const CLICK_TO_CALL_TTL_SECONDS = 86_400;
+/** A search for the call a pickup or transfer continues reads at most this many pages of the call index. */
+const CONTINUED_SEARCH_PAGES = 5;
 
 interface CallItem extends CallLogEntry {
   pk: string;
   sk: string;
-  gsi1pk: string;
-  gsi1sk: string;
+  /** Absent for a call joined into another: the call log and searches show only that one. */
+  gsi1pk?: string;
+  gsi1sk?: string;
   version: number;
   /** The aggregate as JSON: read and written whole, never queried into. */
   state: string;
@@ -136,6 +139,8 @@ export class DynamoCallStore implements CallStore {
       const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: callAliasKey(projectId, id), ConsistentRead: true }));
       if (Item) stored = await this.load(projectId, String(Item.extTrackingId));
     }
+    // A pickup's or transfer's own tracking id leads to the business call it joined.
+    if (stored?.state.continues) stored = (await this.load(projectId, stored.state.continues)) ?? stored;
     return stored && { entry: logEntryOf(stored.state, summarise(stored.state)), state: stored.state };
   }
 
@@ -153,6 +158,39 @@ export class DynamoCallStore implements CallStore {
       }),
     );
     return Items.filter((item) => item.clientPhone === clientPhone).map((item) => ({ extTrackingId: item.extTrackingId as string, outcome: item.outcome as Outcome }));
+  }
+
+  async findContinued(
+    projectId: string,
+    { clientPhone, at, lookbackMs, recentMs, excluding }: { clientPhone: string; at: number; lookbackMs: number; recentMs: number; excluding: string },
+  ): Promise<string | undefined> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    for (let page = 0; page < CONTINUED_SEARCH_PAGES; page++) {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+          FilterExpression: 'clientPhone = :phone AND extTrackingId <> :self AND (outcome = :open OR endedAt >= :recent)',
+          ExpressionAttributeValues: {
+            ':pk': callsIndexPk(projectId),
+            ':from': new Date(at - lookbackMs).toISOString(),
+            ':to': `${new Date(at).toISOString()}#~`,
+            ':phone': clientPhone,
+            ':self': excluding,
+            ':open': 'in_progress' satisfies Outcome,
+            ':recent': new Date(at - recentMs).toISOString(),
+          },
+          ScanIndexForward: false,
+          ExclusiveStartKey,
+        }),
+      );
+      const found = result.Items?.[0];
+      if (found) return String(found.extTrackingId);
+      ExclusiveStartKey = result.LastEvaluatedKey;
+      if (!ExclusiveStartKey) return undefined;
+    }
+    return undefined;
   }
 
   async listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> {
@@ -217,8 +255,7 @@ export class DynamoCallStore implements CallStore {
     const entry = logEntryOf(state, summary);
     const item: CallItem = {
       ...callKey(state.projectId, state.extTrackingId),
-      gsi1pk: callsIndexPk(state.projectId),
-      gsi1sk: callsIndexSk(entry.startedAt, state.extTrackingId),
+      ...(shownInCallLog(state) && { gsi1pk: callsIndexPk(state.projectId), gsi1sk: callsIndexSk(entry.startedAt, state.extTrackingId) }),
       version: expectedVersion + 1,
       state: JSON.stringify(state),
       ...entry,
@@ -230,6 +267,11 @@ export class DynamoCallStore implements CallStore {
       ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':version': expectedVersion },
     };
   }
+}
+
+/** A pickup or transfer joined into another call, and a call of no configured employee, are not listed. */
+function shownInCallLog(state: CallState): boolean {
+  return state.continues === undefined && isEmployeesCall(state);
 }
 
 /** What the call log shows of a call. */

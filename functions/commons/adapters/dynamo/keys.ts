@@ -54,6 +54,8 @@ export const callsIndexSk = (startedAt: string, extTrackingId: string) => `${sta
 /** gsi1 of connection items: every connected project (the scheduled recovery walks them). */
 export const CONNECTED_INDEX_PK = 'CONNECTED';
 export const connectionKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'BEELINE' });
+/** Whether the project also watches the whole PBX (see WHOLE_PBX_WATCH). */
+export const watchSettingKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WATCH' });
 /** The project's webhook secret generations (no secret: they are derived). */
 export const webhookSecretStateKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WEBHOOK' });
 export const EMPLOYEE_SK_PREFIX = 'EMP#';

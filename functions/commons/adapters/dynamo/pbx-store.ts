@@ -23,6 +23,7 @@ import {
   SUBSCRIPTION_STATE_SK_PREFIX,
   subscriptionRecordKey,
   subscriptionStateKey,
+  watchSettingKey,
   webhookSecretStateKey,
 } from './keys';
 
@@ -31,6 +32,12 @@ export interface StoredConnection {
   encryptedToken: string;
   tokenHint: string;
   connectedAt: string;
+}
+
+/** What the project watches at the PBX beyond its employees. */
+export interface WatchSetting {
+  wholePbx: boolean;
+  savedAt?: string;
 }
 
 export interface VersionedState {
@@ -121,6 +128,23 @@ export class DynamoPbxStore {
           ],
         }),
       ),
+    );
+  }
+
+  async getWatch(projectId: string): Promise<WatchSetting> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: watchSettingKey(projectId), ConsistentRead: true }));
+    return { wholePbx: Item?.wholePbx === true, ...(Item?.savedAt !== undefined && { savedAt: String(Item.savedAt) }) };
+  }
+
+  /** Stores the setting and the audit entry of the change in one write. */
+  async putWatch(projectId: string, setting: WatchSetting, audit: AuditEntry): Promise<void> {
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { ...watchSettingKey(projectId), ...setting } } },
+          auditPut(this.tableName, projectId, audit),
+        ],
+      }),
     );
   }
 
@@ -232,7 +256,13 @@ export class DynamoPbxStore {
       new GetCommand({ TableName: this.tableName, Key: subscriptionRecordKey(projectId, subscriptionId), ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    return { subscriptionId: Item.subscriptionId, projectId: Item.projectId, employeeId: Item.employeeId, number: Item.number, retiredAt: Item.retiredAt };
+    return {
+      subscriptionId: Item.subscriptionId,
+      projectId: Item.projectId,
+      employeeId: Item.employeeId,
+      ...(Item.number !== undefined && { number: String(Item.number) }),
+      retiredAt: Item.retiredAt,
+    };
   }
 
   /** Subscriptions whose renewal time has come, across all projects (one index query). */
