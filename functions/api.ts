@@ -13,6 +13,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
   const api = createPlatformApi({
     credentials: credentialsFrom(env, stores, (error) => logger.warn('lastUsedAt not written', { error: error as Error })),
     access: stores.access,
+    capture: stores.capture,
     projects: stores.projects,
     clients: stores.clients,
     calls: stores.calls,

@@ -1,10 +1,12 @@
 /** POST /webhooks/beeline/{projectId}/{secret}: the PBX's XML event → the events queue. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { DynamoCaptureStore } from './commons/adapters/dynamo/capture-store';
 import { documentClientFrom } from './commons/adapters/dynamo/document-client';
 import { DynamoPbxStore } from './commons/adapters/dynamo/pbx-store';
 import { SqsMessageQueue, sqsClientFrom } from './commons/adapters/sqs-queue';
 import { secretFromEnvironment } from './commons/adapters/secrets';
+import { captureCheckMsFrom, captureRecorder } from './commons/capture-recorder';
 import { lazyHandler, required, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
 import { createMetrics, METRIC } from './commons/metrics';
@@ -12,9 +14,14 @@ import { acceptWebhook, cachedWebhookSecrets } from './commons/webhook-intake';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-ingest' }) } = {}) {
   const queue = new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
-  const pbxStore = new DynamoPbxStore(documentClientFrom(env), required(env, 'TABLE_NAME'));
+  const db = documentClientFrom(env);
+  const pbxStore = new DynamoPbxStore(db, required(env, 'TABLE_NAME'));
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   const secrets = cachedWebhookSecrets((projectId) => pbxStore.getWebhookSecret(projectId));
+  const capture = captureRecorder(new DynamoCaptureStore(db, required(env, 'TABLE_NAME')), {
+    checkMs: captureCheckMsFrom(env),
+    onError: (error) => logger.warn('webhook not captured', { error: error as Error }),
+  });
   const metrics = createMetrics('beeline-ingest');
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
@@ -39,7 +46,13 @@ export function createHandler(env: Environment = process.env, { logger = new Log
         bodyBytes: bodyBytes(event),
         body: () => bodyText(event),
       },
-      { webhookKey: await webhookKey(), secrets, queue, now: Date.now() },
+      {
+        webhookKey: await webhookKey(),
+        secrets,
+        queue,
+        now: Date.now(),
+        capture: (projectId, body, secret) => capture.webhook(projectId, body, event.headers?.['content-type'], [secret]),
+      },
     );
     return answer.status === 200 ? json(200, { ok: true }) : error(answer.status, answer.error);
   }

@@ -182,7 +182,9 @@ export class BeelineTelephonyStack extends Stack {
       timeout: Duration.seconds(10),
     })
       .bindQueueSender(this.eventsQueue)
-      .bindTable(this.table, 'read') // the project's webhook secret generations (read once a minute per project)
+      // The project's webhook secret generations (read once a minute per project); in capture mode
+      // it keeps webhook bodies, with UpdateItem only.
+      .bindTable(this.table, 'readUpdate')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
 
     this.processorFunction = new TelephonyFunction(this, 'Processor', {

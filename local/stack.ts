@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   webhookKey?: string;
   /** How long a function trusts a project key it has read (a revoked key works at most this long). */
   keyCacheSeconds?: number;
+  /** How often functions read a project's capture setting (default 30 s). */
+  captureCheckSeconds?: number;
   /** beeline_call starts allowed per project and window (default 30 per 60 s). */
   callRateLimit?: { calls: number; windowSeconds: number };
   /** Queue visibility timeout: how long a failed message waits before its retry. */
@@ -132,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ADMIN_TOKEN_PREVIOUS: options.previousAdminToken,
       WEBHOOK_KEY: options.webhookKey ?? 'local-webhook-key',
       KEY_CACHE_SECONDS: options.keyCacheSeconds === undefined ? undefined : String(options.keyCacheSeconds),
+      CAPTURE_CHECK_SECONDS: options.captureCheckSeconds === undefined ? undefined : String(options.captureCheckSeconds),
       CALL_RATE_LIMIT: options.callRateLimit && String(options.callRateLimit.calls),
       CALL_RATE_WINDOW_SECONDS: options.callRateLimit && String(options.callRateLimit.windowSeconds),
       BEELINE_API_URL: pbxUrl,

@@ -326,7 +326,7 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
  * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
  * public URL), so it gets no more configuration or grants than it uses.
  */
-export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls'>, log?: (attempt: CallAttempt) => void) {
+export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls' | 'capture'>, log?: (attempt: CallAttempt) => void) {
   const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
   return createClickToCall({

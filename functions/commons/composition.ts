@@ -4,6 +4,7 @@
  * it runs.
  */
 import { DynamoAccessStore } from './adapters/dynamo/access-store';
+import { DynamoCaptureStore } from './adapters/dynamo/capture-store';
 import { DynamoCallCounter } from './adapters/dynamo/call-counter';
 import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
@@ -15,6 +16,7 @@ import { secretFromEnvironment, secretVersionsFromEnvironment } from './adapters
 import { SqsMessageQueue, sqsClientFrom } from './adapters/sqs-queue';
 import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
+import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './capture-recorder';
 import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
 import type { ProjectStore } from './ports';
 import { recordLinkPath } from './domain/webhook-secret';
@@ -35,7 +37,13 @@ export function storesFrom(env: Environment) {
     pbx: new DynamoPbxStore(db, table),
     access: new DynamoAccessStore(db, table),
     callCounter: new DynamoCallCounter(db, table),
+    capture: new DynamoCaptureStore(db, table),
   };
+}
+
+/** Capture mode's recorder: the project's setting is read every `CAPTURE_CHECK_SECONDS` (default 30, at most 60). */
+export function captureRecorderFrom(env: Environment, stores: Pick<Stores, 'capture'>, onError?: (error: unknown) => void): CaptureRecorder {
+  return captureRecorder(stores.capture, { checkMs: captureCheckMsFrom(env), onError });
 }
 
 export type Stores = ReturnType<typeof storesFrom>;
@@ -58,11 +66,13 @@ export function queueFrom(env: Environment) {
 export function pbxClientsFrom(env: Environment): PbxClientFactory {
   const baseUrl = env.BEELINE_API_URL || DEFAULT_BEELINE_API_URL;
   const defaultTimeoutMs = Number(env.PBX_TIMEOUT_MS ?? 5000);
-  return (token, timeoutMs = defaultTimeoutMs, retries) => new BeelinePbxClient({ baseUrl, token, timeoutMs, retries });
+  return (token, timeoutMs = defaultTimeoutMs, retries, observe) => new BeelinePbxClient({ baseUrl, token, timeoutMs, retries, observe });
 }
 
-export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx'>): ProjectPbx {
-  return new ProjectPbx(stores.pbx, tokenCipherFrom(env), pbxClientsFrom(env));
+/** A project's PBX clients; in capture mode their exchanges are kept, with the token redacted. */
+export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'capture'>): ProjectPbx {
+  const capture = captureRecorderFrom(env, stores);
+  return new ProjectPbx(stores.pbx, tokenCipherFrom(env), pbxClientsFrom(env), (projectId, token) => (exchange) => capture.pbx(projectId, exchange, [token]));
 }
 
 /**

@@ -8,9 +8,10 @@ import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings }
 import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
 import { addAccessRoutes } from './access-api';
+import { addCaptureRoutes } from './capture-api';
 import { HttpError, parseBody, Router, type Credentials } from './http/router';
 import { ROUTES } from './http/routes';
-import type { AccessStore, CallStore } from './ports';
+import type { AccessStore, CallStore, CaptureStore } from './ports';
 import { orderedLegs, type Leg } from './domain/call';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
@@ -21,6 +22,8 @@ export interface PlatformApiDeps {
   /** Who is calling (platform token or project key). */
   credentials: Credentials;
   access: AccessStore;
+  /** Capture mode (absent = those routes answer 404). */
+  capture?: CaptureStore;
   projects: {
     get(projectId: string): Promise<ProjectSettings | undefined>;
     put(project: ProjectSettings, now: Date): Promise<ProjectSettings>;
@@ -122,6 +125,7 @@ export function createPlatformApi(deps: PlatformApiDeps) {
     });
 
   addAccessRoutes(router, deps.access, now);
+  if (deps.capture) addCaptureRoutes(router, deps.capture, now);
   if (deps.telephony) addTelephonyRoutes(router, deps.telephony, now);
 
   return router;

@@ -4,6 +4,7 @@
  * DynamoDB Local and the SQS emulator.
  */
 import type { AuditEntry, ProjectKey } from './domain/access';
+import type { CapturedExchange, CaptureSetting } from './domain/capture';
 import type { CallState, CallSummary, Direction, Outcome } from './domain/call';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
@@ -126,6 +127,19 @@ export interface AccessStore {
   /** Notes when a key was last used (a key deleted meanwhile stays deleted). */
   touchKey(projectId: string, keyId: string, at: string): Promise<void>;
   listAudit(projectId: string, limit: number): Promise<AuditEntry[]>;
+}
+
+/** Capture mode: the setting and the exchanges kept (see domain/capture.ts). */
+export interface CaptureStore {
+  setting(projectId: string): Promise<CaptureSetting>;
+  /** Starts (or restarts) a capture with its audit entry; the count starts again at 0. */
+  start(projectId: string, setting: { until: string; startedAt: string }, audit: AuditEntry): Promise<void>;
+  /** Ends the capture now (what was kept stays until its TTL), with its audit entry. */
+  stop(projectId: string, at: string, audit: AuditEntry): Promise<void>;
+  /** Keeps one exchange if the capture still runs and is under its limit (checked in the write); false when not kept. */
+  keep(projectId: string, exchange: CapturedExchange, now: number): Promise<boolean>;
+  /** Kept exchanges oldest first, after the cursor. */
+  list(projectId: string, after: string | undefined, limit: number): Promise<{ items: (CapturedExchange & { id: string })[]; next?: string }>;
 }
 
 /** Counts call starts per project in fixed windows (the beeline_call rate limit). */

@@ -2,6 +2,7 @@
 import type { StoredConnection } from './adapters/dynamo/pbx-store';
 import type { BeelinePbxClient } from './adapters/pbx-client';
 import type { TokenCipher } from './adapters/token-cipher';
+import type { PbxExchange } from './domain/capture';
 
 export class NotConnectedError extends Error {
   constructor() {
@@ -9,14 +10,21 @@ export class NotConnectedError extends Error {
   }
 }
 
-/** A PBX client for a token; `timeoutMs` per attempt and `retries` (of safe requests) override the defaults. */
-export type PbxClientFactory = (token: string, timeoutMs?: number, retries?: number) => BeelinePbxClient;
+/**
+ * A PBX client for a token; `timeoutMs` per attempt and `retries` (of safe requests) override
+ * the defaults; `observe` is told of every exchange (capture mode).
+ */
+export type PbxClientFactory = (token: string, timeoutMs?: number, retries?: number, observe?: (exchange: PbxExchange) => Promise<void>) => BeelinePbxClient;
+
+/** Who is told of a project's PBX exchanges (capture mode), given the project and its token (to redact it). */
+export type PbxObserver = (projectId: string, token: string) => ((exchange: PbxExchange) => Promise<void>) | undefined;
 
 export class ProjectPbx {
   constructor(
     private readonly store: { getConnection(projectId: string): Promise<StoredConnection | undefined> },
     private readonly cipher: TokenCipher,
     private readonly clients: PbxClientFactory,
+    private readonly observer?: PbxObserver,
   ) {}
 
   /** The project's PBX client (optionally with another timeout and retry count), or NotConnectedError. */
@@ -29,6 +37,7 @@ export class ProjectPbx {
     const connection = await this.store.getConnection(projectId);
     if (!connection) throw new NotConnectedError();
     const token = await this.cipher.decrypt(connection.encryptedToken, projectId);
-    return (timeoutMs, retries) => this.clients(token, timeoutMs, retries);
+    const observe = this.observer?.(projectId, token);
+    return (timeoutMs, retries) => this.clients(token, timeoutMs, retries, observe);
   }
 }

@@ -77,7 +77,14 @@ export interface WebhookSecretSource {
 
 export async function acceptWebhook(
   request: WebhookRequest,
-  deps: { webhookKey: string; secrets: WebhookSecretSource; queue: MessageQueue; now: number },
+  deps: {
+    webhookKey: string;
+    secrets: WebhookSecretSource;
+    queue: MessageQueue;
+    now: number;
+    /** Capture mode: told of every authenticated body within the size limit (parseable or not), with the URL's secret. */
+    capture?: (projectId: string, body: string, secret: string) => Promise<void>;
+  },
 ): Promise<WebhookAnswer> {
   const { projectId, secret } = request;
   if (!projectId || !ID_PATTERN.test(projectId) || !secret || secret.length > MAX_SECRET_CHARS) return { status: 403, error: 'forbidden' };
@@ -90,7 +97,9 @@ export async function acceptWebhook(
   if (request.bodyBytes > MAX_WEBHOOK_BYTES) {
     return { status: 413, error: `body over ${MAX_WEBHOOK_BYTES} bytes` };
   }
-  const parsed = parseXsiEvent(request.body());
+  const body = request.body();
+  await deps.capture?.(projectId, body, secret);
+  const parsed = parseXsiEvent(body);
   if (!parsed.ok) return { status: 400, error: `not an Xsi event: ${parsed.error}` };
   await deps.queue.send({ v: 1, kind: 'event', projectId, receivedAt: deps.now, event: parsed.event });
   return { status: 200, eventId: parsed.event.envelope.eventId };

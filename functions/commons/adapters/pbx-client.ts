@@ -4,6 +4,7 @@
  * to repeat (reads and deletes); the PBX's error body mapped to a typed error. The token is a
  * header value only: never in a message, a log line or an error.
  */
+import type { PbxExchange } from '../domain/capture';
 
 export interface Abonent {
   userId: string;
@@ -78,6 +79,8 @@ export interface PbxClientOptions {
   /** Extra attempts for safe requests. */
   retries?: number;
   fetch?: typeof fetch;
+  /** Told of every request and its answer (capture mode); awaited, its failures ignored. */
+  observe?: (exchange: PbxExchange) => Promise<void>;
 }
 
 interface RequestSpec {
@@ -242,6 +245,27 @@ export class BeelinePbxClient {
   private async once(spec: RequestSpec): Promise<unknown> {
     const url = new URL(spec.path, this.baseUrl);
     for (const [name, value] of Object.entries(spec.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
+    const started = Date.now();
+    const observed = (status: number, body: string) =>
+      this.options.observe?.({
+        method: spec.method,
+        path: `${spec.path}${url.search}`,
+        status,
+        ...(spec.body !== undefined && { requestBody: JSON.stringify(spec.body) }),
+        body,
+        durationMs: Date.now() - started,
+      }).catch(() => undefined);
+    try {
+      const { status, text } = await this.exchange(spec, url);
+      await observed(status, text);
+      return this.answer(spec, status, text);
+    } catch (error) {
+      if (error instanceof PbxError && error.status === undefined) await observed(0, error.message);
+      throw error;
+    }
+  }
+
+  private async exchange(spec: RequestSpec, url: URL): Promise<{ status: number; text: string }> {
     const what = `${spec.method} ${spec.path}`;
     let response: Response;
     try {
@@ -262,18 +286,21 @@ export class BeelinePbxClient {
       }
       throw new PbxError('unreachable', `the PBX could not be reached (${what})`);
     }
-    let text: string;
     try {
-      text = await response.text();
+      return { status: response.status, text: await response.text() };
     } catch {
       throw new PbxError('timeout', `the PBX did not finish answering ${what} within ${this.timeoutMs / 1000} s`);
     }
+  }
+
+  private answer(spec: RequestSpec, status: number, text: string): unknown {
+    const what = `${spec.method} ${spec.path}`;
     const body = parseJson(text);
-    if (response.status > 204) {
+    if (status > 204) {
       const { errorCode, description } = (typeof body === 'object' && body !== null ? body : {}) as { errorCode?: string; description?: string };
-      const failure: PbxFailure = response.status === 401 || response.status === 403 ? 'unauthorized' : 'refused';
-      const reason = description || errorCode || `HTTP ${response.status}`;
-      throw new PbxError(failure, `the PBX refused ${what}: ${reason}`, response.status, errorCode, description);
+      const failure: PbxFailure = status === 401 || status === 403 ? 'unauthorized' : 'refused';
+      const reason = description || errorCode || `HTTP ${status}`;
+      throw new PbxError(failure, `the PBX refused ${what}: ${reason}`, status, errorCode, description);
     }
     return body;
   }

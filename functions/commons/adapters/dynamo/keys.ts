@@ -54,6 +54,16 @@ export const callsIndexSk = (startedAt: string, extTrackingId: string) => `${sta
 /** gsi1 of connection items: every connected project (the scheduled recovery walks them). */
 export const CONNECTED_INDEX_PK = 'CONNECTED';
 export const connectionKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'BEELINE' });
+/**
+ * Capture mode: the setting (until when, how many kept) and the captured exchanges (TTL).
+ *
+ * | item              | pk             | sk                       |
+ * |-------------------|----------------|--------------------------|
+ * | capture setting   | P#{p}          | CAPTURE                  |
+ * | captured exchange | P#{p}#CAPTURE  | {at ISO}#{random}  (ttl) |
+ */
+export const captureSettingKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'CAPTURE' });
+export const capturedPk = (projectId: string) => `P#${projectId}#CAPTURE`;
 /** Whether the project also watches the whole PBX (see WHOLE_PBX_WATCH). */
 export const watchSettingKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WATCH' });
 /** The project's webhook secret generations (no secret: they are derived). */
