@@ -1,7 +1,7 @@
 /** POST /webhooks/beeline/{projectId}/{secret}: the PBX's XML event → the events queue. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DynamoCaptureStore } from './commons/adapters/dynamo/capture-store';
+import { DynamoCaptureSink } from './commons/adapters/dynamo/capture-store';
 import { documentClientFrom } from './commons/adapters/dynamo/document-client';
 import { DynamoPbxStore } from './commons/adapters/dynamo/pbx-store';
 import { SqsMessageQueue, sqsClientFrom } from './commons/adapters/sqs-queue';
@@ -18,7 +18,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
   const pbxStore = new DynamoPbxStore(db, required(env, 'TABLE_NAME'));
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   const secrets = cachedWebhookSecrets((projectId) => pbxStore.getWebhookSecret(projectId));
-  const capture = captureRecorder(new DynamoCaptureStore(db, required(env, 'TABLE_NAME')), {
+  const capture = captureRecorder(new DynamoCaptureSink(db, required(env, 'TABLE_NAME')), {
     checkMs: captureCheckMsFrom(env),
     onError: (error) => logger.warn('webhook not captured', { error: error as Error }),
   });

@@ -6,7 +6,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FinalizedCall } from './commons/call-pipeline';
-import { pipelineFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
+import { pipelineFrom, processingStoresFrom, queueFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
 import type { QueueMessage } from './commons/ports';
 import { createMetrics, METRIC } from './commons/metrics';
@@ -23,7 +23,7 @@ const UNKNOWN_SUBSCRIPTION_RETRY_SECONDS = 5;
 
 export function createHandler(env: Environment = process.env, options: ProcessorOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: 'beeline-processor' });
-  const stores = storesFrom(env);
+  const stores = processingStoresFrom(env);
   const queue = queueFrom(env);
   const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details));
   const pipeline = pipelineFrom(env, stores);

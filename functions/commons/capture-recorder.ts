@@ -7,7 +7,7 @@
  */
 import { isCapturing, redacted, type CaptureSetting, type PbxExchange } from './domain/capture';
 import { secondsFrom, type Environment } from './environment';
-import type { CaptureStore } from './ports';
+import type { CaptureSink } from './ports';
 
 export interface CaptureRecorder {
   webhook(projectId: string, body: string, contentType: string | undefined, secrets: readonly string[]): Promise<void>;
@@ -25,7 +25,7 @@ export function captureCheckMsFrom(env: Environment): number {
 }
 
 export function captureRecorder(
-  store: CaptureStore,
+  store: CaptureSink,
   { checkMs = CAPTURE_CHECK_MS, now = Date.now, onError = () => {} }: { checkMs?: number; now?: () => number; onError?: (error: unknown) => void } = {},
 ): CaptureRecorder {
   const settings = new Map<string, { setting: CaptureSetting; at: number }>();
@@ -37,7 +37,7 @@ export function captureRecorder(
     settings.set(projectId, { setting, at: now() });
     return isCapturing(setting, now());
   };
-  const keep = async (projectId: string, exchange: () => Parameters<CaptureStore['keep']>[1]) => {
+  const keep = async (projectId: string, exchange: () => Parameters<CaptureSink['keep']>[1]) => {
     try {
       if (await capturing(projectId)) await store.keep(projectId, exchange(), now());
     } catch (error) {

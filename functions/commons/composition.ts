@@ -4,7 +4,7 @@
  * it runs.
  */
 import { DynamoAccessStore } from './adapters/dynamo/access-store';
-import { DynamoCaptureStore } from './adapters/dynamo/capture-store';
+import { DynamoCaptureSink, DynamoCaptureStore } from './adapters/dynamo/capture-store';
 import { DynamoCallCounter } from './adapters/dynamo/call-counter';
 import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
@@ -26,7 +26,8 @@ import { SubscriptionService } from './subscription-service';
 
 export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/';
 
-export function storesFrom(env: Environment) {
+/** The stores call processing uses (the processor builds only these: its bundle has no room for the rest). */
+export function processingStoresFrom(env: Environment) {
   const db = documentClientFrom(env);
   const table = required(env, 'TABLE_NAME');
   const clients = new DynamoClientStore(db, table);
@@ -35,6 +36,17 @@ export function storesFrom(env: Environment) {
     clients,
     projects: new DynamoProjectStore(db, table),
     pbx: new DynamoPbxStore(db, table),
+    capture: new DynamoCaptureSink(db, table),
+  };
+}
+
+export type ProcessingStores = ReturnType<typeof processingStoresFrom>;
+
+export function storesFrom(env: Environment) {
+  const db = documentClientFrom(env);
+  const table = required(env, 'TABLE_NAME');
+  return {
+    ...processingStoresFrom(env),
     access: new DynamoAccessStore(db, table),
     callCounter: new DynamoCallCounter(db, table),
     capture: new DynamoCaptureStore(db, table),
@@ -42,7 +54,7 @@ export function storesFrom(env: Environment) {
 }
 
 /** Capture mode's recorder: the project's setting is read every `CAPTURE_CHECK_SECONDS` (default 30, at most 60). */
-export function captureRecorderFrom(env: Environment, stores: Pick<Stores, 'capture'>, onError?: (error: unknown) => void): CaptureRecorder {
+export function captureRecorderFrom(env: Environment, stores: Pick<ProcessingStores, 'capture'>, onError?: (error: unknown) => void): CaptureRecorder {
   return captureRecorder(stores.capture, { checkMs: captureCheckMsFrom(env), onError });
 }
 
@@ -70,7 +82,7 @@ export function pbxClientsFrom(env: Environment): PbxClientFactory {
 }
 
 /** A project's PBX clients; in capture mode their exchanges are kept, with the token redacted. */
-export function projectPbxFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'capture'>): ProjectPbx {
+export function projectPbxFrom(env: Environment, stores: Pick<ProcessingStores, 'pbx' | 'capture'>): ProjectPbx {
   const capture = captureRecorderFrom(env, stores);
   return new ProjectPbx(stores.pbx, tokenCipherFrom(env), pbxClientsFrom(env), (projectId, token) => (exchange) => capture.pbx(projectId, exchange, [token]));
 }
@@ -125,7 +137,7 @@ export function pbxBackgroundTimeoutMsFrom(env: Environment): number {
   return value;
 }
 
-export function pipelineFrom(env: Environment, stores: Stores) {
+export function pipelineFrom(env: Environment, stores: ProcessingStores) {
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   const backgroundTimeoutMs = pbxBackgroundTimeoutMsFrom(env);
   const projectPbx = projectPbxFrom(env, stores);
@@ -159,7 +171,7 @@ export function pipelineFrom(env: Environment, stores: Stores) {
 
 export function subscriptionServiceFrom(
   env: Environment,
-  stores: Stores,
+  stores: Pick<ProcessingStores, 'pbx' | 'capture'>,
   log?: (message: string, details: Record<string, unknown>) => void,
 ) {
   return new SubscriptionService({

@@ -129,15 +129,19 @@ export interface AccessStore {
   listAudit(projectId: string, limit: number): Promise<AuditEntry[]>;
 }
 
-/** Capture mode: the setting and the exchanges kept (see domain/capture.ts). */
-export interface CaptureStore {
+/** What capturing functions need: the setting, and keeping one exchange. */
+export interface CaptureSink {
   setting(projectId: string): Promise<CaptureSetting>;
+  /** Keeps one exchange if the capture still runs and is under its limit (checked in the write); false when not kept. */
+  keep(projectId: string, exchange: CapturedExchange, now: number): Promise<boolean>;
+}
+
+/** Capture mode: the setting and the exchanges kept (see domain/capture.ts). */
+export interface CaptureStore extends CaptureSink {
   /** Starts (or restarts) a capture with its audit entry; the count starts again at 0. */
   start(projectId: string, setting: { until: string; startedAt: string }, audit: AuditEntry): Promise<void>;
   /** Ends the capture now (what was kept stays until its TTL), with its audit entry. */
   stop(projectId: string, at: string, audit: AuditEntry): Promise<void>;
-  /** Keeps one exchange if the capture still runs and is under its limit (checked in the write); false when not kept. */
-  keep(projectId: string, exchange: CapturedExchange, now: number): Promise<boolean>;
   /** Kept exchanges oldest first, after the cursor. */
   list(projectId: string, after: string | undefined, limit: number): Promise<{ items: (CapturedExchange & { id: string })[]; next?: string }>;
 }

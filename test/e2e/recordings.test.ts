@@ -133,3 +133,19 @@ describe('a slow PBX', () => {
     }
   }, 90_000);
 });
+
+describe.each(['never', 'always'] as const)('a PBX whose released events carry <recorded/>: %s', (recordedElement) => {
+  it('the recording of an employee who records calls is found either way; the abonent setting is asked only without the element', async () => {
+    const token = `recorded-${recordedElement}`;
+    const number = recordedElement === 'never' ? '9000000041' : '9000000042';
+    sim.addPbx({ token, abonents: [{ phone: number, recording: true }], behaviour: { recordedElement } });
+    const projectId = await projectWithEmployee(token, number);
+    const ext = sim.playCall({ token, direction: 'incoming', client: `+7916810000${recordedElement === 'never' ? 1 : 2}`, legs: [{ abonent: number, answer: true }] });
+    const view = await sim.waitForCall(ext);
+    expect(view.events.at(-1)!.xml.includes('<xsi:recorded/>')).toBe(recordedElement === 'always');
+    const call = await finishedCall(projectId, ext, true);
+    expect(call.recordLink).toContain(`/records/${projectId}/${ext}`);
+    const askedSetting = sim.requests().some((r) => r.path.includes(`abonents/${number}`) && r.path.endsWith('/recording'));
+    expect(askedSetting).toBe(recordedElement === 'never');
+  });
+});

@@ -2,16 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../domain/access';
 import { CAPTURE_MAX_ITEMS, CAPTURE_RETENTION_SECONDS, type CapturedExchange, type CaptureSetting } from '../../domain/capture';
-import type { CaptureStore } from '../../ports';
+import type { CaptureSink, CaptureStore } from '../../ports';
 import { auditPut } from './access-store';
 import { conditionally } from './document-client';
 import { capturedPk, captureSettingKey } from './keys';
 
-/** Captured exchanges are written with UpdateItem only: the ingest and callback functions may update, never put. */
-export class DynamoCaptureStore implements CaptureStore {
+/**
+ * What capturing functions use. Captured exchanges are written with UpdateItem only: the ingest
+ * and callback functions may update, never put.
+ */
+export class DynamoCaptureSink implements CaptureSink {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tableName: string,
   ) {}
 
   async setting(projectId: string): Promise<CaptureSetting> {
@@ -21,25 +24,6 @@ export class DynamoCaptureStore implements CaptureStore {
       ...(Item?.startedAt !== undefined && { startedAt: String(Item.startedAt) }),
       captured: Number(Item?.captured ?? 0),
     };
-  }
-
-  async start(projectId: string, setting: { until: string; startedAt: string }, audit: AuditEntry): Promise<void> {
-    await this.db.send(
-      new TransactWriteCommand({
-        TransactItems: [{ Put: { TableName: this.tableName, Item: { ...captureSettingKey(projectId), ...setting, captured: 0 } } }, auditPut(this.tableName, projectId, audit)],
-      }),
-    );
-  }
-
-  async stop(projectId: string, at: string, audit: AuditEntry): Promise<void> {
-    await this.db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Update: { TableName: this.tableName, Key: captureSettingKey(projectId), UpdateExpression: 'SET #until = :at', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':at': at } } },
-          auditPut(this.tableName, projectId, audit),
-        ],
-      }),
-    );
   }
 
   async keep(projectId: string, exchange: CapturedExchange, now: number): Promise<boolean> {
@@ -76,6 +60,28 @@ export class DynamoCaptureStore implements CaptureStore {
       }),
     );
     return true;
+  }
+}
+
+/** The whole capture mode: the API starts, stops and reads what was kept. */
+export class DynamoCaptureStore extends DynamoCaptureSink implements CaptureStore {
+  async start(projectId: string, setting: { until: string; startedAt: string }, audit: AuditEntry): Promise<void> {
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [{ Put: { TableName: this.tableName, Item: { ...captureSettingKey(projectId), ...setting, captured: 0 } } }, auditPut(this.tableName, projectId, audit)],
+      }),
+    );
+  }
+
+  async stop(projectId: string, at: string, audit: AuditEntry): Promise<void> {
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: { TableName: this.tableName, Key: captureSettingKey(projectId), UpdateExpression: 'SET #until = :at', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':at': at } } },
+          auditPut(this.tableName, projectId, audit),
+        ],
+      }),
+    );
   }
 
   async list(projectId: string, after: string | undefined, limit: number): Promise<{ items: (CapturedExchange & { id: string })[]; next?: string }> {
