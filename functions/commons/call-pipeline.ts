@@ -12,6 +12,8 @@ import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, Proje
 /** SQS caps per-message delays at 15 minutes. */
 const MAX_DELAY_SECONDS = 900;
 const MAX_ATTEMPTS = 8;
+/** An event of a busy call (a ring-all group's legs all at once) may need more: with the capped back-off, 20 attempts stay within ~12 s. */
+const MAX_EVENT_ATTEMPTS = 20;
 
 export interface PipelineDeps {
   calls: CallStore;
@@ -40,6 +42,9 @@ export interface PipelineDeps {
 
 /** A click-to-call start and the first event of its call are this close (the PBX starts ringing the employee at once). */
 const CLICK_TO_CALL_LINK_MS = 60_000;
+
+/** A settle of a finalized call this long after its finalize is a retry after a crash (see resumeRecordLookup). */
+const RESUME_LOOKUP_AFTER_MS = 10_000;
 
 /** A recovered call matches a seen one when both start within this of each other. */
 const RECOVERY_MATCH_MS = 10_000;
@@ -77,6 +82,18 @@ export type SettleOutcome =
 
 export class ContentionError extends Error {}
 
+/**
+ * Before another optimistic-concurrency attempt: a random wait growing with the attempt, so the
+ * writers of one busy call (a ring-all group's legs) spread out instead of colliding again.
+ */
+function backOff(attempt: number): Promise<void> {
+  if (attempt === 0) return Promise.resolve();
+  const ms = Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 500;
+
 export class CallPipeline {
   private readonly now: () => number;
 
@@ -88,7 +105,8 @@ export class CallPipeline {
   async handleEvent(projectId: string, event: XsiEvent, receivedAt: number, delivered: EventDelivery = {}): Promise<EventOutcome> {
     const call = callOf(event);
     if (!call) return 'not-a-call';
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < MAX_EVENT_ATTEMPTS; attempt++) {
+      await backOff(attempt);
       const stored = await this.deps.calls.load(projectId, call.extTrackingId);
       const current = stored?.state ?? newCall(projectId, call.extTrackingId, receivedAt);
       const result = applyEvent(current, { event, receivedAt, operatorNumber: delivered.number, wholePbx: delivered.wholePbx });
@@ -110,6 +128,7 @@ export class CallPipeline {
     /** A client id that turned out to exist already although no index entry leads to it. */
     let existingClientId: string | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      await backOff(attempt);
       const stored = await this.deps.calls.load(projectId, extTrackingId);
       if (!stored) return { kind: 'unknown-call' };
       const { state } = stored;
@@ -117,7 +136,11 @@ export class CallPipeline {
         await this.joinInto(state.continues, state);
         return { kind: 'joined' };
       }
-      if (state.finalized && !needsAmend(state)) return { kind: 'already-final' };
+      if (state.finalized && !needsAmend(state)) {
+        // A settle retried after a crash between the finalize commit and the look-up's scheduling.
+        await this.resumeRecordLookup(state);
+        return { kind: 'already-final' };
+      }
       const deadline = settleDeadline(state, this.deps.settleSeconds * 1000);
       if (deadline === undefined) return { kind: 'still-active' };
       const now = this.now();
@@ -197,6 +220,12 @@ export class CallPipeline {
         recovered.push(candidate.extTrackingId);
         continue;
       }
+      // Saved by an earlier run that died before settling it: settled now (settling is idempotent).
+      if (byId?.state.recovered && !byId.state.finalized) {
+        await this.handleSettle(projectId, candidate.extTrackingId);
+        recovered.push(candidate.extTrackingId);
+        continue;
+      }
       known++;
       // Only calls still open are read again (most known calls ended long ago).
       const open = near.filter((call) => call.outcome === 'in_progress');
@@ -226,7 +255,8 @@ export class CallPipeline {
       const state = stored?.state;
       const summary = state && summarise(state);
       if (!stored || !state?.finalized || state.recordLink || !summary?.operatorTargetId) return 'not-needed';
-      const url = await recordings.source.reference(projectId, summary.operatorTrackingId, summary.operatorTargetId);
+      // The PBX failing (an outage of any length) is "not there yet": tried again until the give-up time.
+      const url = await recordings.source.reference(projectId, summary.operatorTrackingId, summary.operatorTargetId).catch(() => undefined);
       if (!url) {
         const elapsedMs = this.now() - state.finalized.finalizedAt;
         if (elapsedMs >= recordings.giveUpSeconds * 1000) return 'gave-up';
@@ -237,6 +267,21 @@ export class CallPipeline {
       if (await this.deps.calls.setRecordLink(stored, link, state.finalized.clientId, summary.startedAt)) return 'found';
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while setting the record link`);
+  }
+
+  /**
+   * An answered call with a client and no link yet, before the give-up time, gets a look-up
+   * again: its settle was retried after a crash between the finalize commit and the look-up's
+   * scheduling (a retry comes after the visibility timeout). Settles of the other legs arrive
+   * within seconds of the finalize: those schedule nothing.
+   */
+  private async resumeRecordLookup(state: CallState): Promise<void> {
+    const recordings = this.deps.recordings;
+    const final = state.finalized;
+    if (!recordings || !final || final.outcome !== 'answered' || !final.clientId || state.recordLink) return;
+    const sinceFinal = this.now() - final.finalizedAt;
+    if (sinceFinal < RESUME_LOOKUP_AFTER_MS || sinceFinal >= recordings.giveUpSeconds * 1000) return;
+    await this.scheduleRecordLookup(state, summarise(state), 0);
   }
 
   /**
@@ -292,6 +337,7 @@ export class CallPipeline {
 
   private async joinInto(rootId: string, continuation: CallState): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      await backOff(attempt);
       const root = await this.deps.calls.load(continuation.projectId, rootId);
       if (!root) return;
       const joined = joinContinuation(root.state, continuation);

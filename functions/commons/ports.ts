@@ -113,7 +113,17 @@ export type QueueMessage =
   | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' | 'rotated' };
 
 export interface MessageQueue {
+  /** Queues the message; MessageTooLargeError (nothing queued) when it is over the queue's limit. */
   send(message: QueueMessage, delaySeconds?: number): Promise<void>;
+}
+
+/** SQS takes messages of at most 256 KiB. */
+export const MAX_QUEUED_BYTES = 256 * 1024;
+
+export class MessageTooLargeError extends Error {
+  constructor(readonly bytes: number) {
+    super(`a queued message is at most ${MAX_QUEUED_BYTES} bytes; this one is ${bytes}`);
+  }
 }
 
 /** Project keys (hashes only) and the audit log of credential changes. */

@@ -71,6 +71,8 @@ export class SubscriptionService {
     const { store } = this.deps;
     const [target, { state, version }] = await Promise.all([this.watchOf(projectId, employeeId), store.getState(projectId, employeeId)]);
     const now = this.now();
+    // A backlog can deliver the same renewal or retry twice: the second finds the work done.
+    if (!isDue(state, reason, now)) return state;
 
     if (!target || reason === 'disconnected') {
       await this.removeAtPbx(projectId, state.subscriptionId, reason);
@@ -196,6 +198,15 @@ export class SubscriptionService {
     this.deps.log?.('subscribe failed', { projectId, employeeId, reason, failures, error: next.lastError });
     return next;
   }
+}
+
+/** Renewals and retries act only when still due (a retry may come a little early: SQS delays are whole seconds). */
+const EARLY_RETRY_MS = 5_000;
+function isDue(state: SubscriptionState, reason: ReconcileReason, now: number): boolean {
+  const renewAt = Date.parse(state.renewAt ?? '');
+  if (reason === 'renewal') return !(state.status === 'active' && renewAt > now);
+  if (reason === 'retry') return state.status === 'failed' && !(renewAt > now + EARLY_RETRY_MS);
+  return true;
 }
 
 function describe(error: unknown): string {

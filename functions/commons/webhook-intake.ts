@@ -5,7 +5,7 @@
 import { acceptedGenerations, isWebhookSecret, type WebhookSecretState } from './domain/webhook-secret';
 import { parseXsiEvent } from './domain/xsi-parser';
 import { ID_PATTERN } from './http/responses';
-import type { MessageQueue } from './ports';
+import { MessageTooLargeError, type MessageQueue } from './ports';
 
 export const MAX_WEBHOOK_BYTES = 256 * 1024;
 /** Secrets are 32 characters; anything much longer is refused unread. */
@@ -101,6 +101,12 @@ export async function acceptWebhook(
   await deps.capture?.(projectId, body, secret);
   const parsed = parseXsiEvent(body);
   if (!parsed.ok) return { status: 400, error: `not an Xsi event: ${parsed.error}` };
-  await deps.queue.send({ v: 1, kind: 'event', projectId, receivedAt: deps.now, event: parsed.event });
+  try {
+    await deps.queue.send({ v: 1, kind: 'event', projectId, receivedAt: deps.now, event: parsed.event });
+  } catch (error) {
+    // What is queued is bounded, not only what arrives: JSON escaping can double a body.
+    if (error instanceof MessageTooLargeError) return { status: 413, error: 'the event is too large to queue' };
+    throw error;
+  }
   return { status: 200, eventId: parsed.event.envelope.eventId };
 }

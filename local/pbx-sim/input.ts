@@ -236,7 +236,7 @@ export function parseCallRequest(input: unknown, data: Pick<SimData, 'pbxs' | 'c
     extTrackingId = input.extTrackingId;
   }
   if (!Array.isArray(input.legs) || input.legs.length === 0) throw new SimInputError('legs must be a non-empty array');
-  if (input.legs.length > 50) throw new SimInputError('at most 50 legs');
+  if (input.legs.length > 100) throw new SimInputError('at most 100 legs');
   if (direction === 'outgoing' && input.legs.length !== 1) {
     throw new SimInputError('an outgoing call has exactly one leg: the calling employee');
   }

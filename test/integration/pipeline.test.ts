@@ -285,3 +285,18 @@ describe('calls without client effects', () => {
     expect(calls.every((call: { clientId?: string }) => call.clientId === undefined)).toBe(true);
   });
 });
+
+describe('an international number written with + that starts with 8 (§3)', () => {
+  it('+81… is Japan: its client keeps 81…, and a second call from it finds the same client', async () => {
+    const projectId = await newProject();
+    const [first, second] = [randomUUID(), randomUUID()];
+    const leg = (at: number) => [{ abonent: '9001234567', remote: { address: 'tel:+81312345678', countryCode: '81' }, startTime: at, answerTime: at + 5000, releaseTime: at + 60_000 }];
+    await play(projectId, callEvents(first, leg(T0)));
+    const call = await finishedCall(projectId, first);
+    expect(call).toMatchObject({ clientPhone: '81312345678', clientId: 'bl-81312345678' });
+    await play(projectId, callEvents(second, leg(T0 + 3600_000)));
+    expect(await finishedCall(projectId, second)).toMatchObject({ clientId: 'bl-81312345678' });
+    expect(await clientFor(projectId, '79312345678')).toEqual([]);
+    expect((await messages(projectId, 'bl-81312345678')).filter((m) => m.kind === 'notification')).toHaveLength(2);
+  });
+});

@@ -46,11 +46,14 @@ describe('normaliseClientPhone', () => {
     }
   });
 
-  it('is idempotent on its output (outputs starting with 810 excepted: the known bug below)', () => {
+  // 11 digits starting with 8 excepted: without `+` that is the Russian trunk form (§3), so an
+  // international `+8…` number's canonical form reads differently once its `+` is gone; the
+  // product never normalises a stored canonical number again (phoneIndexEntries).
+  it('is idempotent on its output (outputs starting with 810, and of 11 digits starting with 8, excepted)', () => {
     fc.assert(
       fc.property(phoneLike, (raw) => {
         const once = normaliseClientPhone(raw);
-        fc.pre(once !== undefined && !(once.startsWith('810') && once.length > 11));
+        fc.pre(once !== undefined && !(once.startsWith('810') && once.length > 11) && !(once.length === 11 && once.startsWith('8')));
         return normaliseClientPhone(once) === once;
       }),
       { numRuns: RUNS * 3 },

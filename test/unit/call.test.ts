@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, joinContinuation, newCall, seeksContinued, settleDeadline, summarise, type CallState } from '../../functions/commons/domain/call';
+import { applyEvent, joinContinuation, MAX_LEGS, MAX_OTHER_EVENTS, MAX_SEEN_EVENT_IDS, newCall, seeksContinued, settleDeadline, summarise, type CallState } from '../../functions/commons/domain/call';
 import type { XsiCall, XsiEvent } from '../../functions/commons/domain/xsi-event';
 
 const T0 = Date.UTC(2026, 10, 29, 9, 30, 5);
@@ -236,5 +236,29 @@ describe('pickups and transfers (a new tracking id continues the call)', () => {
     const state = play([redirected]);
     expect(Object.keys(state.legs).sort()).toEqual(['a', 'c']);
     expect(summarise(state).allLegsEnded).toBe(false);
+  });
+});
+
+describe('what a call keeps is bounded, and its times are not trusted blindly', () => {
+  it('a start time in the future (a PBX clock error or a forged event) is taken as the arrival: it cannot make later calls look older', () => {
+    const future = event('CallReceivedEvent', '9001234567', { callId: 'f', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 + 10 * 365 * 86_400_000 });
+    const state = applyEvent(newCall('p', 'ext', T0), { event: future, receivedAt: T0 + 100 }).state;
+    expect(summarise(state).startedAt).toBe(T0 + 100);
+    const skewed = event('CallReceivedEvent', '9001234567', { callId: 'g', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 + 60_000 });
+    expect(summarise(applyEvent(newCall('p', 'ext', T0), { event: skewed, receivedAt: T0 }).state).startedAt).toBe(T0 + 60_000);
+  });
+
+  it('seen event ids, other events and legs stay within their bounds however many events come', () => {
+    let state = newCall('p', 'ext', T0);
+    for (let i = 0; i < MAX_SEEN_EVENT_IDS + 50; i++) {
+      const leg = event('CallReceivedEvent', '9001234567', { callId: `leg-${i}`, personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 });
+      state = applyEvent(state, { event: leg, receivedAt: T0 + i }).state;
+      const other: XsiEvent = { kind: 'ignored', type: 'HookStatusEvent', envelope: { eventId: `hook-${i}`, eventType: 'HookStatusEvent' } };
+      state = applyEvent(state, { event: other, receivedAt: T0 + i }).state;
+    }
+    expect(state.seenEventIds).toHaveLength(MAX_SEEN_EVENT_IDS);
+    expect(state.otherEvents).toHaveLength(MAX_OTHER_EVENTS);
+    expect(Object.keys(state.legs)).toHaveLength(MAX_LEGS);
+    expect(JSON.stringify(state).length).toBeLessThan(100_000);
   });
 });

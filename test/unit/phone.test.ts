@@ -7,6 +7,13 @@ import {
 } from '../../functions/commons/domain/phone';
 
 const CLIENT_NUMBERS: [raw: string, canonical: string][] = [
+  // Written with `+`: international as written, never the Russian trunk form (§3)
+  ['+81 3 1234 5678', '81312345678'],
+  ['tel:+81312345678', '81312345678'],
+  ['+82 2 1234 5678', '82212345678'],
+  ['+84 912 345 678', '84912345678'],
+  ['+852 1234 5678', '85212345678'],
+  ['sip:+86 10 1234 5678@host', '861012345678'],
   // URIs
   ['tel:+79161234567', '79161234567'],
   ['sip:+79161234567@host', '79161234567'],
@@ -101,10 +108,12 @@ describe('normaliseClientPhone', () => {
     expect(isClientPhone(raw)).toBe(false);
   });
 
-  it('is idempotent on canonical numbers', () => {
+  it('is idempotent on canonical numbers (except 11 digits starting with 8, which without `+` are the Russian trunk form)', () => {
     for (const [, canonical] of CLIENT_NUMBERS) {
+      if (canonical.length === 11 && canonical.startsWith('8')) continue;
       expect(normaliseClientPhone(canonical)).toBe(canonical);
     }
+    expect(normaliseClientPhone('+81312345678')).toBe('81312345678');
   });
 });
 

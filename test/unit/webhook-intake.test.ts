@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { acceptedGenerations, INITIAL_WEBHOOK_SECRET, PREVIOUS_WEBHOOK_SECRET_GRACE_MS, rotated, webhookSecret, type WebhookSecretState } from '../../functions/commons/domain/webhook-secret';
 import type { QueueMessage } from '../../functions/commons/ports';
-import { acceptWebhook, cachedWebhookSecrets, SECRETS_REFRESH_MS } from '../../functions/commons/webhook-intake';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsMessageQueue } from '../../functions/commons/adapters/sqs-queue';
+import { acceptWebhook, cachedWebhookSecrets, MAX_WEBHOOK_BYTES, SECRETS_REFRESH_MS } from '../../functions/commons/webhook-intake';
 import { loadEvent } from '../fixtures/events';
 
 const KEY = 'unit-key';
@@ -100,5 +102,20 @@ describe('webhook secret generations', () => {
     await secrets.get('p1');
     await Promise.all(Array.from({ length: 50 }, () => secrets.refresh('p1')));
     expect(reads).toBe(2);
+  });
+});
+
+describe('what is queued is bounded, not only what arrives', () => {
+  it('a body under the webhook limit whose queued form would be over the queue\'s limit is refused with 413, nothing sent', async () => {
+    // Quotes are one byte in XML and two once JSON-escaped: 256 redirections of 512 quotes each.
+    const redirection = `<xsi:redirection><xsi:party><xsi:address>${'"'.repeat(512)}</xsi:address></xsi:party></xsi:redirection>`;
+    const call = (i: number) => `<xsi:call><xsi:callId>callhalf-${i}:0</xsi:callId><xsi:extTrackingId>ext-1</xsi:extTrackingId><xsi:redirections>${redirection.repeat(16)}</xsi:redirections></xsi:call>`;
+    const body = loadEvent('call-redirected-list').replace(/<xsi:calls>[\s\S]*<\/xsi:calls>/, `<xsi:calls>${Array.from({ length: 16 }, (_, i) => call(i)).join('')}</xsi:calls>`);
+    expect(Buffer.byteLength(body)).toBeLessThan(MAX_WEBHOOK_BYTES);
+    // The real adapter: it must refuse before it sends (this client could reach no queue).
+    const queue = new SqsMessageQueue(new SQSClient({ region: 'eu-central-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), 'http://127.0.0.1:9/000000000000/events');
+    const secrets = cachedWebhookSecrets(async () => INITIAL_WEBHOOK_SECRET);
+    const answer = await acceptWebhook({ projectId: 'p1', secret: webhookSecret(KEY, 'p1'), bodyBytes: Buffer.byteLength(body), body: () => body }, { webhookKey: KEY, secrets, queue, now: Date.now() });
+    expect(answer).toEqual({ status: 413, error: 'the event is too large to queue' });
   });
 });

@@ -543,7 +543,21 @@ describe('parseXsiEvent: rejections', () => {
   it('handles deep nesting and big bodies without throwing', () => {
     expect(parseXsiEvent(`${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}`).ok).toBe(false);
     const big = released.replace('Petrova &amp; Co', 'x'.repeat(1_000_000));
-    expect(parseXsiEvent(big).ok).toBe(true);
+    // A field over its bound is refused with the field's name, never kept or queued.
+    expect(parseXsiEvent(big)).toMatchObject({ ok: false, error: expect.stringContaining('remoteParty.name') });
+    expect(parseXsiEvent(released.replace('Petrova &amp; Co', 'x'.repeat(512))).ok).toBe(true);
+  });
+
+  it.each([
+    ['eventID', (body: string) => body.replace(/<xsi:eventID>[^<]*</, `<xsi:eventID>${'e'.repeat(129)}<`), 'envelope.eventId'],
+    ['callId', (body: string) => body.replace(/<xsi:callId>[^<]*</, `<xsi:callId>${'c'.repeat(129)}<`), 'call.callId'],
+    ['extTrackingId', (body: string) => body.replace(/<xsi:extTrackingId>[^<]*</, `<xsi:extTrackingId>${'x'.repeat(129)}<`), 'call.extTrackingId'],
+    ['subscriptionId', (body: string) => body.replace(/<xsi:subscriptionId>[^<]*</, `<xsi:subscriptionId>${'s'.repeat(129)}<`), 'envelope.subscriptionId'],
+    ['targetId', (body: string) => body.replace(/<xsi:targetId>[^<]*</, `<xsi:targetId>${'t'.repeat(513)}<`), 'envelope.targetId'],
+    ['startTime', (body: string) => body.replace(/<xsi:startTime>[^<]*</, '<xsi:startTime>9007199254740991<'), 'call.startTime'],
+  ])('an oversized %s is refused with the field named', (_field, mangle, path) => {
+    const result = parseXsiEvent(mangle(released));
+    expect(result).toMatchObject({ ok: false, error: expect.stringContaining(path) });
   });
 });
 

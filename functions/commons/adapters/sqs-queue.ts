@@ -1,6 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Environment } from '../environment';
-import type { MessageQueue, QueueMessage } from '../ports';
+import { MAX_QUEUED_BYTES, MessageTooLargeError, type MessageQueue, type QueueMessage } from '../ports';
 
 export class SqsMessageQueue implements MessageQueue {
   constructor(
@@ -9,10 +9,13 @@ export class SqsMessageQueue implements MessageQueue {
   ) {}
 
   async send(message: QueueMessage, delaySeconds = 0): Promise<void> {
+    const body = JSON.stringify(message);
+    // Characters outside ASCII take up to 3 bytes: checked exactly only when it could matter.
+    if (body.length * 3 > MAX_QUEUED_BYTES && Buffer.byteLength(body, 'utf8') > MAX_QUEUED_BYTES) throw new MessageTooLargeError(Buffer.byteLength(body, 'utf8'));
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(message),
+        MessageBody: body,
         DelaySeconds: delaySeconds > 0 ? delaySeconds : undefined,
       }),
     );

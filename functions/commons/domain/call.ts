@@ -117,6 +117,17 @@ export type ApplyResult =
   | { kind: 'duplicate'; state: CallState }
   | { kind: 'applied'; state: CallState };
 
+/** What a call keeps is bounded whatever the PBX sends: event ids seen (enough to recognise redeliveries; an older one re-applied changes nothing), other events, legs. */
+export const MAX_SEEN_EVENT_IDS = 256;
+export const MAX_OTHER_EVENTS = 32;
+export const MAX_LEGS = 100;
+/**
+ * A time an event gives may be this far ahead of its arrival (clocks differ); a later one is taken
+ * as the arrival. A time in the future would make every later call of the client look older and
+ * freeze its variables; a past one only makes this call older, which is harmless.
+ */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+
 export function newCall(projectId: string, extTrackingId: string, at: number): CallState {
   return { projectId, extTrackingId, legs: {}, seenEventIds: [], lastChangeAt: at, otherEvents: [] };
 }
@@ -133,15 +144,16 @@ export function callOf(event: XsiEvent): XsiCall | undefined {
 export function applyEvent(state: CallState, { event, receivedAt, operatorNumber, wholePbx = false }: IncomingEvent): ApplyResult {
   const eventId = event.envelope.eventId;
   if (state.seenEventIds.includes(eventId)) return { kind: 'duplicate', state };
-  const next: CallState = { ...state, legs: { ...state.legs }, seenEventIds: [...state.seenEventIds, eventId] };
+  const next: CallState = { ...state, legs: { ...state.legs }, seenEventIds: [...state.seenEventIds, eventId].slice(-MAX_SEEN_EVENT_IDS) };
 
   if (event.kind !== 'call') {
-    next.otherEvents = [...state.otherEvents, { eventId, type: event.kind === 'ignored' ? event.type : event.kind }];
+    next.otherEvents = [...state.otherEvents, { eventId, type: event.kind === 'ignored' ? event.type : event.kind }].slice(-MAX_OTHER_EVENTS);
     return { kind: 'applied', state: next };
   }
   // A `calls` list may hold legs of other calls: only this call's are merged.
   for (const call of [event.call, ...(event.otherCalls ?? [])]) {
     if (call.extTrackingId !== state.extTrackingId) continue;
+    if (next.legs[call.callId] === undefined && Object.keys(next.legs).length >= MAX_LEGS) continue;
     const leg = mergeLeg(next.legs[call.callId], call, event.type, event.envelope.targetId, receivedAt, operatorNumber);
     if (!wholePbx) leg.watched = true;
     next.legs[call.callId] = leg;
@@ -229,8 +241,10 @@ function mergeLeg(
   // The targetId first: a subscription may watch more than one abonent (a whole PBX).
   leg.operatorPhone ??= employeeNumberFromTargetId(targetId) ?? operatorNumber;
   leg.personality ??= call.personality;
-  leg.startTime = minDefined(leg.startTime, call.startTime);
-  leg.releaseTime = maxDefined(leg.releaseTime, call.releaseTime);
+  // Times come from outside: one ahead of the event's arrival is taken as the arrival.
+  const trusted = (time: number | undefined) => (time === undefined || time <= receivedAt + MAX_CLOCK_AHEAD_MS ? time : receivedAt);
+  leg.startTime = minDefined(leg.startTime, trusted(call.startTime));
+  leg.releaseTime = maxDefined(leg.releaseTime, trusted(call.releaseTime));
   leg.released ||= type === 'CallReleasedEvent' || call.state === 'Released';
   leg.recorded ||= call.recorded;
   if (CONTINUING_EVENT_TYPES.has(type)) leg.continuing = true;
@@ -241,7 +255,7 @@ function mergeLeg(
   // neither that number nor an answer in that phase (the employee's) is the client's.
   const ringingEmployee = remotePhone !== undefined && leg.operatorPhone !== undefined && remotePhone === `7${leg.operatorPhone}`;
   if (ringingEmployee) leg.remoteSelf = true;
-  else leg.answerTime = minDefined(leg.answerTime, call.answerTime);
+  else leg.answerTime = minDefined(leg.answerTime, trusted(call.answerTime));
   if (remote) {
     if (!ringingEmployee) leg.remotePhone ??= remotePhone;
     leg.remoteInternal ||= remote.callType === 'Group' || remote.userId !== undefined;

@@ -31,11 +31,15 @@ export type PhoneMatch = { clientId: string; via: 'telephony' | 'variable' };
  * Numbers under which a client is found: a telephony client by its own number (rank 1), any
  * other client by its own number or by a variable holding a number (rank 2).
  */
+const CANONICAL = /^[1-9][0-9]{10,14}$/;
+
 export function phoneIndexEntries(client: Pick<Client, 'channel' | 'phone' | 'variables'>): {
   telephony?: string;
   variables: string[];
 } {
-  const own = normaliseClientPhone(client.phone);
+  // The client's own number is stored canonical: taken as it is (normalised again, a `+81…`
+  // number stored as `81…` would read as the Russian trunk form `8…`).
+  const own = client.phone !== undefined && CANONICAL.test(client.phone) ? client.phone : normaliseClientPhone(client.phone);
   const telephony = client.channel === TELEPHONY_CHANNEL ? own : undefined;
   const values = new Set<string>();
   if (own !== undefined && telephony === undefined) values.add(own);

@@ -50,8 +50,9 @@ export function normaliseClientPhone(raw: string | undefined | null): string | u
     if (digits.startsWith('00')) digits = digits.slice(2);
     else if (digits.startsWith('810') && digits.length > 11 && digits !== number) digits = digits.slice(3);
     else if (digits.length === 10 && !digits.startsWith('0')) digits = `7${digits}`;
+    // The Russian trunk form: only without `+` (`+81…` is Japan, `+852…` Hong Kong).
+    else if (digits.length === 11 && digits.startsWith('8')) digits = `7${digits.slice(1)}`;
   }
-  if (digits.length === 11 && digits.startsWith('8')) digits = `7${digits.slice(1)}`;
 
   // Country codes never start with 0; E.164 allows at most 15 digits.
   if (digits.startsWith('0') || digits.length < 11 || digits.length > 15) return undefined;

@@ -69,6 +69,8 @@ export interface SubscriptionRecord {
 export const DESIRED_LIFETIME_SECONDS = 86_400;
 /** Events of a replaced subscription still in flight are accepted this long. */
 export const RETIRED_GRACE_MS = 10 * 60_000;
+/** A replaced subscription's record is kept longer than the dead-letter queue keeps events (14 days), so a replay is still judged. */
+export const RETIRED_RECORD_KEPT_SECONDS = 15 * 86_400;
 /** An event from a subscription we have not recorded yet (created a moment ago) is retried this long. */
 export const UNKNOWN_SUBSCRIPTION_PATIENCE_MS = 60_000;
 
@@ -138,11 +140,15 @@ export function retryDelaySeconds(failures: number): number {
 
 export type EventSource = 'accepted' | 'foreign' | 'maybe-new';
 
-/** Whether an event carrying this subscription id may reach the project's clients. */
+/**
+ * Whether an event carrying this subscription id may reach the project's clients. Judged by when
+ * the event arrived (`receivedAt`, this product's clock at the webhook), not when it is processed:
+ * an event replayed from the dead-letter queue a day later is judged as it was then.
+ */
 export function judgeEventSource(record: SubscriptionRecord | undefined, projectId: string, receivedAt: number, now: number): EventSource {
   if (record) {
     if (record.projectId !== projectId) return 'foreign';
-    if (record.retiredAt === undefined || now - record.retiredAt <= RETIRED_GRACE_MS) return 'accepted';
+    if (record.retiredAt === undefined || receivedAt - record.retiredAt <= RETIRED_GRACE_MS) return 'accepted';
     return 'foreign';
   }
   return now - receivedAt <= UNKNOWN_SUBSCRIPTION_PATIENCE_MS ? 'maybe-new' : 'foreign';

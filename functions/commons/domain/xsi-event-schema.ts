@@ -5,20 +5,27 @@
  * break an older consumer.
  */
 import * as z from '../schema';
-import { CALL_EVENT_TYPES, MAX_CALLS_PER_EVENT, type XsiEvent } from './xsi-event';
+import { CALL_EVENT_TYPES, MAX_CALLS_PER_EVENT, MAX_EPOCH_MS, MAX_ID_CHARS, MAX_REDIRECTIONS, MAX_TEXT_CHARS, type XsiEvent } from './xsi-event';
 
-const text = z.string().check(z.minLength(1));
-const optionalText = z.optional(text);
-const epochMs = z.int().check(z.nonnegative());
+/**
+ * Every field is bounded: ids become parts of item keys and queued messages, and nothing a
+ * sender writes may make either too large. Real ids are far shorter (UUIDs, `callhalf-…:0`).
+ */
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const id = text(MAX_ID_CHARS);
+const optionalId = z.optional(id);
+const optionalText = z.optional(text(MAX_TEXT_CHARS));
+/** Epoch ms up to 2100-01-01: beyond that a time is not a time (and would break date formatting). */
+const epochMs = z.int().check(z.nonnegative(), z.maximum(MAX_EPOCH_MS));
 
 const envelopeSchema = z.object({
-  eventId: text,
+  eventId: id,
   sequenceNumber: z.optional(z.int().check(z.nonnegative())),
   userId: optionalText,
   externalApplicationId: optionalText,
-  subscriptionId: optionalText,
+  subscriptionId: optionalId,
   targetId: optionalText,
-  eventType: text,
+  eventType: text(MAX_ID_CHARS),
 });
 
 const remotePartySchema = z.object({
@@ -40,8 +47,8 @@ const redirectionSchema = z.object({
 });
 
 const callSchema = z.object({
-  callId: text,
-  extTrackingId: text,
+  callId: id,
+  extTrackingId: id,
   networkCallId: optionalText,
   personality: optionalText,
   state: optionalText,
@@ -49,7 +56,7 @@ const callSchema = z.object({
   endpointAddressOfRecord: optionalText,
   releasingParty: optionalText,
   internalReleaseCause: optionalText,
-  redirections: z.array(redirectionSchema),
+  redirections: z.array(redirectionSchema).check(z.maxLength(MAX_REDIRECTIONS)),
   acdCall: z.boolean(),
   huntGroupUserId: optionalText,
   startTime: z.optional(epochMs),
@@ -71,7 +78,7 @@ export const xsiEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('ignored'),
     envelope: envelopeSchema,
-    type: text,
+    type: text(MAX_ID_CHARS),
     call: z.optional(callSchema),
   }),
 ]);

@@ -30,6 +30,11 @@ export const CONTINUING_EVENT_TYPES: ReadonlySet<string> = new Set<CallEventType
 
 /** At most this many `call` elements of one event's `calls` list are read. */
 export const MAX_CALLS_PER_EVENT = 16;
+/** Bounds of what an event may carry (longer is refused at the webhook): ids, other text, lists, times. */
+export const MAX_ID_CHARS = 128;
+export const MAX_TEXT_CHARS = 512;
+export const MAX_REDIRECTIONS = 16;
+export const MAX_EPOCH_MS = Date.UTC(2100, 0, 1);
 
 export interface XsiEnvelope {
   /** UUID unique per event: the de-duplication key. */

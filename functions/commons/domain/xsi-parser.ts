@@ -20,6 +20,7 @@ import {
   type XsiRedirection,
   type XsiRemoteParty,
   MAX_CALLS_PER_EVENT,
+  MAX_REDIRECTIONS,
 } from './xsi-event';
 
 // ---------------------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ function mapCall(node: unknown): XsiCall | undefined {
     endpointAddressOfRecord: textAt(child(node, 'endpoint'), 'addressOfRecord'),
     releasingParty: textAt(node, 'releasingParty'),
     internalReleaseCause: textAt(child(node, 'releaseCause'), 'internalReleaseCause'),
-    redirections: asList(child(child(node, 'redirections'), 'redirection')).map(mapRedirection),
+    redirections: asList(child(child(node, 'redirections'), 'redirection')).slice(0, MAX_REDIRECTIONS).map(mapRedirection),
     acdCall: present(node, 'acdCallInfo'),
     huntGroupUserId: textAt(node, 'huntGroupUserId'),
     startTime: integerAt(node, 'startTime'),

@@ -8,7 +8,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../domain/subscriptions';
-import { RETIRED_GRACE_MS } from '../../domain/subscriptions';
+import { RETIRED_GRACE_MS, RETIRED_RECORD_KEPT_SECONDS } from '../../domain/subscriptions';
 import type { AuditEntry } from '../../domain/access';
 import { INITIAL_WEBHOOK_SECRET, type WebhookSecretState } from '../../domain/webhook-secret';
 import { auditPut } from './access-store';
@@ -245,7 +245,7 @@ export class DynamoPbxStore {
           UpdateExpression: 'SET retiredAt = :at, #ttl = :ttl',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':at': at, ':ttl': Math.ceil((at + RETIRED_GRACE_MS) / 1000) + 86_400 },
+          ExpressionAttributeValues: { ':at': at, ':ttl': Math.ceil((at + RETIRED_GRACE_MS) / 1000) + RETIRED_RECORD_KEPT_SECONDS },
         }),
       ),
     );

@@ -1,0 +1,105 @@
+/**
+ * Recording look-ups survive what would lose them: a crash between the finalize commit and the
+ * look-up's scheduling, and a PBX that fails for longer than the queue's retries last.
+ * DynamoDB Local and the SQS emulator; the PBX's recording side is an in-memory source.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallPipeline } from '../../functions/commons/call-pipeline';
+import { processingStoresFrom, queueFrom } from '../../functions/commons/composition';
+import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
+import type { MessageQueue, QueueMessage, RecordingSource } from '../../functions/commons/ports';
+import { startTestStack, type TestStack } from '../support/harness';
+import { callEvents } from '../support/xsi';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ pollerConcurrency: 0 });
+});
+afterAll(() => stack?.stop());
+
+function setUp(source: RecordingSource, queue: MessageQueue, clock: { now: number }) {
+  const stores = processingStoresFrom(stack.env);
+  return new CallPipeline({
+    calls: stores.calls,
+    clients: stores.clients,
+    projects: stores.projects,
+    queue,
+    settleSeconds: 0,
+    now: () => clock.now,
+    recordings: { source, linkFor: async (projectId, ext) => `https://example.test/records/${projectId}/${ext}`, firstDelaySeconds: 90, giveUpSeconds: 1200 },
+  });
+}
+
+async function answeredCall(pipeline: CallPipeline, projectId: string, ext: string, at: number) {
+  const xml = callEvents(ext, [{ abonent: '9001234567', remote: { address: `tel:+7916750${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}` }, startTime: at - 60_000, answerTime: at - 50_000, releaseTime: at - 1000 }]);
+  for (const body of xml) {
+    const parsed = parseXsiEvent(body);
+    if (!parsed.ok) throw new Error(parsed.error);
+    await pipeline.handleEvent(projectId, parsed.event, at, { number: '9001234567' });
+  }
+}
+
+describe('recording look-ups that must not be lost', () => {
+  it('a crash after the finalize commit, before the look-up was queued: the retried settle queues it', async () => {
+    const projectId = `p-${randomUUID().slice(0, 8)}`;
+    const ext = randomUUID();
+    const clock = { now: Date.now() };
+    const sent: QueueMessage[] = [];
+    const real = queueFrom(stack.env);
+    let crash = false;
+    const queue: MessageQueue = {
+      send: async (message, delay) => {
+        if (crash && message.kind === 'record') throw new Error('the function died');
+        sent.push(message);
+        await real.send(message, delay);
+      },
+    };
+    const source: RecordingSource = { reference: async () => undefined, recordsCalls: async () => true };
+    const pipeline = setUp(source, queue, clock);
+    await answeredCall(pipeline, projectId, ext, clock.now);
+    crash = true;
+    await expect(pipeline.handleSettle(projectId, ext)).rejects.toThrow('the function died');
+    crash = false;
+    // Another leg's settle a moment later schedules nothing; the retry after the visibility timeout does.
+    clock.now += 2_000;
+    expect(await pipeline.handleSettle(projectId, ext)).toEqual({ kind: 'already-final' });
+    expect(sent.filter((m) => m.kind === 'record')).toEqual([]);
+    clock.now += 180_000;
+    expect(await pipeline.handleSettle(projectId, ext)).toEqual({ kind: 'already-final' });
+    expect(sent.filter((m) => m.kind === 'record')).toEqual([{ v: 1, kind: 'record', projectId, extTrackingId: ext, attempt: 0 }]);
+  });
+
+  it('a PBX failing for ten minutes (longer than the queue\'s own retries last): every attempt is tried again later (never a failed message), until the link is found', async () => {
+    const projectId = `p-${randomUUID().slice(0, 8)}`;
+    const ext = randomUUID();
+    const clock = { now: Date.now() };
+    const sent: QueueMessage[] = [];
+    const real = queueFrom(stack.env);
+    const queue: MessageQueue = {
+      send: async (message, delay) => {
+        sent.push(message);
+        await real.send(message, delay);
+      },
+    };
+    let pbxUp = false;
+    const source: RecordingSource = {
+      reference: async () => {
+        if (!pbxUp) throw new Error('the PBX could not be reached');
+        return 'https://pbx.example.test/records/1.mp3';
+      },
+      recordsCalls: async () => true,
+    };
+    const pipeline = setUp(source, queue, clock);
+    await answeredCall(pipeline, projectId, ext, clock.now);
+    await pipeline.handleSettle(projectId, ext);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      clock.now += 120_000;
+      expect(await pipeline.handleRecordLookup(projectId, ext, attempt)).toBe('retry-scheduled');
+    }
+    pbxUp = true;
+    clock.now += 60_000;
+    expect(await pipeline.handleRecordLookup(projectId, ext, 5)).toBe('found');
+    expect(sent.filter((m) => m.kind === 'record').map((m) => (m as { attempt: number }).attempt)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
