@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { clickToCallFrom, type CallAnswer, type CallAttempt } from './commons/click-to-call';
 import { credentialsFrom, storesFrom } from './commons/composition';
+import { maskedPhone } from './commons/domain/phone';
 import { lazyHandler, type Environment } from './commons/environment';
 import { createMetrics, METRIC } from './commons/metrics';
 import { Router } from './commons/http/router';
@@ -41,8 +42,9 @@ export function createHandler(env: Environment = process.env, { logger = new Log
   };
 }
 
-/** One line per attempt; the PBX token never reaches this function's logs. */
-function logAttempt(logger: Logger, { error: cause, ...attempt }: CallAttempt): void {
+/** One line per attempt; the PBX token never reaches this function's logs, a client's number only by its last digits. */
+function logAttempt(logger: Logger, { error: cause, clientPhone, phoneNumber, ...rest }: CallAttempt): void {
+  const attempt = { ...rest, ...(clientPhone !== undefined && { clientPhone: maskedPhone(clientPhone) }), ...(phoneNumber !== undefined && { phoneNumber: maskedPhone(phoneNumber) }) };
   if (cause !== undefined) logger.error('beeline call', { ...attempt, error: cause as Error });
   else if (attempt.outcome === 'started' || attempt.failure === 'invalid-request' || attempt.failure === 'not-connected') logger.info('beeline call', { ...attempt });
   else logger.warn('beeline call', { ...attempt });

@@ -55,7 +55,8 @@ export function createHandler(env: Environment = process.env, options: Processor
       const result = await pipeline.handleSettle(projectId, message.extTrackingId);
       if (result.kind === 'finalized') {
         const { summary, clientId } = result;
-        logger.info('call finalized', { projectId, extTrackingId: message.extTrackingId, direction: summary.direction, outcome: summary.outcome, clientId });
+        // No client id: a new client's id holds its phone number.
+        logger.info('call finalized', { projectId, extTrackingId: message.extTrackingId, direction: summary.direction, outcome: summary.outcome, clientCreated: result.clientCreated });
         metrics.count(summary.outcome === 'answered' ? METRIC.callAnswered : summary.outcome === 'missed' ? METRIC.callMissed : METRIC.callWithoutClient);
         if (result.clientCreated) metrics.count(METRIC.clientCreated);
         options.onCallFinalized?.({ projectId, extTrackingId: message.extTrackingId, summary, clientId });

@@ -44,13 +44,19 @@ const projectBody = z.strictObject({
   timezone: z.optional(z.string().check(z.maxLength(64), z.refine(isValidTimeZone, 'timezone must be an IANA time zone name such as Europe/Moscow'))),
   messengers: z.optional(z.array(channel).check(z.maxLength(20))),
 });
+const MAX_VARIABLES_BYTES = 64 * 1024;
 const clientBody = z
   .strictObject({
     channel,
     phone: z.optional(z.string().check(z.maxLength(64))),
     variables: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(4096)))),
   })
-  .check(z.refine((body) => Object.keys(body.variables ?? {}).length <= 200, 'variables: at most 200 variables'));
+  .check(
+    z.refine((body) => Object.keys(body.variables ?? {}).length <= 200, 'variables: at most 200 variables'),
+    // A client is one item (DynamoDB's limit is 400 KB) that every call of it rewrites: its
+    // variables stay far below, so a call can always be finalized.
+    z.refine((body) => Buffer.byteLength(JSON.stringify(body.variables ?? {}), 'utf8') <= MAX_VARIABLES_BYTES, `variables: at most ${MAX_VARIABLES_BYTES / 1024} KB in total`),
+  );
 
 export function createPlatformApi(deps: PlatformApiDeps) {
   const now = deps.now ?? (() => new Date());

@@ -54,6 +54,12 @@ const employeeBody = z.strictObject({
 export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: () => Date): void {
   const { store } = deps;
 
+  /** What the project subscribes at the PBX: its beeline_api employees, and the whole-PBX watch when on. */
+  async function watchesOf(projectId: string): Promise<string[]> {
+    const [employees, watch] = await Promise.all([store.listEmployees(projectId), store.getWatch(projectId)]);
+    return [...employees.filter(shouldSubscribe).map((employee) => employee.employeeId), ...(watch.wholePbx ? [WHOLE_PBX_WATCH] : [])];
+  }
+
   async function abonentsOf(projectId: string): Promise<Abonent[]> {
     try {
       return await (await deps.subscriptions.clientFor(projectId)).listAbonents();
@@ -93,11 +99,18 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
         throw pbxHttpError(caught, 422);
       }
       const hint = tokenHint(apiToken);
+      // Another PBX token: what was subscribed with the previous one is removed there (the new
+      // PBX knows nothing of it), and everything is subscribed again with the new one.
+      const previous = await store.getConnection(params.projectId!);
+      const replaced = previous !== undefined && (await deps.cipher.decrypt(previous.encryptedToken, params.projectId!)) !== apiToken;
+      const watches = replaced ? await watchesOf(params.projectId!) : [];
+      await Promise.all(watches.map((employeeId) => deps.subscriptions.reconcile(params.projectId!, employeeId, 'disconnected')));
       await store.putConnection(params.projectId!, {
         encryptedToken: await deps.cipher.encrypt(apiToken, params.projectId!),
         tokenHint: hint,
         connectedAt: now().toISOString(),
       }, auditEntry(callerOf(request), 'pbx-token.set', now(), { tokenHint: hint }));
+      await Promise.all(watches.map((employeeId) => deps.queue.send({ v: 1, kind: 'subscription', projectId: params.projectId!, employeeId, reason: 'rotated' })));
       return json(200, { connected: true, tokenHint: hint, abonents: abonents.map(abonentView) });
     })
     .on(ROUTES.getPbx, async ({ params }) => {
@@ -121,8 +134,7 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const audit = auditEntry(callerOf(request), 'webhook-secret.rotated', at, { generation: String(next.generation) });
       if (!(await store.rotateWebhookSecret(projectId, current, next, audit))) throw new HttpError(409, 'the webhook secret was rotated at the same moment by another request; try again');
       // Each subscription is made again with the new URL through the queue (retried there on failure).
-      const [employees, watch] = await Promise.all([store.listEmployees(projectId), store.getWatch(projectId)]);
-      const watches = [...employees.filter(shouldSubscribe).map((employee) => employee.employeeId), ...(watch.wholePbx ? [WHOLE_PBX_WATCH] : [])];
+      const watches = await watchesOf(projectId);
       await Promise.all(watches.map((employeeId) => deps.queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'rotated' })));
       return json(200, { rotatedAt: next.rotatedAt, previousValidUntil: new Date(next.previousValidUntil!).toISOString(), resubscribing: watches.length });
     })

@@ -300,3 +300,27 @@ describe('an international number written with + that starts with 8 (§3)', () =
     expect((await messages(projectId, 'bl-81312345678')).filter((m) => m.kind === 'notification')).toHaveLength(2);
   });
 });
+
+describe('a client holding as much as it may', () => {
+  it('variables up to the 64 KB bound are kept, and a call of that client is still finalized', async () => {
+    const projectId = await newProject();
+    const phone = newPhone();
+    const variables = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`note${i}`, 'я'.repeat(2000)]));
+    expect((await stack.api('PUT', `/projects/${projectId}/clients/big`, { channel: 'telephony', phone, variables })).status).toBe(200);
+    const ext = randomUUID();
+    await play(projectId, callEvents(ext, answeredIncoming(phone)));
+    expect(await finishedCall(projectId, ext)).toMatchObject({ outcome: 'answered', clientId: 'big' });
+    expect((await messages(projectId, 'big')).filter((m) => m.kind === 'notification')).toHaveLength(1);
+  });
+});
+
+describe('tracking ids in paths', () => {
+  it('a tracking id with the characters BroadWorks ids have (`:`, `.`, `@`) is found by GET …/calls/{id}; `#` is refused', async () => {
+    const projectId = await newProject();
+    const ext = `BW${Date.now()}:0.1@example`;
+    await play(projectId, callEvents(ext, answeredIncoming(newPhone())));
+    await finishedCall(projectId, ext);
+    expect(await stack.api('GET', `/projects/${projectId}/calls/${encodeURIComponent(ext)}`)).toMatchObject({ status: 200, body: { extTrackingId: ext, outcome: 'answered' } });
+    expect((await stack.api('GET', `/projects/${projectId}/calls/${encodeURIComponent('a#b')}`)).status).toBe(400);
+  });
+});

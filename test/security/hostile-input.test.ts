@@ -224,6 +224,7 @@ function projectCases(): Case[] {
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'variables as an array', '{"channel":"whatsapp","variables":["a"]}'),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, '201 variables', JSON.stringify({ channel: 'whatsapp', variables: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`v${i}`, 'x'])) })),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'a 4097-character variable', JSON.stringify({ channel: 'whatsapp', variables: { a: 'x'.repeat(4097) } })),
+    bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, '200 variables of 4,000 characters (over 64 KB in total)', JSON.stringify({ channel: 'whatsapp', variables: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`v${i}`, 'x'.repeat(4000)])) })),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'a 129-character variable name', JSON.stringify({ channel: 'whatsapp', variables: { ['k'.repeat(129)]: 'x' } })),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'an empty variable name', '{"channel":"whatsapp","variables":{"":"x"}}'),
 
@@ -300,7 +301,8 @@ function otherCases(): Case[] {
     { route: 'GET /records/{p}/{ext}', name: 'an 8 KB signature', method: 'GET', path: `/records/${P}/some-call?sig=${'A'.repeat(8000)}`, status: 403 },
     { route: 'GET /records/{p}/{ext}', name: 'a signed call without a recording', method: 'GET', path: sigPath, status: 404 },
     { route: 'GET /records/{p}/{ext}', name: 'encoded traversal', method: 'GET', path: `/records/${P}/..%2f..%2fprojects%2f${P}?sig=x`, status: 400 },
-    { route: 'GET /records/{p}/{ext}', name: 'a 65-character call id', method: 'GET', path: `/records/${P}/${'a'.repeat(65)}?sig=x`, status: 400 },
+    { route: 'GET /records/{p}/{ext}', name: 'a 129-character tracking id', method: 'GET', path: `/records/${P}/${'a'.repeat(129)}?sig=x`, status: 400 },
+    { route: 'GET /records/{p}/{ext}', name: 'a tracking id with #', method: 'GET', path: `/records/${P}/a%23b?sig=x`, status: 400 },
     { route: 'GET /records/{p}/{ext}', name: 'a project id with NUL', method: 'GET', path: '/records/hp%00/some-call?sig=x', status: 400 },
     { route: 'GET /records/{p}/{ext}', name: 'POST', method: 'POST', path: sigPath, status: 404 },
     { route: '/health', name: 'POST', method: 'POST', path: '/health', headers: JSON_TYPE, body: '{}', status: 404 },

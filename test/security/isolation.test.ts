@@ -272,5 +272,7 @@ describe('secrets', () => {
     for (const [name, value] of Object.entries(SECRETS)) expect(log.includes(value), name).toBe(false);
     // Nor their halves (a token cut into two log fields is still leaked).
     for (const token of [TOKEN_A, TOKEN_B, WEBHOOK_KEY, ADMIN_TOKEN]) expect(log).not.toContain(token.slice(Math.floor(token.length / 2)));
+    // Clients' phone numbers are personal data: never whole in a log line (at most their last digits).
+    for (const phone of ['79165550203', '79165550204', '79165550205', '79165550206', '9165550204']) expect(log, phone).not.toContain(phone);
   });
 });

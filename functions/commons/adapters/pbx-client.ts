@@ -277,6 +277,8 @@ export class BeelinePbxClient {
           ...(spec.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        // A redirect is an answer like any other: following it would send the token elsewhere.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

@@ -84,3 +84,9 @@ export function employeeNumberFromTargetId(targetId: string | undefined): string
   const at = user.indexOf('@');
   return normaliseEmployeeNumber(at === -1 ? user : user.slice(0, at));
 }
+
+/** A phone number as logs may show it: its last four digits only (personal data). */
+export function maskedPhone(phone: string): string {
+  const digits = phone.replace(NON_DIGITS, '');
+  return digits.length <= 4 ? '…' : `…${digits.slice(-4)}`;
+}

@@ -12,6 +12,11 @@ export function error(statusCode: number, message: string): APIGatewayProxyStruc
 
 /** Path ids (projectId, employeeId, clientId): 1–64 chars of `A-Za-z0-9_-`. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * The PBX's tracking ids in paths: UUIDs, and the other forms BroadWorks ids take (`…:0`,
+ * `…@host`), up to the 128 characters an event may carry; never `#`, `/` or `%`.
+ */
+export const TRACKING_ID_PATTERN = /^[A-Za-z0-9_:.@+=~-]{1,128}$/;
 
 /** The request body as text, whether API Gateway passed it plain or base64-encoded. */
 export function bodyText(event: { body?: string; isBase64Encoded?: boolean }): string {

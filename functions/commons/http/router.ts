@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { decideAccess, type Principal } from '../domain/access';
 import type * as z from '../schema';
-import { error, ID_PATTERN } from './responses';
+import { error, ID_PATTERN, TRACKING_ID_PATTERN } from './responses';
 import { PROTECTED_PREFIX, ROUTES, type RouteSpec } from './routes';
 
 export interface Request {
@@ -84,8 +84,10 @@ export class Router {
     const refuse = served?.refuse ?? error;
     const principal = spec.access === 'open' ? undefined : await this.principalOf(event);
     if (spec.access !== 'open' && !principal) return refuse(...REFUSED.unauthenticated);
-    const invalid = Object.entries(params).find(([name, value]) => name !== 'secret' && !ID_PATTERN.test(value));
-    if (invalid) return refuse(400, `${invalid[0]} must be 1-64 characters of A-Z, a-z, 0-9, _ and -`);
+    const invalid = Object.entries(params).find(([name, value]) => name !== 'secret' && !(name === 'extTrackingId' ? TRACKING_ID_PATTERN : ID_PATTERN).test(value));
+    if (invalid) {
+      return refuse(400, invalid[0] === 'extTrackingId' ? 'extTrackingId must be 1-128 characters of A-Z, a-z, 0-9 and _ : . @ + = ~ -' : `${invalid[0]} must be 1-64 characters of A-Z, a-z, 0-9, _ and -`);
+    }
     const decision = decideAccess(principal, spec.access, params.projectId);
     if (decision !== 'allow') return refuse(...REFUSED[decision]);
     if (!served) return refuse(404, 'not found');
