@@ -10,6 +10,7 @@ import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
 import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { DynamoProjectStore } from './adapters/dynamo/project-store';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClientFrom } from './adapters/dynamo/document-client';
 import { BeelinePbxClient } from './adapters/pbx-client';
 import { secretFromEnvironment, secretVersionsFromEnvironment } from './adapters/secrets';
@@ -28,8 +29,10 @@ export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/
 
 /** The stores call processing uses (the processor builds only these: its bundle has no room for the rest). */
 export function processingStoresFrom(env: Environment) {
-  const db = documentClientFrom(env);
-  const table = required(env, 'TABLE_NAME');
+  return processingStoresOn(documentClientFrom(env), required(env, 'TABLE_NAME'));
+}
+
+function processingStoresOn(db: DynamoDBDocumentClient, table: string) {
   const clients = new DynamoClientStore(db, table);
   return {
     calls: new DynamoCallStore(db, table, clients),
@@ -42,11 +45,12 @@ export function processingStoresFrom(env: Environment) {
 
 export type ProcessingStores = ReturnType<typeof processingStoresFrom>;
 
+/** Every store, on one DynamoDB client. */
 export function storesFrom(env: Environment) {
   const db = documentClientFrom(env);
   const table = required(env, 'TABLE_NAME');
   return {
-    ...processingStoresFrom(env),
+    ...processingStoresOn(db, table),
     access: new DynamoAccessStore(db, table),
     callCounter: new DynamoCallCounter(db, table),
     capture: new DynamoCaptureStore(db, table),

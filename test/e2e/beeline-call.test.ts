@@ -207,10 +207,13 @@ describe('a request that is not valid never reaches the PBX', () => {
 
 describe('when the PBX cannot start the call', () => {
   it("a refusal answers the PBX's own description, and the call start is not repeated", async () => {
-    // The injected failure must meet this call start, not a look-up of a call finishing in the background.
+    // The injected failure must meet this call start, not a PBX read of a call finishing in the
+    // background: every earlier call settled (a pending settle is a delayed message) and its work done.
     await eventually(async () => {
+      const { body } = await stack.api('GET', `/projects/${projectId}/calls?limit=200`);
       const depth = await stack.queueDepth();
-      return depth.visible + depth.inFlight === 0 ? true : undefined;
+      const settled = (body.calls as { outcome: string }[]).every((call) => call.outcome !== 'in_progress');
+      return settled && depth.visible + depth.inFlight === 0 ? true : undefined;
     });
     sim.setFaults({ failApiNext: 1 });
     const before = callStarts();

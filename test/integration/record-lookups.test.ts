@@ -31,6 +31,20 @@ function setUp(source: RecordingSource, queue: MessageQueue, clock: { now: numbe
   });
 }
 
+/** The real queue, with the messages sent noted (and, while `crash()` says so, look-ups refused as by a dying function). */
+function notingQueue(crash: () => boolean = () => false) {
+  const sent: QueueMessage[] = [];
+  const real = queueFrom(stack.env);
+  const queue: MessageQueue = {
+    send: async (message, delay) => {
+      if (crash() && message.kind === 'record') throw new Error('the function died');
+      sent.push(message);
+      await real.send(message, delay);
+    },
+  };
+  return { queue, sent };
+}
+
 async function answeredCall(pipeline: CallPipeline, projectId: string, ext: string, at: number) {
   const xml = callEvents(ext, [{ abonent: '9001234567', remote: { address: `tel:+7916750${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}` }, startTime: at - 60_000, answerTime: at - 50_000, releaseTime: at - 1000 }]);
   for (const body of xml) {
@@ -45,16 +59,8 @@ describe('recording look-ups that must not be lost', () => {
     const projectId = `p-${randomUUID().slice(0, 8)}`;
     const ext = randomUUID();
     const clock = { now: Date.now() };
-    const sent: QueueMessage[] = [];
-    const real = queueFrom(stack.env);
     let crash = false;
-    const queue: MessageQueue = {
-      send: async (message, delay) => {
-        if (crash && message.kind === 'record') throw new Error('the function died');
-        sent.push(message);
-        await real.send(message, delay);
-      },
-    };
+    const { queue, sent } = notingQueue(() => crash);
     const source: RecordingSource = { reference: async () => undefined, recordsCalls: async () => true };
     const pipeline = setUp(source, queue, clock);
     await answeredCall(pipeline, projectId, ext, clock.now);
@@ -74,14 +80,7 @@ describe('recording look-ups that must not be lost', () => {
     const projectId = `p-${randomUUID().slice(0, 8)}`;
     const ext = randomUUID();
     const clock = { now: Date.now() };
-    const sent: QueueMessage[] = [];
-    const real = queueFrom(stack.env);
-    const queue: MessageQueue = {
-      send: async (message, delay) => {
-        sent.push(message);
-        await real.send(message, delay);
-      },
-    };
+    const { queue, sent } = notingQueue();
     let pbxUp = false;
     const source: RecordingSource = {
       reference: async () => {
