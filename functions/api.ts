@@ -24,7 +24,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
       cipher: tokenCipherFrom(env),
       pbx: pbxClientsFrom(env),
       subscriptions: subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details)),
-      queue: queueFrom(env),
+      queue: queueFrom(env, ['work']),
     },
   });
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

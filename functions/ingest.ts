@@ -10,10 +10,11 @@ import { captureCheckMsFrom, captureRecorder } from './commons/capture-recorder'
 import { lazyHandler, required, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
 import { createMetrics, METRIC } from './commons/metrics';
+import { QUEUE_LANES } from './commons/queue-message';
 import { acceptWebhook, cachedWebhookSecrets } from './commons/webhook-intake';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-ingest' }) } = {}) {
-  const queue = new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
+  const queue = new SqsMessageQueue(sqsClientFrom(env), { live: required(env, QUEUE_LANES.live.envVar) });
   const db = documentClientFrom(env);
   const pbxStore = new DynamoPbxStore(db, required(env, 'TABLE_NAME'));
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);

@@ -39,7 +39,7 @@ export function createHandler(env: Environment = process.env, options: Processor
       return;
     }
     if (message.kind === 'recover') {
-      const { recovered, completed, known } = await pipeline.recoverLostCalls(projectId);
+      const { recovered, completed, known } = await pipeline.recoverLostCalls(projectId, message.page);
       if (recovered.length + completed.length > 0) logger.info('lost calls recovered', { projectId, recovered, completed, known });
       metrics.count(METRIC.callsRecovered, recovered.length + completed.length);
       return;
@@ -77,8 +77,9 @@ export function createHandler(env: Environment = process.env, options: Processor
     }
     if (event.kind === 'subscriptionTerminated') {
       metrics.count(METRIC.subscriptionTerminated);
-      const state = await subscriptions.onTerminated(projectId, subscriptionId);
-      logger.info('subscription terminated by the PBX', { projectId, subscriptionId, resubscribed: state?.status === 'active' });
+      const employeeId = await subscriptions.terminatedEmployee(projectId, subscriptionId);
+      if (employeeId) await queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'terminated' });
+      logger.info('subscription terminated by the PBX', { projectId, subscriptionId, resubscribing: employeeId !== undefined });
       return;
     }
     const delivered = await subscriptions.subscriptionOf(projectId, subscriptionId);

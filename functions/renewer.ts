@@ -13,7 +13,7 @@ export type SweepTask = 'renew' | 'recover';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-renewer' }) } = {}) {
   const { pbx } = storesFrom(env);
-  const queue = queueFrom(env);
+  const queue = queueFrom(env, ['work']);
   const metrics = createMetrics('beeline-renewer');
   const quietPeriodMs = secondsFrom(env, 'QUIET_PERIOD_SECONDS', 86_400, 30 * 86_400) * 1000;
   /** `renew` (often: renewals, retries, the quiet check) or `recover` (less often: it reads the PBX's history). */

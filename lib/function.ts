@@ -160,7 +160,7 @@ export class TelephonyFunction extends NodejsFunction {
     return this;
   }
 
-  /** Grants SendMessage on the queue (only) and sets its URL in the environment. */
+  /** Grants SendMessage on the queue (only) and sets its URL in the environment (`QUEUE_URL`: the events queue). */
   public bindQueueSender(queue: IQueue, envVarName = 'QUEUE_URL'): this {
     queue.grantSendMessages(this);
     this.addEnvironment(envVarName, queue.queueUrl);

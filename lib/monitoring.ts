@@ -82,12 +82,15 @@ export const ALARM_SUFFIXES = {
   subscriptionFailures: 'subscription-failures',
   notificationsStopped: 'notifications-stopped',
   eventsQueueAge: 'events-queue-age',
+  workQueueAge: 'work-queue-age',
   webhooksRefused: 'webhooks-refused',
 } as const;
 export type AlarmKey = keyof typeof ALARM_SUFFIXES;
 
 /** Events waiting longer than this in the events queue raise the queue-age alarm. */
 export const QUEUE_AGE_THRESHOLD = Duration.minutes(5);
+/** PBX work waiting longer than this raises the work-queue-age alarm (look-ups wait up to 15 min by design). */
+export const WORK_QUEUE_AGE_THRESHOLD = Duration.minutes(30);
 
 export function alarmNamePrefix(stage: string): string {
   return `beeline-telephony-${stage}-`;
@@ -103,6 +106,7 @@ export interface TelephonyMonitoringProps {
   readonly quietPeriodHours: number;
   readonly functions: Readonly<Record<FunctionKey, IFunction>>;
   readonly eventsQueue: IQueue;
+  readonly workQueue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly subscriptionStreamDlq: IQueue;
   readonly httpStage: IHttpStage;
@@ -309,6 +313,18 @@ export class TelephonyMonitoring extends Construct {
             'the PBX and DynamoDB), throttled, or cannot keep up. Calls reach the dialogs late; after 5 receives events go to the DLQ.',
         },
       ),
+      workQueueAge: alarm(
+        'workQueueAge',
+        props.workQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }),
+        {
+          threshold: WORK_QUEUE_AGE_THRESHOLD.toSeconds(),
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+          description:
+            'PBX work (recovery, recording look-ups, re-subscriptions) has waited more than 30 minutes in the work queue: the PBX is slow ' +
+            'or failing (see processor errors and the PBX), or the work is more than its bounded concurrency can do. Live call events ' +
+            'are not affected (their own queue); recording links and recovered calls come late.',
+        },
+      ),
     };
 
     // ---- Dashboard -----------------------------------------------------------------------------
@@ -357,7 +373,16 @@ export class TelephonyMonitoring extends Construct {
         8,
         [
           props.eventsQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
-          props.eventsQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (settle, record look-ups)', statistic: Stats.MAXIMUM }),
+          props.eventsQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (settle timers)', statistic: Stats.MAXIMUM }),
+        ],
+      ),
+      graph(
+        'Work queue (PBX work)',
+        [props.workQueue.metricApproximateAgeOfOldestMessage({ label: 'age of oldest message (s)', statistic: Stats.MAXIMUM })],
+        8,
+        [
+          props.workQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
+          props.workQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (record look-ups, retries)', statistic: Stats.MAXIMUM }),
         ],
       ),
       graph('Lambda errors', perFunction((f) => f.metricErrors({ statistic: Stats.SUM }))),

@@ -15,6 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../functions/commons/http/routes.js';
 import { METRICS_NAMESPACE } from '../functions/commons/metrics.js';
+import { QUEUE_LANES } from '../functions/commons/queue-message.js';
 import type { SweepTask } from '../functions/renewer.js';
 // Plain data; importing the handler module only defines functions (its handler is built lazily).
 import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
@@ -29,6 +30,14 @@ export const PROCESSOR_TIMEOUT = Duration.seconds(30);
 /** AWS guidance for SQS event sources: visibility timeout ≥ 6 × function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const MAX_RECEIVE_COUNT = 5;
+/**
+ * The work queue (PBX work: recovery, recording look-ups, subscriptions) feeds the processor
+ * with at most this many batches at a time: PBX work never takes the concurrency live events
+ * need, and the PBX sees a bounded number of background requests.
+ */
+export const WORK_MAX_CONCURRENCY = 5;
+/** Small batches: each message may wait on the PBX for up to two background timeouts. */
+export const WORK_BATCH_SIZE = 5;
 export const WEBHOOK_ROUTE_PATH = ROUTES.webhook.path;
 /** `beeline_call` from bots: its own function (short budget, few grants) instead of the platform API. */
 export const CALLBACK_ROUTE_PATH = ROUTES.beelineCall.path;
@@ -74,6 +83,9 @@ export class BeelineTelephonyStack extends Stack {
   public readonly config: TelephonyConfig;
   public readonly table: Table;
   public readonly eventsQueue: Queue;
+  /** PBX work (recovery, recording look-ups, subscriptions), apart from live call events. */
+  public readonly workQueue: Queue;
+  /** Dead letters of both queues. */
   public readonly deadLetterQueue: Queue;
   /** On-failure destination of the subscription function's stream (batch metadata, not items). */
   public readonly subscriptionStreamDlq: Queue;
@@ -119,12 +131,14 @@ export class BeelineTelephonyStack extends Stack {
       enforceSSL: true,
     });
     // (AwsSolutions-SQS3 recognises it as the events queue's DLQ by the redrive policy: nothing to acknowledge.)
-    this.eventsQueue = new Queue(this, 'EventsQueue', {
+    const processorQueue = {
       visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * PROCESSOR_TIMEOUT.toSeconds()),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
+    };
+    this.eventsQueue = new Queue(this, 'EventsQueue', processorQueue);
+    this.workQueue = new Queue(this, 'WorkQueue', processorQueue);
     this.subscriptionStreamDlq = new Queue(this, 'SubscriptionStreamDlq', {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
@@ -205,13 +219,22 @@ export class BeelineTelephonyStack extends Stack {
       },
     })
       .bindTable(this.table, 'readWrite')
-      .bindQueueSender(this.eventsQueue) // delayed "settle" messages and subscription retries go to the same queue
+      .bindQueueSender(this.eventsQueue) // delayed "settle" messages
+      .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar) // look-ups, recovery pages, re-subscriptions
       .bindKey(this.tokenKey, 'decrypt')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN'); // (re)subscribing builds webhook URLs
     this.processorFunction.addEventSource(
       new SqsEventSource(this.eventsQueue, {
         batchSize: 10,
         maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.processorFunction.addEventSource(
+      new SqsEventSource(this.workQueue, {
+        batchSize: WORK_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(1),
+        maxConcurrency: WORK_MAX_CONCURRENCY,
         reportBatchItemFailures: true,
       }),
     );
@@ -227,9 +250,8 @@ export class BeelineTelephonyStack extends Stack {
       environment: pbxEnvironment,
     })
       .bindTable(this.table, 'readWrite')
-      // The subscription service it composes (functions/commons/composition.ts) needs QUEUE_URL
-      // at construction: it queues subscription retries.
-      .bindQueueSender(this.eventsQueue)
+      // The subscription service it composes queues subscription retries and re-subscriptions.
+      .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar)
       .bindKey(this.tokenKey, 'encryptDecrypt') // the only function that stores (encrypts) tokens
       .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
@@ -244,7 +266,7 @@ export class BeelineTelephonyStack extends Stack {
       environment: pbxEnvironment,
     })
       .bindTable(this.table, 'readWrite')
-      .bindQueueSender(this.eventsQueue) // failed (re)subscriptions are retried through the events queue
+      .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar) // failed (re)subscriptions are retried through the work queue
       .bindKey(this.tokenKey, 'decrypt')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
     this.subscriptionFunction.addEventSource(
@@ -288,7 +310,7 @@ export class BeelineTelephonyStack extends Stack {
       environment: { QUIET_PERIOD_SECONDS: String(config.quietPeriodHours * 3600) },
     })
       .bindTable(this.table, 'read') // queries the gsi1 index (due renewals, connected projects); writes nothing
-      .bindQueueSender(this.eventsQueue);
+      .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar);
     this.renewalSchedule = new Rule(this, 'RenewalSchedule', {
       description: 'Beeline telephony: subscription renewals and the quiet-employee check (renewer, task "renew")',
       schedule: Schedule.rate(Duration.minutes(config.renewSweepMinutes)),
@@ -423,6 +445,7 @@ export class BeelineTelephonyStack extends Stack {
         callback: this.callbackFunction,
       },
       eventsQueue: this.eventsQueue,
+      workQueue: this.workQueue,
       deadLetterQueue: this.deadLetterQueue,
       subscriptionStreamDlq: this.subscriptionStreamDlq,
       httpStage: this.httpStage,
@@ -438,6 +461,7 @@ export class BeelineTelephonyStack extends Stack {
       description: 'Base of the PBX webhook URLs: <WebhookBaseUrl><projectId>/<secret>',
     });
     new CfnOutput(this, 'EventsQueueUrl', { value: this.eventsQueue.queueUrl });
+    new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queueUrl, description: 'PBX work: recovery, recording look-ups, subscriptions' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AdminTokenSecretArn', {

@@ -7,12 +7,13 @@ import { startFauxqs } from 'fauxqs';
 const { port, visibilityTimeoutSeconds, maxReceiveCount } = workerData;
 const server = await startFauxqs({ port, logger: false, host: '127.0.0.1' });
 const dlq = server.createQueue('events-dlq', { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
-const queue = server.createQueue('events', {
-  attributes: {
-    VisibilityTimeout: String(visibilityTimeoutSeconds),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
-  },
-});
+// Both lanes park their failures in the one DLQ, as on AWS.
+const attributes = {
+  VisibilityTimeout: String(visibilityTimeoutSeconds),
+  RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
+};
+const queue = server.createQueue('events', { attributes });
+const workQueue = server.createQueue('work', { attributes });
 
 /** Every message of the queue, whether ready, delayed or being processed right now. */
 function snapshot(name) {
@@ -27,11 +28,11 @@ function snapshot(name) {
 
 parentPort.on('message', async (request) => {
   if (request.type === 'snapshot') {
-    parentPort.postMessage({ type: 'snapshot', saved: { events: snapshot('events'), 'events-dlq': snapshot('events-dlq') } });
+    parentPort.postMessage({ type: 'snapshot', saved: { events: snapshot('events'), work: snapshot('work'), 'events-dlq': snapshot('events-dlq') } });
   } else if (request.type === 'stop') {
     await server.stop();
     parentPort.postMessage({ type: 'stopped' });
     parentPort.close();
   }
 });
-parentPort.postMessage({ type: 'ready', endpoint: `http://127.0.0.1:${server.port}`, queueUrl: queue.queueUrl, deadLetterQueueUrl: dlq.queueUrl });
+parentPort.postMessage({ type: 'ready', endpoint: `http://127.0.0.1:${server.port}`, queueUrl: queue.queueUrl, workQueueUrl: workQueue.queueUrl, deadLetterQueueUrl: dlq.queueUrl });

@@ -1,6 +1,6 @@
 /**
- * The SQS emulator (fauxqs) on a worker thread (local/sqs-worker.mjs), with the events queue and
- * its dead-letter queue.
+ * The SQS emulator (fauxqs) on a worker thread (local/sqs-worker.mjs), with the events queue, the
+ * work queue and their dead-letter queue.
  * fauxqs keeps messages in memory only; given a state file, the queues are saved on stop and
  * restored on start, so a local restart loses no accepted event or pending settle timer.
  */
@@ -13,6 +13,7 @@ import { freePort } from './ports';
 export interface LocalQueues {
   endpoint: string;
   queueUrl: string;
+  workQueueUrl: string;
   deadLetterQueueUrl: string;
   stop(): Promise<void>;
 }
@@ -25,7 +26,7 @@ interface SavedMessage {
   /** Epoch ms before which the message is not delivered (a settle timer). */
   delayUntil?: number;
 }
-type SavedQueues = Record<'events' | 'events-dlq', SavedMessage[]>;
+type SavedQueues = Record<'events' | 'work' | 'events-dlq', SavedMessage[]>;
 
 export async function startLocalQueues(
   options: { port?: number; visibilityTimeoutSeconds?: number; stateFile?: string } = {},
@@ -65,11 +66,12 @@ export async function startLocalQueues(
     await worker.terminate();
     throw new Error(`SQS emulator did not start on port ${port}: ${(error as Error).message}`);
   }
-  const { endpoint, queueUrl, deadLetterQueueUrl } = ready;
+  const { endpoint, queueUrl, workQueueUrl, deadLetterQueueUrl } = ready;
   if (options.stateFile && existsSync(options.stateFile)) {
     const saved = JSON.parse(readFileSync(options.stateFile, 'utf8')) as SavedQueues;
     const sqs = new SQSClient({ endpoint, ...LOCAL_AWS });
     await restore(sqs, queueUrl, saved.events ?? []);
+    await restore(sqs, workQueueUrl, saved.work ?? []);
     await restore(sqs, deadLetterQueueUrl, saved['events-dlq'] ?? []);
     sqs.destroy();
     rmSync(options.stateFile);
@@ -78,12 +80,13 @@ export async function startLocalQueues(
   return {
     endpoint,
     queueUrl,
+    workQueueUrl,
     deadLetterQueueUrl,
     stop() {
       stopping ??= (async () => {
         if (options.stateFile) {
           const { saved } = await ask('snapshot', { type: 'snapshot' });
-          if (saved.events.length + saved['events-dlq'].length > 0) writeFileSync(options.stateFile, JSON.stringify(saved));
+          if (saved.events.length + saved.work.length + saved['events-dlq'].length > 0) writeFileSync(options.stateFile, JSON.stringify(saved));
         }
         await ask('stopped', { type: 'stop' });
         await worker.terminate();
@@ -94,7 +97,7 @@ export async function startLocalQueues(
 }
 
 type WorkerReply =
-  | { type: 'ready'; endpoint: string; queueUrl: string; deadLetterQueueUrl: string }
+  | { type: 'ready'; endpoint: string; queueUrl: string; workQueueUrl: string; deadLetterQueueUrl: string }
   | { type: 'snapshot'; saved: SavedQueues }
   | { type: 'stopped' };
 

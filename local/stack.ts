@@ -1,7 +1,8 @@
 /**
  * The whole product on one machine: DynamoDB Local with the project's table, the SQS emulator
- * with the events queue and DLQ, the same function code as on AWS behind a small API Gateway
- * stand-in, and pollers feeding the queue to the processor.
+ * with the events and work queues and their DLQ, the same function code as on AWS behind a small
+ * API Gateway stand-in, and pollers feeding both queues to the processor (as its two event
+ * sources do on AWS).
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { createHandler as createIngestHandler } from '../functions/ingest';
 import { ROUTES } from '../functions/commons/http/routes';
+import { QUEUE_LANES } from '../functions/commons/queue-message';
+import type { SQSEvent } from 'aws-lambda';
 import type { FinalizedCall } from '../functions/commons/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';
 import { createHandler as createRenewerHandler } from '../functions/renewer';
@@ -81,6 +84,8 @@ export interface LocalStack {
   port: number;
   env: Environment;
   queueUrl: string;
+  /** PBX work: recovery, recording look-ups, subscriptions. */
+  workQueueUrl: string;
   deadLetterQueueUrl: string;
   /** The PBX API base URL the functions use. */
   pbxUrl: string;
@@ -128,7 +133,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_SQS: queues.endpoint,
       TABLE_NAME: tableName,
-      QUEUE_URL: queues.queueUrl,
+      [QUEUE_LANES.live.envVar]: queues.queueUrl,
+      [QUEUE_LANES.work.envVar]: queues.workQueueUrl,
       CALL_SETTLE_SECONDS: String(options.settleSeconds ?? 15),
       ADMIN_TOKEN: options.adminToken ?? 'local-admin-token',
       ADMIN_TOKEN_PREVIOUS: options.previousAdminToken,
@@ -164,14 +170,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger: logger('beeline-processor'),
       onCallFinalized: print && ((call) => print(describeCall(call))),
     });
-    const poller = new QueuePoller({
-      sqs: sqsClientFrom(env),
-      queueUrl: queues.queueUrl,
-      handler: options.processorFaults ? withProcessorFaults((event) => processor(event), options.processorFaults) : (event) => processor(event),
-      concurrency: options.pollerConcurrency ?? 2,
-      onError,
-    });
-    if ((options.pollerConcurrency ?? 2) > 0) {
+    const handler = options.processorFaults ? withProcessorFaults((event) => processor(event), options.processorFaults) : (event: SQSEvent) => processor(event);
+    const concurrency = options.pollerConcurrency ?? 2;
+    for (const queueUrl of [queues.queueUrl, queues.workQueueUrl]) {
+      const poller = new QueuePoller({ sqs: sqsClientFrom(env), queueUrl, handler, concurrency, onError });
+      if (concurrency === 0) continue;
       poller.start();
       stops.push(() => poller.stop());
     }
@@ -229,6 +232,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port,
       env,
       queueUrl: queues.queueUrl,
+      workQueueUrl: queues.workQueueUrl,
       deadLetterQueueUrl: queues.deadLetterQueueUrl,
       pbxUrl,
       simulator,

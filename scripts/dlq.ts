@@ -1,11 +1,11 @@
 /**
- * Dead letters you can act on: list what the events queue parked in its dead-letter queue, and
- * replay it (send back to the events queue, then delete from the DLQ). Processing is
+ * Dead letters you can act on: list what the events and work queues parked in their dead-letter
+ * queue, and replay it (send back to the queue of its lane, then delete from the DLQ). Processing is
  * idempotent (events by eventID, settles and look-ups by the call's state), so a replay — even a
  * repeated one — never duplicates effects.
  *
  *   npm run dlq -- list   [--queue-url DLQ_URL] [--endpoint URL]
- *   npm run dlq -- replay [--queue-url EVENTS_URL] [--dlq-url DLQ_URL] [--endpoint URL] [--max N] [--include-invalid]
+ *   npm run dlq -- replay [--queue-url EVENTS_URL] [--work-queue-url WORK_URL] [--dlq-url DLQ_URL] [--endpoint URL] [--max N] [--include-invalid]
  *   npm run dlq -- --help
  *
  * `listDeadLetters` and `replayDeadLetters` are the tool; the CLI below is a thin shell.
@@ -22,7 +22,8 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { parseQueueMessage } from '../functions/commons/queue-message';
+import { laneOf, parseQueueMessage } from '../functions/commons/queue-message';
+import type { QueueMessage } from '../functions/commons/ports';
 
 export interface DeadLetter {
   messageId: string;
@@ -42,6 +43,8 @@ export interface DeadLetter {
 
 export interface ReplayResult {
   replayed: DeadLetter[];
+  /** Of those, how many went to the work queue. */
+  toWorkQueue: number;
   /** Left in the DLQ: not messages the processor understands (see `includeInvalid`). */
   skipped: DeadLetter[];
 }
@@ -131,15 +134,22 @@ export async function listDeadLetters(sqs: SQSClient, deadLetterQueueUrl: string
 }
 
 /**
- * Moves dead letters back to the events queue: send, then delete from the DLQ (a crash in
- * between replays it twice, which idempotent processing absorbs). Messages the processor cannot
- * understand stay in the DLQ unless `includeInvalid`.
+ * Moves dead letters back to the queue of their lane (PBX work to `workQueueUrl` when given, the
+ * rest to the events queue; the processor reads both, so either is safe): send, then delete from
+ * the DLQ (a crash in between replays it twice, which idempotent processing absorbs). Messages
+ * the processor cannot understand stay in the DLQ unless `includeInvalid`.
  */
 export async function replayDeadLetters(
   sqs: SQSClient,
-  { queueUrl, deadLetterQueueUrl, max = Number.POSITIVE_INFINITY, includeInvalid = false }: { queueUrl: string; deadLetterQueueUrl: string; max?: number; includeInvalid?: boolean },
+  {
+    queueUrl,
+    workQueueUrl,
+    deadLetterQueueUrl,
+    max = Number.POSITIVE_INFINITY,
+    includeInvalid = false,
+  }: { queueUrl: string; workQueueUrl?: string; deadLetterQueueUrl: string; max?: number; includeInvalid?: boolean },
 ): Promise<ReplayResult> {
-  const result: ReplayResult = { replayed: [], skipped: [] };
+  const result: ReplayResult = { replayed: [], toWorkQueue: 0, skipped: [] };
   const skippedHandles: string[] = [];
   const skippedIds = new Set<string>();
   try {
@@ -166,9 +176,11 @@ export async function replayDeadLetters(
           skippedHandles.push(message.ReceiptHandle!);
           continue;
         }
-        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body ?? '', MessageAttributes: message.MessageAttributes }));
+        const toWork = workQueueUrl !== undefined && letter.valid && laneOf({ kind: letter.kind as QueueMessage['kind'] }) === 'work';
+        await sqs.send(new SendMessageCommand({ QueueUrl: toWork ? workQueueUrl : queueUrl, MessageBody: message.Body ?? '', MessageAttributes: message.MessageAttributes }));
         await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle! }));
         result.replayed.push(letter);
+        if (toWork) result.toWorkQueue++;
       }
     }
   } finally {
@@ -181,6 +193,7 @@ export async function replayDeadLetters(
 
 export interface QueueTarget {
   queueUrl: string;
+  workQueueUrl?: string;
   deadLetterQueueUrl: string;
   endpoint?: string;
   region: string;
@@ -197,14 +210,15 @@ export function sqsClientFor(target: Pick<QueueTarget, 'endpoint' | 'region'>): 
   });
 }
 
-/** The local stack's queues on an SQS endpoint: `events` and `events-dlq`. */
-async function localQueuesAt(endpoint: string, timeoutMs = 1500): Promise<{ queueUrl: string; deadLetterQueueUrl: string } | undefined> {
+/** The local stack's queues on an SQS endpoint: `events`, `work` and `events-dlq`. */
+async function localQueuesAt(endpoint: string, timeoutMs = 1500): Promise<{ queueUrl: string; workQueueUrl?: string; deadLetterQueueUrl: string } | undefined> {
   const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   try {
     const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
     const queueUrl = QueueUrls.find((url) => url.endsWith('/events'));
+    const workQueueUrl = QueueUrls.find((url) => url.endsWith('/work'));
     const deadLetterQueueUrl = QueueUrls.find((url) => url.endsWith('/events-dlq'));
-    return queueUrl && deadLetterQueueUrl ? { queueUrl, deadLetterQueueUrl } : undefined;
+    return queueUrl && deadLetterQueueUrl ? { queueUrl, workQueueUrl, deadLetterQueueUrl } : undefined;
   } catch {
     return undefined;
   } finally {
@@ -251,6 +265,7 @@ function regionOf(queueUrl: string | undefined): string | undefined {
 export interface CliOptions {
   command?: string;
   queueUrl?: string;
+  workQueueUrl?: string;
   dlqUrl?: string;
   endpoint?: string;
   region?: string;
@@ -272,6 +287,7 @@ export function parseArguments(argv: string[]): CliOptions {
     if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg === '--queue-url') options.queueUrl = value();
     else if (arg === '--dlq-url') options.dlqUrl = value();
+    else if (arg === '--work-queue-url') options.workQueueUrl = value();
     else if (arg === '--endpoint') options.endpoint = value().replace(/\/$/, '');
     else if (arg === '--region') options.region = value();
     else if (arg === '--max') {
@@ -293,13 +309,14 @@ export function parseArguments(argv: string[]): CliOptions {
  */
 export async function resolveTarget(options: CliOptions): Promise<QueueTarget> {
   let queueUrl = options.command === 'replay' ? options.queueUrl : undefined;
+  let workQueueUrl = options.command === 'replay' ? options.workQueueUrl : undefined;
   let deadLetterQueueUrl = options.command === 'replay' ? options.dlqUrl : (options.queueUrl ?? options.dlqUrl);
   let endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_SQS;
   const onAws = [queueUrl, deadLetterQueueUrl].some((url) => url?.startsWith('https://'));
   const needed = options.command === 'replay' ? !queueUrl || !deadLetterQueueUrl : !deadLetterQueueUrl;
   if (needed) {
     if (onAws) throw new Error('give both --queue-url (the events queue) and --dlq-url (its dead-letter queue) for AWS');
-    let local: { queueUrl: string; deadLetterQueueUrl: string } | undefined;
+    let local: { queueUrl: string; workQueueUrl?: string; deadLetterQueueUrl: string } | undefined;
     if (endpoint) {
       local = await localQueuesAt(endpoint);
       if (!local) throw new Error(`no queues "events" and "events-dlq" at ${endpoint}`);
@@ -313,37 +330,40 @@ export async function resolveTarget(options: CliOptions): Promise<QueueTarget> {
       endpoint = found[0]!.endpoint;
     }
     queueUrl ??= local.queueUrl;
+    workQueueUrl ??= local.workQueueUrl;
     deadLetterQueueUrl ??= local.deadLetterQueueUrl;
   }
   const region = options.region ?? regionOf(queueUrl) ?? regionOf(deadLetterQueueUrl) ?? process.env.AWS_REGION ?? 'us-east-1';
   // Real AWS queue URLs go to AWS (endpoint from the SDK), unless an endpoint was given explicitly.
   const useEndpoint = options.endpoint ?? (onAws ? undefined : endpoint);
-  return { queueUrl: queueUrl ?? '', deadLetterQueueUrl: deadLetterQueueUrl!, endpoint: useEndpoint, region };
+  return { queueUrl: queueUrl ?? '', workQueueUrl, deadLetterQueueUrl: deadLetterQueueUrl!, endpoint: useEndpoint, region };
 }
 
-export const HELP = `Dead letters of the events queue: list them, replay them.
+export const HELP = `Dead letters of the events and work queues: list them, replay them.
 
   npm run dlq -- list   [--queue-url DLQ_URL] [--endpoint URL] [--max N] [--json]
-  npm run dlq -- replay [--queue-url EVENTS_URL] [--dlq-url DLQ_URL] [--endpoint URL] [--max N] [--include-invalid]
+  npm run dlq -- replay [--queue-url EVENTS_URL] [--work-queue-url WORK_URL] [--dlq-url DLQ_URL] [--endpoint URL] [--max N] [--include-invalid]
 
 list     prints each message in the dead-letter queue: id, receives so far, when it was sent and
          first received (SQS records no time of the last receive), its kind and projectId, and
          why it is there as far as the message shows it ("not JSON", the schema error, or "a valid
          message that failed every processing attempt"). The messages stay in the DLQ.
-replay   sends messages back to the events queue, then deletes them from the DLQ. Processing is
+replay   sends messages back to their queue (PBX work to the work queue when its URL is known,
+         the rest to the events queue), then deletes them from the DLQ. Processing is
          idempotent, so replaying (even twice) never duplicates effects. Messages the processor
          cannot understand stay in the DLQ unless --include-invalid. --max N: at most N messages.
 
-Local stack (npm start, npm test): the queues are "events" and "events-dlq" on the SQS emulator,
+Local stack (npm start, npm test): the queues are "events", "work" and "events-dlq" on the SQS emulator,
 whose port changes per run. Without --endpoint (or AWS_ENDPOINT_URL_SQS) the tool looks for it on
 127.0.0.1; with several stacks running, pass --endpoint http://127.0.0.1:<port>.
 
-AWS: pass the queue URLs from the stack outputs (EventsQueueUrl, DeadLetterQueueUrl) and have AWS
+AWS: pass the queue URLs from the stack outputs (EventsQueueUrl, WorkQueueUrl, DeadLetterQueueUrl) and have AWS
 credentials in the environment (AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
 [/AWS_SESSION_TOKEN]); the region is taken from the URL (or --region / AWS_REGION):
 
   npm run dlq -- list --queue-url https://sqs.eu-central-1.amazonaws.com/123456789012/beeline-telephony-prod-events-dlq
   npm run dlq -- replay --queue-url https://sqs.eu-central-1.amazonaws.com/123456789012/beeline-telephony-prod-events \\
+                        --work-queue-url https://sqs.eu-central-1.amazonaws.com/123456789012/beeline-telephony-prod-work \\
                         --dlq-url https://sqs.eu-central-1.amazonaws.com/123456789012/beeline-telephony-prod-events-dlq
 `;
 
@@ -375,6 +395,7 @@ export async function main(argv: string[], print: (line: string) => void = (line
     }
     const result = await replayDeadLetters(sqs, {
       queueUrl: target.queueUrl,
+      workQueueUrl: target.workQueueUrl,
       deadLetterQueueUrl: target.deadLetterQueueUrl,
       max: options.max,
       includeInvalid: options.includeInvalid,
@@ -383,6 +404,7 @@ export async function main(argv: string[], print: (line: string) => void = (line
     for (const letter of result.skipped) print(`left in the DLQ ${formatDeadLetter(letter)}`);
     print(
       `replayed ${result.replayed.length} message(s) to ${target.queueUrl}` +
+        (result.toWorkQueue > 0 ? ` (${result.toWorkQueue} of them to ${target.workQueueUrl})` : '') +
         (result.skipped.length > 0 ? `; ${result.skipped.length} invalid message(s) left in the DLQ (--include-invalid replays them anyway)` : ''),
     );
     return 0;

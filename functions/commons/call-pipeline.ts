@@ -7,7 +7,7 @@ import { defaultProject, newClientForPhone, type Client, type ProjectSettings } 
 import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
 import { completeFromRecords, rebuildCalls } from './domain/recovery';
-import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource } from './ports';
+import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource, RecoveryPage } from './ports';
 
 /** SQS caps per-message delays at 15 minutes. */
 const MAX_DELAY_SECONDS = 900;
@@ -48,6 +48,16 @@ const RESUME_LOOKUP_AFTER_MS = 10_000;
 
 /** A recovered call matches a seen one when both start within this of each other. */
 const RECOVERY_MATCH_MS = 10_000;
+/**
+ * A recovery message does at most this many calls, and once it did the minimum, stops when the
+ * budget (from its start, the PBX reads included) is spent: the reads alone can take two
+ * background timeouts (26 s at most) of the function's 30 s.
+ */
+const RECOVERY_PAGE_MAX_CALLS = 100;
+const RECOVERY_PAGE_MIN_CALLS = 10;
+const RECOVERY_PAGE_BUDGET_MS = 20_000;
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The call a pickup or transfer continues started at most this long before it (a transfer
@@ -198,49 +208,73 @@ export class CallPipeline {
    * A call it saw but whose last webhooks never came (still open, quiet for longer than the lag,
    * while the PBX has finished it) is completed from the same records and settled.
    * Idempotent: a call already known (by id, or by number and start time) is never made twice.
+   * One message does a bounded page of calls (by count and time); the rest of the window is
+   * queued as the next page, so a big tenant's recovery never outlasts the function.
    */
-  async recoverLostCalls(projectId: string): Promise<{ recovered: string[]; completed: string[]; known: number }> {
+  async recoverLostCalls(projectId: string, page?: RecoveryPage): Promise<{ recovered: string[]; completed: string[]; known: number; next?: RecoveryPage }> {
     const recovery = this.deps.recovery;
     if (!recovery) return { recovered: [], completed: [], known: 0 };
-    const now = this.now();
+    const startedAt = this.now();
     const lagMs = recovery.lagSeconds * 1000;
-    const from = new Date(now - recovery.windowSeconds * 1000);
-    const to = new Date(now - lagMs);
-    const [rows, records] = await Promise.all([recovery.history.statistics(projectId, from, to), recovery.history.records(projectId, from, to)]);
+    const window = page ?? { from: startedAt - recovery.windowSeconds * 1000, to: startedAt - lagMs };
+    const [rows, records] = await Promise.all([
+      recovery.history.statistics(projectId, new Date(window.from), new Date(window.to)),
+      recovery.history.records(projectId, new Date(window.from), new Date(window.to)),
+    ]);
+    const candidates = rebuildCalls(projectId, rows, records)
+      .map((candidate) => ({ candidate, summary: summarise(candidate) }))
+      .sort((a, b) => a.summary.startedAt - b.summary.startedAt || compareText(a.candidate.extTrackingId, b.candidate.extTrackingId))
+      .filter(({ candidate, summary }) => !page || summary.startedAt > page.afterAt || (summary.startedAt === page.afterAt && compareText(candidate.extTrackingId, page.afterId) > 0));
     const recovered: string[] = [];
     const completed: string[] = [];
     let known = 0;
-    for (const candidate of rebuildCalls(projectId, rows, records)) {
-      const summary = summarise(candidate);
-      const byId = await this.deps.calls.load(projectId, candidate.extTrackingId);
-      const near = byId || summary.clientPhone === undefined ? [] : await this.deps.calls.callsNear(projectId, summary.startedAt, summary.clientPhone, RECOVERY_MATCH_MS);
-      // `save` with version 0 only creates: a concurrent run or a late live call wins the race.
-      if (!byId && near.length === 0 && (await this.deps.calls.save(candidate, summary, 0))) {
-        await this.handleSettle(projectId, candidate.extTrackingId);
-        recovered.push(candidate.extTrackingId);
-        continue;
+    let done = 0;
+    for (const { candidate, summary } of candidates) {
+      const elapsedMs = this.now() - startedAt;
+      if (done >= RECOVERY_PAGE_MAX_CALLS || (done >= RECOVERY_PAGE_MIN_CALLS && elapsedMs >= RECOVERY_PAGE_BUDGET_MS)) {
+        const last = candidates[done - 1]!;
+        const next = { from: window.from, to: window.to, afterAt: last.summary.startedAt, afterId: last.candidate.extTrackingId };
+        await this.deps.queue.send({ v: 1, kind: 'recover', projectId, page: next });
+        return { recovered, completed, known, next };
       }
-      // Saved by an earlier run that died before settling it: settled now (settling is idempotent).
-      if (byId?.state.recovered && !byId.state.finalized) {
-        await this.handleSettle(projectId, candidate.extTrackingId);
-        recovered.push(candidate.extTrackingId);
-        continue;
-      }
-      known++;
-      // Only calls still open are read again (most known calls ended long ago).
-      const open = near.filter((call) => call.outcome === 'in_progress');
-      const seen = byId ? [byId] : await Promise.all(open.map((call) => this.deps.calls.load(projectId, call.extTrackingId)));
-      for (const stored of seen) {
-        // Still hearing from the PBX: its own webhooks will end it.
-        if (!stored || stored.state.lastChangeAt > now - lagMs) continue;
-        const done = completeFromRecords(stored.state, candidate, RECOVERY_MATCH_MS);
-        if (done && (await this.deps.calls.save(done, summarise(done), stored.version))) {
-          await this.handleSettle(projectId, done.extTrackingId);
-          completed.push(done.extTrackingId);
-        }
+      done++;
+      const outcome = await this.recoverCall(projectId, candidate, summary, lagMs);
+      if (outcome === 'recovered') recovered.push(candidate.extTrackingId);
+      else {
+        known++;
+        completed.push(...outcome.completed);
       }
     }
     return { recovered, completed, known };
+  }
+
+  private async recoverCall(projectId: string, candidate: CallState, summary: CallSummary, lagMs: number): Promise<'recovered' | { completed: string[] }> {
+    const byId = await this.deps.calls.load(projectId, candidate.extTrackingId);
+    const near = byId || summary.clientPhone === undefined ? [] : await this.deps.calls.callsNear(projectId, summary.startedAt, summary.clientPhone, RECOVERY_MATCH_MS);
+    // `save` with version 0 only creates: a concurrent run or a late live call wins the race.
+    if (!byId && near.length === 0 && (await this.deps.calls.save(candidate, summary, 0))) {
+      await this.handleSettle(projectId, candidate.extTrackingId);
+      return 'recovered';
+    }
+    // Saved by an earlier run that died before settling it: settled now (settling is idempotent).
+    if (byId?.state.recovered && !byId.state.finalized) {
+      await this.handleSettle(projectId, candidate.extTrackingId);
+      return 'recovered';
+    }
+    const completed: string[] = [];
+    // Only calls still open are read again (most known calls ended long ago).
+    const open = near.filter((call) => call.outcome === 'in_progress');
+    const seen = byId ? [byId] : await Promise.all(open.map((call) => this.deps.calls.load(projectId, call.extTrackingId)));
+    for (const stored of seen) {
+      // Still hearing from the PBX: its own webhooks will end it.
+      if (!stored || stored.state.lastChangeAt > this.now() - lagMs) continue;
+      const done = completeFromRecords(stored.state, candidate, RECOVERY_MATCH_MS);
+      if (done && (await this.deps.calls.save(done, summarise(done), stored.version))) {
+        await this.handleSettle(projectId, done.extTrackingId);
+        completed.push(done.extTrackingId);
+      }
+    }
+    return { completed };
   }
 
   /**
@@ -255,6 +289,11 @@ export class CallPipeline {
       const state = stored?.state;
       const summary = state && summarise(state);
       if (!stored || !state?.finalized || state.recordLink || !summary?.operatorTargetId) return 'not-needed';
+      // Only answered calls of an employee who records calls are looked up: the event's
+      // `<recorded/>` when it came, else the abonent's recording setting at the PBX (BASIC_CALL
+      // events may never carry the element). If that setting cannot be read, the look-up is made
+      // anyway: a call without a recording only costs look-ups until the give-up time.
+      if (attempt === 0 && write === 0 && !summary.recorded && !(await recordings.source.recordsCalls(projectId, summary.operatorTargetId).catch(() => true))) return 'not-needed';
       // The PBX failing (an outage of any length) is "not there yet": tried again until the give-up time.
       const url = await recordings.source.reference(projectId, summary.operatorTrackingId, summary.operatorTargetId).catch(() => undefined);
       if (!url) {
@@ -284,17 +323,10 @@ export class CallPipeline {
     await this.scheduleRecordLookup(state, summarise(state), 0);
   }
 
-  /**
-   * Only answered calls of an employee who records calls are looked up: the event's `<recorded/>`
-   * when it came, else the abonent's recording setting at the PBX (BASIC_CALL events may never
-   * carry the element). If that setting cannot be read, the lookup is made anyway: a call without
-   * a recording only costs lookups until the give-up time.
-   */
+  /** Queues the look-up (attempt 0 first checks whether the employee records calls at all: see handleRecordLookup). */
   private async scheduleRecordLookup(state: CallState, summary: CallSummary, attempt: number): Promise<void> {
     const recordings = this.deps.recordings;
     if (!recordings || !summary.operatorTargetId || !state.finalized) return;
-    const userId = summary.operatorTargetId;
-    if (attempt === 0 && !summary.recorded && !(await recordings.source.recordsCalls(state.projectId, userId).catch(() => true))) return;
     const backoff = recordings.firstDelaySeconds * 2 ** attempt;
     const remaining = Math.ceil((state.finalized.finalizedAt + recordings.giveUpSeconds * 1000 - this.now()) / 1000);
     const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.min(backoff, remaining)));

@@ -20,6 +20,7 @@ import { CallPipeline } from './call-pipeline';
 import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './capture-recorder';
 import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
 import type { ProjectStore } from './ports';
+import { QUEUE_LANES, type QueueLane } from './queue-message';
 import { recordLinkPath } from './domain/webhook-secret';
 import { required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
 import { ProjectPbx, type PbxClientFactory } from './project-pbx';
@@ -74,8 +75,10 @@ export function credentialsFrom(env: Environment, stores: Pick<Stores, 'access'>
   });
 }
 
-export function queueFrom(env: Environment) {
-  return new SqsMessageQueue(sqsClientFrom(env), required(env, 'QUEUE_URL'));
+/** The queues of the lanes a function sends to (each configured lane's URL is required). */
+export function queueFrom(env: Environment, lanes: readonly QueueLane[] = ['live', 'work']) {
+  const urls = Object.fromEntries(lanes.map((lane) => [lane, required(env, QUEUE_LANES[lane].envVar)]));
+  return new SqsMessageQueue(sqsClientFrom(env), urls);
 }
 
 /** A PBX client factory: one per token, with the configured base URL and (default) timeout. */
@@ -181,7 +184,7 @@ export function subscriptionServiceFrom(
   return new SubscriptionService({
     store: stores.pbx,
     projectPbx: projectPbxFrom(env, stores),
-    queue: queueFrom(env),
+    queue: queueFrom(env, ['work']),
     webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
     publicUrl: required(env, 'PUBLIC_URL'),
     log,

@@ -106,11 +106,20 @@ export type QueueMessage =
   | { v: 1; kind: 'event'; projectId: string; receivedAt: number; event: XsiEvent }
   | { v: 1; kind: 'settle'; projectId: string; extTrackingId: string }
   /** Rebuild the project's recent calls whose webhooks never arrived from the PBX's records. */
-  | { v: 1; kind: 'recover'; projectId: string }
+  | { v: 1; kind: 'recover'; projectId: string; page?: RecoveryPage }
   /** Look for the recording of a finished call (first after a delay, then with back-off). */
   | { v: 1; kind: 'record'; projectId: string; extTrackingId: string; attempt: number }
   /** Reconcile an employee's subscription (renewal, retry after a failure, a new webhook secret). */
-  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' | 'rotated' };
+  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' | 'rotated' | 'terminated' };
+
+/** The rest of a recovery run too big for one message: the same window, the calls after the cursor. */
+export interface RecoveryPage {
+  from: number;
+  to: number;
+  /** The last call done: its start time and tracking id. */
+  afterAt: number;
+  afterId: string;
+}
 
 export interface MessageQueue {
   /** Queues the message; MessageTooLargeError (nothing queued) when it is over the queue's limit. */

@@ -10,10 +10,36 @@ const MAX_RECORD_ATTEMPTS = 1000;
 const queueMessageSchema = z.discriminatedUnion('kind', [
   z.object({ v: z.literal(1), kind: z.literal('event'), projectId: id, receivedAt: z.int().check(z.positive()), event: xsiEventSchema }),
   z.object({ v: z.literal(1), kind: z.literal('settle'), projectId: id, extTrackingId }),
-  z.object({ v: z.literal(1), kind: z.literal('recover'), projectId: id }),
+  z.object({
+    v: z.literal(1),
+    kind: z.literal('recover'),
+    projectId: id,
+    page: z.optional(z.object({ from: z.int().check(z.positive()), to: z.int().check(z.positive()), afterAt: z.int(), afterId: extTrackingId })),
+  }),
   z.object({ v: z.literal(1), kind: z.literal('record'), projectId: id, extTrackingId, attempt: z.int().check(z.minimum(0), z.maximum(MAX_RECORD_ATTEMPTS)) }),
-  z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry', 'rotated']) }),
+  z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry', 'rotated', 'terminated']) }),
 ]);
+
+/**
+ * Two queues: `live` (call events and settle timers, which never wait for the PBX) and `work`
+ * (everything that talks to the PBX: recovery, recording look-ups, subscriptions), so a slow PBX
+ * or one tenant's big recovery never holds up another call's events.
+ */
+export type QueueLane = 'live' | 'work';
+export const QUEUE_LANES: Record<QueueLane, { envVar: string }> = {
+  live: { envVar: 'QUEUE_URL' },
+  work: { envVar: 'WORK_QUEUE_URL' },
+};
+const LANE_OF_KIND: Record<QueueMessage['kind'], QueueLane> = {
+  event: 'live',
+  settle: 'live',
+  recover: 'work',
+  record: 'work',
+  subscription: 'work',
+};
+export function laneOf(message: Pick<QueueMessage, 'kind'>): QueueLane {
+  return LANE_OF_KIND[message.kind];
+}
 
 export class PoisonMessageError extends Error {}
 

@@ -144,13 +144,16 @@ export class SubscriptionService {
   }
 
   /** The PBX ended a subscription: if it is the employee's current one, subscribe again now. */
-  async onTerminated(projectId: string, subscriptionId: string | undefined): Promise<SubscriptionState | undefined> {
+  /**
+   * The employee whose current subscription the PBX ended, to subscribe again (through the work
+   * queue: events never wait for the PBX); none when it was replaced or removed meanwhile.
+   */
+  async terminatedEmployee(projectId: string, subscriptionId: string | undefined): Promise<string | undefined> {
     if (!subscriptionId) return undefined;
     const record = await this.deps.store.getSubscriptionRecord(projectId, subscriptionId);
     if (!record || record.retiredAt !== undefined) return undefined;
     const { state } = await this.deps.store.getState(projectId, record.employeeId);
-    if (state.subscriptionId !== subscriptionId) return undefined;
-    return this.reconcile(projectId, record.employeeId, 'terminated');
+    return state.subscriptionId === subscriptionId ? record.employeeId : undefined;
   }
 
   private async cachedRecord(projectId: string, subscriptionId: string, now: number) {

@@ -105,6 +105,10 @@ describe('monitoring: alarms, topic, dashboard', () => {
       stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queueName(id(stack.eventsQueue)) }, stat: 'Maximum', period: 300 }],
       threshold: 300, // 5 minutes
     },
+    workQueueAge: {
+      stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queueName(id(stack.workQueue)) }, stat: 'Maximum', period: 300 }],
+      threshold: 1800, // 30 minutes: look-ups wait up to 15 minutes by design
+    },
     webhooksRefused: {
       stats: [{ namespace: `${METRICS_NAMESPACE}/dev`, metricName: 'WebhookRefused', dimensions: {}, stat: 'Sum', period: 300 }],
       threshold: WEBHOOK_REFUSALS_THRESHOLD,
@@ -232,6 +236,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
         'Renewer',
         'DLQ depth',
         'Events queue',
+        'Work queue (PBX work)',
         'Lambda errors',
         'Lambda duration p99 (ms)',
         'Lambda throttles',
@@ -253,7 +258,9 @@ describe('monitoring: alarms, topic, dashboard', () => {
         ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', `<{Fn::GetAtt:[${id(stack.deadLetterQueue)},QueueName]}>`],
         ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', `<{Fn::GetAtt:[${id(stack.subscriptionStreamDlq)},QueueName]}>`],
       ]);
-      expect(rowsOf('Events queue').map((r) => r[1])).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesDelayed']);
+      for (const title of ['Events queue', 'Work queue (PBX work)']) {
+        expect(rowsOf(title).map((r) => r[1])).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesDelayed']);
+      }
       expect(rowsOf('HTTP API latency p99 (ms)').map((r) => [r[0], r[1]])).toEqual([
         ['AWS/ApiGateway', 'Latency'],
         ['AWS/ApiGateway', 'IntegrationLatency'],

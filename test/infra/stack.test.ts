@@ -150,6 +150,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   const ids = {
     table: logicalId(stack, stack.table),
     events: logicalId(stack, stack.eventsQueue),
+    work: logicalId(stack, stack.workQueue),
     dlq: logicalId(stack, stack.deadLetterQueue),
     streamDlq: logicalId(stack, stack.subscriptionStreamDlq),
     webhookKey: logicalId(stack, stack.webhookKeySecret),
@@ -214,16 +215,17 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   });
 
   describe('queues', () => {
-    it('redrives the events queue to the DLQ after 5 receives; both DLQs keep messages 14 days', () => {
+    it('redrives the events and work queues to the DLQ after 5 receives; both DLQs keep messages 14 days', () => {
       expect(resources[ids.events]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
+      expect(resources[ids.work]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
       expect(resources[ids.dlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
       expect(resources[ids.streamDlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
       expect(resources[ids.streamDlq]!.Properties.RedrivePolicy).toBeUndefined();
-      expect(ofType(resources, 'AWS::SQS::Queue').map(([id]) => id).sort()).toEqual([ids.events, ids.dlq, ids.streamDlq].sort());
+      expect(ofType(resources, 'AWS::SQS::Queue').map(([id]) => id).sort()).toEqual([ids.events, ids.work, ids.dlq, ids.streamDlq].sort());
     });
 
     it('encrypts every queue (SQS managed) and denies non-TLS access with queue policies', () => {
-      for (const id of [ids.events, ids.dlq, ids.streamDlq]) {
+      for (const id of [ids.events, ids.work, ids.dlq, ids.streamDlq]) {
         expect(resources[id]!.Properties.SqsManagedSseEnabled).toBe(true);
         const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, r]) =>
           (r.Properties.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(id))),
@@ -241,20 +243,31 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       }
     });
 
-    it('gives the queue consumed by the event source a visibility timeout of at least 6 x the consumer timeout', () => {
+    it('gives each queue consumed by an event source a visibility timeout of at least 6 x the consumer timeout', () => {
       const all = ofType(resources, 'AWS::Lambda::EventSourceMapping');
-      expect(all).toHaveLength(2); // the events queue and the table's stream
+      expect(all).toHaveLength(3); // the events queue, the work queue and the table's stream
       const mappings = all.filter(([, r]) => resources[r.Properties.EventSourceArn['Fn::GetAtt'][0]]?.Type === 'AWS::SQS::Queue');
-      expect(mappings).toHaveLength(1);
-      const m = mappings[0]![1].Properties;
-      const consumerId = m.FunctionName.Ref as string;
-      const queueId = m.EventSourceArn['Fn::GetAtt'][0] as string;
-      expect(consumerId).toBe(ids.processor);
-      expect(queueId).toBe(ids.events);
-      const timeout = resources[consumerId]!.Properties.Timeout as number;
-      expect(timeout).toBe(30);
-      expect(resources[queueId]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
-      expect(resources[queueId]!.Properties.VisibilityTimeout).toBe(180);
+      expect(mappings.map(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0]).sort()).toEqual([ids.events, ids.work].sort());
+      for (const [, mapping] of mappings) {
+        const m = mapping.Properties;
+        const consumerId = m.FunctionName.Ref as string;
+        const queueId = m.EventSourceArn['Fn::GetAtt'][0] as string;
+        expect(consumerId).toBe(ids.processor);
+        const timeout = resources[consumerId]!.Properties.Timeout as number;
+        expect(timeout).toBe(30);
+        expect(resources[queueId]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
+        expect(resources[queueId]!.Properties.VisibilityTimeout).toBe(180);
+      }
+    });
+
+    it('feeds PBX work in small batches with a bounded concurrency, so it never takes what live events need', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: ref(ids.processor),
+        EventSourceArn: arnOf(ids.work),
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 5 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
     });
 
     it('consumes in batches of 10 with a 1 s window and partial batch responses', () => {
@@ -322,17 +335,18 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     it('get exactly the environment they need', () => {
       const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
-      const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'QUEUE_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN'];
+      const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN', 'WORK_QUEUE_URL'];
       const pipeline = ['CALL_SETTLE_SECONDS', 'PBX_BACKGROUND_TIMEOUT_MS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME', 'WEBHOOK_KEY_SECRET_ARN'].sort());
-      expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline].sort());
+      expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline, 'QUEUE_URL'].sort());
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
-      expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUEUE_URL', 'QUIET_PERIOD_SECONDS', 'TABLE_NAME'].sort());
+      expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUIET_PERIOD_SECONDS', 'TABLE_NAME', 'WORK_QUEUE_URL'].sort());
       expect(env(ids.renewer).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
       expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
       expect(env(ids.processor)).toMatchObject({
         QUEUE_URL: ref(ids.events),
+        WORK_QUEUE_URL: ref(ids.work),
         TABLE_NAME: ref(ids.table),
         CALL_SETTLE_SECONDS: '15',
         RECORD_FIRST_DELAY_SECONDS: '90',
@@ -358,11 +372,11 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         CALL_RATE_WINDOW_SECONDS: '60',
       });
       expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken) });
-      expect(env(ids.renewer)).toEqual(expect.objectContaining({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table) }));
+      expect(env(ids.renewer)).toEqual(expect.objectContaining({ WORK_QUEUE_URL: ref(ids.work), TABLE_NAME: ref(ids.table) }));
       for (const id of [ids.processor, ids.api, ids.subscription]) {
         expect(env(id)).toMatchObject({
           TABLE_NAME: ref(ids.table),
-          QUEUE_URL: ref(ids.events),
+          WORK_QUEUE_URL: ref(ids.work),
           TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
           WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey),
           BEELINE_API_URL: 'https://cloudpbx.beeline.ru/apis/portal/',
@@ -466,39 +480,40 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(sm.map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
 
-    it('processor reads/writes the table, consumes and sends to the events queue, reads only the webhook key', () => {
+    it('processor reads/writes the table, consumes and sends to the events and work queues, reads only the webhook key', () => {
       const st = roleStatements(resources, ids.processorRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
-      for (const s of withPrefix(st, 'sqs:')) expect(s.Resource).toEqual(arnOf(ids.events));
+      const queues = new Set(withPrefix(st, 'sqs:').flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r)));
+      expect(queues).toEqual(new Set([JSON.stringify(arnOf(ids.events)), JSON.stringify(arnOf(ids.work))]));
       expect(withPrefix(st, 'secretsmanager:').map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
 
-    it('api reads/writes the table, only sends to the events queue, reads the admin token and webhook key', () => {
+    it('api reads/writes the table, only sends to the work queue (never live events), reads the admin token and webhook key', () => {
       const st = roleStatements(resources, ids.apiRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue', 'sqs:SendMessage']));
       const sqs = withPrefix(st, 'sqs:');
-      expect(sqs.map((s) => s.Resource)).toEqual([arnOf(ids.events)]);
+      expect(sqs.map((s) => s.Resource)).toEqual([arnOf(ids.work)]);
       expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
       expect(withPrefix(st, 'secretsmanager:').flatMap((s) => asArray(s.Resource))).toEqual(expect.arrayContaining([ref(ids.adminToken), ref(ids.webhookKey)]));
       expect(withPrefix(st, 'secretsmanager:').flatMap((s) => asArray(s.Resource))).toHaveLength(2);
     });
 
-    it('subscription reads/writes the table, reads its stream, sends to the events queue and stream DLQ, reads the webhook key', () => {
+    it('subscription reads/writes the table, reads its stream, sends to the work queue and stream DLQ, reads the webhook key', () => {
       const st = roleStatements(resources, ids.subscriptionRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetRecords', 'dynamodb:DescribeStream', 'sqs:SendMessage']));
       const stream = st.filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [ids.table, 'StreamArn'] }));
       expect(actionsOf(stream).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']);
       const sqs = withPrefix(st, 'sqs:');
-      expect(sqs.flatMap((s) => asArray(s.Resource))).toEqual(expect.arrayContaining([arnOf(ids.events), arnOf(ids.streamDlq)]));
+      expect(sqs.flatMap((s) => asArray(s.Resource))).toEqual(expect.arrayContaining([arnOf(ids.work), arnOf(ids.streamDlq)]));
       expect(sqs.flatMap((s) => asArray(s.Resource))).toHaveLength(2);
       expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
       expect(withPrefix(st, 'secretsmanager:').map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
 
-    it('renewer only reads the table (and its indexes) and sends to the events queue: no dynamodb write actions', () => {
+    it('renewer only reads the table (and its indexes) and sends to the work queue: no dynamodb write actions', () => {
       const st = roleStatements(resources, ids.renewerRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
@@ -510,7 +525,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         { 'Fn::Join': ['', [arnOf(ids.table), '/index/*']] }, // queries gsi1
       ]);
       const sqs = withPrefix(st, 'sqs:');
-      expect(sqs.map((s) => s.Resource)).toEqual([arnOf(ids.events)]);
+      expect(sqs.map((s) => s.Resource)).toEqual([arnOf(ids.work)]);
       expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
     });
 
@@ -637,6 +652,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
           'TableName',
           'TokenKeyArn',
           'WebhookBaseUrl',
+          'WorkQueueUrl',
         ].sort(),
       );
       const apiUrlParts = outputs.ApiUrl.Value['Fn::Join'][1] as unknown[];

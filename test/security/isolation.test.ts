@@ -60,7 +60,7 @@ let stack: TestStack;
 let subscriptionB: string;
 /** Every answer of this product's HTTP API seen in the test: status line, headers, body. */
 const answers: string[] = [];
-let poller: QueuePoller | undefined;
+const pollers: QueuePoller[] = [];
 
 async function queued() {
   const depth = await stack.queueDepth();
@@ -121,7 +121,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await poller?.stop();
+  await Promise.all(pollers.map((poller) => poller.stop()));
   await stack?.stop();
   for (const undo of restore.reverse()) undo();
 });
@@ -183,8 +183,11 @@ describe('isolation between projects', () => {
   it("B's own events through that subscription do reach B, and only B", async () => {
     const sqs = sqsClientFrom(stack.env);
     const processor = createProcessor(stack.env, { logger: new Logger({ serviceName: 'isolation-processor', logLevel: 'DEBUG' }) });
-    poller = new QueuePoller({ sqs, queueUrl: stack.queueUrl, handler: (event) => processor(event), concurrency: 2, onError: (error) => console.error('poller', error) });
-    poller.start();
+    for (const queueUrl of [stack.queueUrl, stack.workQueueUrl]) {
+      const poller = new QueuePoller({ sqs, queueUrl, handler: (event) => processor(event), concurrency: 2, onError: (error) => console.error('poller', error) });
+      poller.start();
+      pollers.push(poller);
+    }
     const sim = stack.simulator!;
     const ext = sim.playCall({ token: TOKEN_B, direction: 'incoming', client: '+79165550203', legs: [{ abonent: NUMBER_B, answer: true }] });
     const call = await eventually(async () => {

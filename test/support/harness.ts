@@ -76,9 +76,13 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
       await storesFrom(stack.env).pbx.putSubscriptionRecord({ subscriptionId, projectId, employeeId, number: '9001234567' });
     },
     async queueDepth() {
-      const main = await count(stack.queueUrl);
-      const dead = await count(stack.deadLetterQueueUrl);
-      return { ...main, dead: dead.visible + dead.inFlight };
+      const [live, work, dead] = await Promise.all([count(stack.queueUrl), count(stack.workQueueUrl), count(stack.deadLetterQueueUrl)]);
+      return {
+        visible: live.visible + work.visible,
+        inFlight: live.inFlight + work.inFlight,
+        delayed: live.delayed + work.delayed,
+        dead: dead.visible + dead.inFlight,
+      };
     },
   };
   return testStack;

@@ -113,7 +113,7 @@ describe('what is queued is bounded, not only what arrives', () => {
     const body = loadEvent('call-redirected-list').replace(/<xsi:calls>[\s\S]*<\/xsi:calls>/, `<xsi:calls>${Array.from({ length: 16 }, (_, i) => call(i)).join('')}</xsi:calls>`);
     expect(Buffer.byteLength(body)).toBeLessThan(MAX_WEBHOOK_BYTES);
     // The real adapter: it must refuse before it sends (this client could reach no queue).
-    const queue = new SqsMessageQueue(new SQSClient({ region: 'eu-central-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), 'http://127.0.0.1:9/000000000000/events');
+    const queue = new SqsMessageQueue(new SQSClient({ region: 'eu-central-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), { live: 'http://127.0.0.1:9/000000000000/events' });
     const secrets = cachedWebhookSecrets(async () => INITIAL_WEBHOOK_SECRET);
     const answer = await acceptWebhook({ projectId: 'p1', secret: webhookSecret(KEY, 'p1'), bodyBytes: Buffer.byteLength(body), body: () => body }, { webhookKey: KEY, secrets, queue, now: Date.now() });
     expect(answer).toEqual({ status: 413, error: 'the event is too large to queue' });
