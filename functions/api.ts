@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { tokenCipherFrom } from './commons/adapters/token-cipher';
 import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
-import { lazyHandler, type Environment } from './commons/environment';
+import { lazyHandler, recordLinkTtlDaysFrom, required, type Environment } from './commons/environment';
 import { error } from './commons/http/responses';
 import { createPlatformApi } from './commons/platform-api';
 
@@ -21,6 +21,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
       store: stores.pbx,
       calls: stores.calls,
       webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
+      recordLinks: { ttlDays: recordLinkTtlDaysFrom(env), publicUrl: required(env, 'PUBLIC_URL') },
       cipher: tokenCipherFrom(env),
       pbx: pbxClientsFrom(env),
       subscriptions: subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details)),

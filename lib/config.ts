@@ -1,3 +1,4 @@
+import { DEFAULT_RECORD_LINK_TTL_DAYS, MAX_RECORD_LINK_TTL_DAYS } from '../functions/commons/domain/record-links.js';
 import type { Construct } from 'constructs';
 
 /** Deployment settings read from CDK context (`cdk.json` or `-c key=value`). */
@@ -46,6 +47,8 @@ export interface TelephonyConfig {
   readonly recordFirstDelaySeconds: number;
   /** Recording look-ups stop this long after a call ends, in s (60–86400). Context `recordGiveUpSeconds`. */
   readonly recordGiveUpSeconds: number;
+  /** How long a record link works, in days (1–365); a fresh one comes from the API. Context `recordLinkTtlDays`. */
+  readonly recordLinkTtlDays: number;
   /**
    * Recovery of calls whose webhooks were lost looks this far back, in s (600–604800). Must be at
    * least recoveryLagSeconds + the recovery interval (recoveryMinutes), so consecutive recovery runs
@@ -128,6 +131,7 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
   clickToCallNumberFormat: 'national',
   recordFirstDelaySeconds: 90,
   recordGiveUpSeconds: 1200,
+  recordLinkTtlDays: DEFAULT_RECORD_LINK_TTL_DAYS,
   recoveryWindowSeconds: 7200,
   recoveryLagSeconds: 300,
 };
@@ -186,6 +190,7 @@ export function readConfig(scope: Construct): TelephonyConfig {
 
   const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, 'recordFirstDelaySeconds', 1, MAX_SQS_DELAY_SECONDS);
   const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, 'recordGiveUpSeconds', 60, 86_400);
+  const recordLinkTtlDays = intOr(ctx('recordLinkTtlDays'), DEFAULT_CONFIG.recordLinkTtlDays, 'recordLinkTtlDays', 1, MAX_RECORD_LINK_TTL_DAYS);
   const recoveryWindowSeconds = intOr(ctx('recoveryWindowSeconds'), DEFAULT_CONFIG.recoveryWindowSeconds, 'recoveryWindowSeconds', 600, 7 * 86_400);
   const recoveryLagSeconds = intOr(ctx('recoveryLagSeconds'), DEFAULT_CONFIG.recoveryLagSeconds, 'recoveryLagSeconds', 60, 86_400);
   // Each recovery run covers [now - window, now - lag]; the next one runs recoveryMinutes later. A
@@ -215,6 +220,7 @@ export function readConfig(scope: Construct): TelephonyConfig {
     clickToCallNumberFormat: clickToCallNumberFormat as ClickToCallNumberFormat,
     recordFirstDelaySeconds,
     recordGiveUpSeconds,
+    recordLinkTtlDays,
     recoveryWindowSeconds,
     recoveryLagSeconds,
   };

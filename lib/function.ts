@@ -46,7 +46,7 @@ export interface TelephonyFunctionProps {
  * only through a dynamic `import()` (test/infra/stack.test.ts loads every bundle with no
  * node_modules in reach): the SDK's credential providers after the environment one (Lambda puts
  * the role's credentials in the environment, which the default chain tries first; these and the
- * STS/SSO clients behind them are 115 KB of each bundle), and the event-stream codec (no
+ * STS/SSO clients behind them are 125 KB of each bundle), and the event-stream codec (no
  * DynamoDB, SQS, KMS or Secrets Manager operation the functions call streams events).
  */
 export const UNREACHED_MODULES = [
@@ -54,6 +54,9 @@ export const UNREACHED_MODULES = [
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-process',
   '@aws-sdk/credential-provider-web-identity',
+  // The container (ECS) and instance (EC2) metadata providers of the same chain: never reached on Lambda either.
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
   '@smithy/core/event-streams',
 ];
 

@@ -212,6 +212,7 @@ export class BeelineTelephonyStack extends Stack {
         CALL_SETTLE_SECONDS: String(config.callSettleSeconds),
         RECORD_FIRST_DELAY_SECONDS: String(config.recordFirstDelaySeconds),
         RECORD_GIVE_UP_SECONDS: String(config.recordGiveUpSeconds),
+        RECORD_LINK_TTL_DAYS: String(config.recordLinkTtlDays),
         RECOVERY_WINDOW_SECONDS: String(config.recoveryWindowSeconds),
         RECOVERY_LAG_SECONDS: String(config.recoveryLagSeconds),
         PBX_BACKGROUND_TIMEOUT_MS: String(config.pbxBackgroundTimeoutMs),
@@ -247,7 +248,7 @@ export class BeelineTelephonyStack extends Stack {
       // PBX reads (3 attempts × PBX_TIMEOUT_MS ≤ 8 s, plus back-off) must fit; 29 s ends before
       // the HTTP API's 30 s integration limit, so the function answers (and logs) instead of a 503.
       timeout: API_TIMEOUT,
-      environment: pbxEnvironment,
+      environment: { ...pbxEnvironment, RECORD_LINK_TTL_DAYS: String(config.recordLinkTtlDays) },
     })
       .bindTable(this.table, 'readWrite')
       // The subscription service it composes queues subscription retries and re-subscriptions.

@@ -64,6 +64,8 @@ export interface LocalStackOptions {
   /** Recording look-ups: first after this delay, then with back-off until the give-up time. */
   recordFirstDelaySeconds?: number;
   recordGiveUpSeconds?: number;
+  /** How long record links work (default 30 days). */
+  recordLinkTtlDays?: number;
   /** Recovery of lost calls: how far back, and how old a call must be before it counts as lost. */
   recoveryWindowSeconds?: number;
   recoveryLagSeconds?: number;
@@ -148,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       PBX_TIMEOUT_MS: '5000',
       RECORD_FIRST_DELAY_SECONDS: String(options.recordFirstDelaySeconds ?? 90),
       RECORD_GIVE_UP_SECONDS: String(options.recordGiveUpSeconds ?? 1200),
+      RECORD_LINK_TTL_DAYS: options.recordLinkTtlDays === undefined ? undefined : String(options.recordLinkTtlDays),
       RECOVERY_WINDOW_SECONDS: String(options.recoveryWindowSeconds ?? 7200),
       RECOVERY_LAG_SECONDS: String(options.recoveryLagSeconds ?? 300),
     };

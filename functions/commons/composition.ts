@@ -21,8 +21,8 @@ import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './cap
 import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
 import type { ProjectStore } from './ports';
 import { QUEUE_LANES, type QueueLane } from './queue-message';
-import { recordLinkPath } from './domain/webhook-secret';
-import { required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
+import { recordLink } from './domain/record-links';
+import { recordLinkTtlDaysFrom, required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
 import { ProjectPbx, type PbxClientFactory } from './project-pbx';
 import { SubscriptionService } from './subscription-service';
 
@@ -150,6 +150,7 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores) {
   const projectPbx = projectPbxFrom(env, stores);
   const background = (projectId: string) => projectPbx.client(projectId, backgroundTimeoutMs, PBX_BACKGROUND_RETRIES);
   const publicUrl = required(env, 'PUBLIC_URL').replace(/\/$/, '');
+  const linkTtlDays = recordLinkTtlDaysFrom(env);
   return new CallPipeline({
     calls: stores.calls,
     clients: stores.clients,
@@ -161,7 +162,10 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores) {
         reference: async (projectId, extTrackingId, userId) => (await background(projectId)).recordReference(extTrackingId, userId),
         recordsCalls: cachedRecordingSettings(async (projectId, userId) => (await background(projectId)).recordingEnabled(userId)),
       },
-      linkFor: async (projectId, extTrackingId) => `${publicUrl}${recordLinkPath(await webhookKey(), projectId, extTrackingId)}`,
+      linkFor: async (projectId, extTrackingId) => {
+        const [key, generation] = await Promise.all([webhookKey(), stores.pbx.getRecordLinkGeneration(projectId)]);
+        return `${publicUrl}${recordLink(key, projectId, extTrackingId, generation, Date.now(), linkTtlDays).path}`;
+      },
       firstDelaySeconds: secondsFrom(env, 'RECORD_FIRST_DELAY_SECONDS', 90),
       giveUpSeconds: secondsFrom(env, 'RECORD_GIVE_UP_SECONDS', 1200),
     },

@@ -1,3 +1,4 @@
+import { DEFAULT_RECORD_LINK_TTL_DAYS, MAX_RECORD_LINK_TTL_DAYS } from './domain/record-links';
 
 /**
  * Functions build their adapters from an environment map: `process.env` on AWS, an explicit
@@ -17,6 +18,16 @@ export function secondsFrom(env: Environment, name: string, fallback: number, ma
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > max) {
     throw new Error(`configuration: ${name} must be a number of seconds from 0 to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** How long a record link works, in days (default 30, from 1 to 365). */
+export function recordLinkTtlDaysFrom(env: Environment): number {
+  const raw = env.RECORD_LINK_TTL_DAYS ?? String(DEFAULT_RECORD_LINK_TTL_DAYS);
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_RECORD_LINK_TTL_DAYS) {
+    throw new Error(`configuration: RECORD_LINK_TTL_DAYS must be a whole number of days from 1 to ${MAX_RECORD_LINK_TTL_DAYS}, got "${raw}"`);
   }
   return value;
 }

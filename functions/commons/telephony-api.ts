@@ -3,7 +3,8 @@ import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
 import type { TokenCipher } from './adapters/token-cipher';
 import { summarise } from './domain/call';
-import { recordLinkSignature, rotated, secretsEqual } from './domain/webhook-secret';
+import { rotated } from './domain/webhook-secret';
+import { checkRecordLink, recordLink, recordLinkTtlSeconds } from './domain/record-links';
 import type { CallStore, MessageQueue } from './ports';
 import {
   abonentForEmployeeNumber,
@@ -25,9 +26,11 @@ import type { SubscriptionService } from './subscription-service';
 
 export interface TelephonyApiDeps {
   store: DynamoPbxStore;
-  calls: Pick<CallStore, 'load'>;
-  /** Signs and checks stable record links. */
+  calls: Pick<CallStore, 'load' | 'setRecordLink'>;
+  /** Signs and checks record links. */
   webhookKey: () => Promise<string>;
+  /** Record links: how long they work, and the base URL they start with. */
+  recordLinks: { ttlDays: number; publicUrl: string };
   cipher: TokenCipher;
   pbx: (token: string) => BeelinePbxClient;
   subscriptions: SubscriptionService;
@@ -69,12 +72,15 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
   }
 
   router
-    // A stable record link (no bearer: it sits in a client variable) → a fresh PBX link each time.
+    // A record link (no bearer: it sits in a client variable) → a fresh PBX link each time.
     .on(ROUTES.recordLink, async ({ params, query }) => {
       const { projectId, extTrackingId } = params as { projectId: string; extTrackingId: string };
-      const expected = recordLinkSignature(await deps.webhookKey(), projectId, extTrackingId);
-      if (!query.sig || !secretsEqual(query.sig, expected)) return error(403, 'forbidden');
-      const stored = await deps.calls.load(projectId, extTrackingId);
+      const [key, generation, stored] = await Promise.all([deps.webhookKey(), store.getRecordLinkGeneration(projectId), deps.calls.load(projectId, extTrackingId)]);
+      const finalizedAt = stored?.state.finalized?.finalizedAt;
+      const legacyUntil = finalizedAt === undefined ? undefined : Math.floor(finalizedAt / 1000) + recordLinkTtlSeconds(deps.recordLinks.ttlDays);
+      const check = checkRecordLink(key, { projectId, extTrackingId, sig: query.sig, exp: query.exp }, generation, now().getTime(), legacyUntil);
+      if (check === 'forbidden') return error(403, 'forbidden');
+      if (check === 'expired') return error(410, 'this recording link has expired: ask for a fresh one (POST /projects/{projectId}/calls/{extTrackingId}/record-link)');
       const operator = stored && summarise(stored.state);
       const userId = operator?.operatorTargetId;
       if (!stored?.state.recordLink || !operator || !userId) return error(404, 'this call has no recording');
@@ -87,6 +93,27 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       }
       if (!url) return error(404, 'the PBX no longer has this recording');
       return { statusCode: 302, headers: { location: url, 'cache-control': 'no-store' }, body: '' };
+    })
+    // A fresh link for a call with a recording: kept on the call, and in the client's
+    // beeline_record_link while that call is the client's latest.
+    .on(ROUTES.freshRecordLink, async ({ params }) => {
+      const { projectId, extTrackingId } = params as { projectId: string; extTrackingId: string };
+      const [key, generation, stored] = await Promise.all([deps.webhookKey(), store.getRecordLinkGeneration(projectId), deps.calls.load(projectId, extTrackingId)]);
+      const finalized = stored?.state.finalized;
+      if (!stored?.state.recordLink || !finalized) throw new HttpError(404, 'this call has no recording');
+      const link = recordLink(key, projectId, extTrackingId, generation, now().getTime(), deps.recordLinks.ttlDays);
+      const url = `${deps.recordLinks.publicUrl.replace(/\/$/, '')}${link.path}`;
+      if (!(await deps.calls.setRecordLink(stored, url, finalized.clientId, summarise(stored.state).startedAt))) {
+        throw new HttpError(409, 'the call changed at the same moment; try again');
+      }
+      return json(200, { recordLink: url, expiresAt: new Date(link.expiresAt * 1000).toISOString() });
+    })
+    // A leaked link: every record link of the project stops working; webhooks are untouched.
+    .on(ROUTES.revokeRecordLinks, async (request) => {
+      const projectId = request.params.projectId!;
+      const at = now();
+      const generation = await store.revokeRecordLinks(projectId, at, (next) => auditEntry(callerOf(request), 'record-links.revoked', at, { generation: String(next) }));
+      return json(200, { revokedAt: at.toISOString(), generation });
     })
     .on(ROUTES.connectPbx, async (request) => {
       const { params, event } = request;

@@ -1,7 +1,7 @@
 /** Recording links: looked up after the call, stable, signed, and only for employees who record. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordLinkPath } from '../../functions/commons/domain/webhook-secret';
+import { legacyRecordLinkPath, recordLink } from '../../functions/commons/domain/record-links';
 import type { PbxSimulator } from '../../local/pbx-sim/index';
 import { eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
 
@@ -72,8 +72,51 @@ describe('an answered call of an employee who records calls', () => {
     expect((await fetch(tampered, { redirect: 'manual' })).status).toBe(403);
     const otherCall = call.recordLink.replace(call.extTrackingId, randomUUID());
     expect((await fetch(otherCall, { redirect: 'manual' })).status).toBe(403);
-    const unknown = `${stack.apiUrl}${recordLinkPath(WEBHOOK_KEY, projectId, randomUUID())}`;
+    const unknown = `${stack.apiUrl}${recordLink(WEBHOOK_KEY, projectId, randomUUID(), 0, Date.now(), 30).path}`;
     expect((await fetch(unknown, { redirect: 'manual' })).status).toBe(404);
+  });
+
+  it('works for 30 days: an expired link answers 410, and a fresh one from the API works and is the client\'s link again', async () => {
+    const expiresAt = Number(/[?&]exp=(\d+)/.exec(call.recordLink)![1]);
+    expect(expiresAt * 1000 - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
+    expect(expiresAt * 1000 - Date.now()).toBeLessThanOrEqual(30 * 86_400_000);
+    const expired = `${stack.apiUrl}${recordLink(WEBHOOK_KEY, projectId, call.extTrackingId, 0, Date.now() - 31 * 86_400_000, 30).path}`;
+    const gone = await fetch(expired, { redirect: 'manual' });
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { error: string }).error).toContain('ask for a fresh one');
+
+    const fresh = await stack.api('POST', `/projects/${projectId}/calls/${call.extTrackingId}/record-link`);
+    expect(fresh.status).toBe(200);
+    expect(Date.parse(fresh.body.expiresAt) - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
+    expect((await fetch(fresh.body.recordLink, { redirect: 'manual' })).status).toBe(302);
+    const client = (await stack.api('GET', `/projects/${projectId}/clients/${call.clientId}`)).body;
+    expect(client.dealVariables.beeline_record_link).toBe(fresh.body.recordLink);
+    expect((await stack.api('GET', `/projects/${projectId}/calls/${call.extTrackingId}`)).body.recordLink).toBe(fresh.body.recordLink);
+    call = { ...call, recordLink: fresh.body.recordLink };
+    // A call without a recording has no fresh link either.
+    expect((await stack.api('POST', `/projects/${projectId}/calls/${randomUUID()}/record-link`)).status).toBe(404);
+  });
+
+  it('a link made before links expired (no expiry in it) works for 30 days after its call', async () => {
+    const legacy = `${stack.apiUrl}${legacyRecordLinkPath(WEBHOOK_KEY, projectId, call.extTrackingId)}`;
+    expect((await fetch(legacy, { redirect: 'manual' })).status).toBe(302);
+  });
+
+  it("revoking the project's links stops every earlier link, keeps the webhooks working, and fresh links work", async () => {
+    const legacy = `${stack.apiUrl}${legacyRecordLinkPath(WEBHOOK_KEY, projectId, call.extTrackingId)}`;
+    const revoked = await stack.api('POST', `/projects/${projectId}/beeline/record-links/revoke`);
+    expect(revoked).toMatchObject({ status: 200, body: { generation: 1 } });
+    expect((await fetch(call.recordLink, { redirect: 'manual' })).status).toBe(403);
+    expect((await fetch(legacy, { redirect: 'manual' })).status).toBe(403);
+    const audit = (await stack.api('GET', `/projects/${projectId}/audit`)).body.entries as { action: string }[];
+    expect(audit.map((entry) => entry.action)).toContain('record-links.revoked');
+
+    // Webhooks are untouched: the next call arrives, and its recording gets a working link.
+    const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79168000011', legs: [{ abonent: '9000000001', answer: true }] });
+    const next = await finishedCall(projectId, ext, true);
+    expect((await fetch(next.recordLink, { redirect: 'manual' })).status).toBe(302);
+    const fresh = await stack.api('POST', `/projects/${projectId}/calls/${call.extTrackingId}/record-link`);
+    expect((await fetch(fresh.body.recordLink, { redirect: 'manual' })).status).toBe(302);
   });
 });
 

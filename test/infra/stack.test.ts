@@ -336,10 +336,11 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN', 'WORK_QUEUE_URL'];
-      const pipeline = ['CALL_SETTLE_SECONDS', 'PBX_BACKGROUND_TIMEOUT_MS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
+      const pipeline = ['CALL_SETTLE_SECONDS', 'PBX_BACKGROUND_TIMEOUT_MS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECORD_LINK_TTL_DAYS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME', 'WEBHOOK_KEY_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline, 'QUEUE_URL'].sort());
-      expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN'].sort());
+      expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN', 'RECORD_LINK_TTL_DAYS'].sort());
+      expect(env(ids.api).RECORD_LINK_TTL_DAYS).toBe('30');
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
       expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUIET_PERIOD_SECONDS', 'TABLE_NAME', 'WORK_QUEUE_URL'].sort());
       expect(env(ids.renewer).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
@@ -351,6 +352,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         CALL_SETTLE_SECONDS: '15',
         RECORD_FIRST_DELAY_SECONDS: '90',
         RECORD_GIVE_UP_SECONDS: '1200',
+        RECORD_LINK_TTL_DAYS: '30',
         RECOVERY_WINDOW_SECONDS: '7200',
         RECOVERY_LAG_SECONDS: '300',
         // Background reads wait longer than interactive ones (5 s), two attempts within the 30 s timeout.
@@ -765,14 +767,17 @@ describe('context', () => {
       clickToCallNumberFormat: ' National ',
       recordFirstDelaySeconds: '1',
       recordGiveUpSeconds: '86400',
+      recordLinkTtlDays: '7',
       recoveryWindowSeconds: '604800',
       recoveryLagSeconds: '60',
     });
     const env = (fn: IConstruct) => resources[logicalId(stack, fn)]!.Properties.Environment.Variables as Json;
+    expect(env(stack.apiFunction).RECORD_LINK_TTL_DAYS).toBe('7');
     expect(env(stack.callbackFunction).CLICK_TO_CALL_NUMBER_FORMAT).toBe('national');
     expect(env(stack.processorFunction)).toMatchObject({
       RECORD_FIRST_DELAY_SECONDS: '1',
       RECORD_GIVE_UP_SECONDS: '86400',
+      RECORD_LINK_TTL_DAYS: '7',
       RECOVERY_WINDOW_SECONDS: '604800',
       RECOVERY_LAG_SECONDS: '60',
     });
@@ -852,6 +857,9 @@ describe('context', () => {
     }
     for (const recordGiveUpSeconds of [59, 86_401, 'never', '120.5']) {
       expect(() => build({ recordGiveUpSeconds }), String(recordGiveUpSeconds)).toThrow(/recordGiveUpSeconds/);
+    }
+    for (const recordLinkTtlDays of [0, 366, 'forever', '1.5']) {
+      expect(() => build({ recordLinkTtlDays }), String(recordLinkTtlDays)).toThrow(/recordLinkTtlDays/);
     }
     for (const recoveryWindowSeconds of [599, 604_801, '2h']) {
       expect(() => build({ recoveryWindowSeconds }), String(recoveryWindowSeconds)).toThrow(/recoveryWindowSeconds/);

@@ -7,7 +7,8 @@
  * the PBX, and the process stays healthy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordLinkPath, webhookSecret } from '../../functions/commons/domain/webhook-secret';
+import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
+import { recordLink } from '../../functions/commons/domain/record-links';
 import { ADMIN_TOKEN, eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
 import { xsiEvent } from '../support/xsi';
 import { countItems } from '../reliability/table';
@@ -292,8 +293,12 @@ function beelineCallCases(): Case[] {
 }
 
 function otherCases(): Case[] {
-  const sigPath = recordLinkPath(WEBHOOK_KEY, P, 'some-call');
+  const sigPath = recordLink(WEBHOOK_KEY, P, 'some-call', 0, Date.now(), 30).path;
+  const query = sigPath.split('?')[1]!;
   return [
+    { route: 'GET /records/{p}/{ext}', name: 'a later expiry than signed', method: 'GET', path: `/records/${P}/some-call?${query.replace(/exp=(\d+)/, (_m, exp: string) => `exp=${Number(exp) + 86_400}`)}`, status: 403 },
+    { route: 'GET /records/{p}/{ext}', name: 'an expiry that is not a number', method: 'GET', path: `/records/${P}/some-call?${query.replace(/exp=\d+/, 'exp=1e99')}`, status: 403 },
+    { route: 'GET /records/{p}/{ext}', name: 'an 8 KB expiry', method: 'GET', path: `/records/${P}/some-call?${query.replace(/exp=\d+/, `exp=${'9'.repeat(8000)}`)}`, status: 403 },
     { route: 'GET /records/{p}/{ext}', name: 'no signature', method: 'GET', path: `/records/${P}/some-call`, status: 403 },
     { route: 'GET /records/{p}/{ext}', name: 'a wrong signature', method: 'GET', path: `/records/${P}/some-call?sig=AAAA`, status: 403 },
     { route: 'GET /records/{p}/{ext}', name: "another call's signature", method: 'GET', path: `/records/${P}/other-call?${sigPath.split('?')[1]}`, status: 403 },

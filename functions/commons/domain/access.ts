@@ -101,7 +101,7 @@ export interface ProjectKey {
 
 // ---------------------------------------------------------------- audit
 
-export const AUDIT_ACTIONS = ['key.created', 'key.revoked', 'pbx-token.set', 'pbx-token.removed', 'pbx-watch.set', 'capture.started', 'capture.stopped', 'webhook-secret.rotated'] as const;
+export const AUDIT_ACTIONS = ['key.created', 'key.revoked', 'pbx-token.set', 'pbx-token.removed', 'pbx-watch.set', 'capture.started', 'capture.stopped', 'webhook-secret.rotated', 'record-links.revoked'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One change to a project's credentials: who made it (a credential's label) and what it was, never a secret. */

@@ -66,12 +66,3 @@ export function secretsEqual(presented: string, expected: string): boolean {
   const b = createHmac('sha256', 'compare').update(expected).digest();
   return timingSafeEqual(a, b);
 }
-
-/** The signature in a stable record link: cannot be guessed or moved to another call. */
-export function recordLinkSignature(key: string, projectId: string, extTrackingId: string): string {
-  return createHmac('sha256', key).update(`beeline-record:${projectId}:${extTrackingId}`).digest('base64url').slice(0, 32);
-}
-
-export function recordLinkPath(key: string, projectId: string, extTrackingId: string): string {
-  return `/records/${projectId}/${encodeURIComponent(extTrackingId)}?sig=${recordLinkSignature(key, projectId, extTrackingId)}`;
-}

@@ -37,6 +37,7 @@ export const ROUTES = {
   disconnectPbx: route('DELETE', '/projects/{projectId}/beeline', 'project'),
   abonents: route('GET', '/projects/{projectId}/beeline/abonents', 'project'),
   rotateWebhookSecret: route('POST', '/projects/{projectId}/beeline/webhook-secret', 'project'),
+  revokeRecordLinks: route('POST', '/projects/{projectId}/beeline/record-links/revoke', 'project'),
   putWatch: route('PUT', '/projects/{projectId}/beeline/watch', 'project'),
   getWatch: route('GET', '/projects/{projectId}/beeline/watch', 'project'),
   startCapture: route('PUT', '/projects/{projectId}/beeline/capture', 'project'),
@@ -54,6 +55,7 @@ export const ROUTES = {
   clientMessages: route('GET', '/projects/{projectId}/clients/{clientId}/messages', 'project'),
   listCalls: route('GET', '/projects/{projectId}/calls', 'project'),
   getCall: route('GET', '/projects/{projectId}/calls/{extTrackingId}', 'project'),
+  freshRecordLink: route('POST', '/projects/{projectId}/calls/{extTrackingId}/record-link', 'project'),
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

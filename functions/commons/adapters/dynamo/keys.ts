@@ -68,6 +68,8 @@ export const capturedPk = (projectId: string) => `P#${projectId}#CAPTURE`;
 export const watchSettingKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WATCH' });
 /** The project's webhook secret generations (no secret: they are derived). */
 export const webhookSecretStateKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WEBHOOK' });
+/** The generation the project's record links are signed with (a revocation is a new one). */
+export const recordLinksKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'RECORD_LINKS' });
 export const EMPLOYEE_SK_PREFIX = 'EMP#';
 export const employeeKey = (projectId: string, employeeId: string) => ({ pk: `P#${projectId}`, sk: `${EMPLOYEE_SK_PREFIX}${employeeId}` });
 export const SUBSCRIPTION_STATE_SK_PREFIX = 'SUBSTATE#';

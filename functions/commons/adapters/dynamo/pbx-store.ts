@@ -23,6 +23,7 @@ import {
   SUBSCRIPTION_STATE_SK_PREFIX,
   subscriptionRecordKey,
   subscriptionStateKey,
+  recordLinksKey,
   watchSettingKey,
   webhookSecretStateKey,
 } from './keys';
@@ -129,6 +130,39 @@ export class DynamoPbxStore {
         }),
       ),
     );
+  }
+
+  /** The generation the project's record links are signed with (0 until the first revocation). */
+  async getRecordLinkGeneration(projectId: string): Promise<number> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: recordLinksKey(projectId), ConsistentRead: true }));
+    return Item ? Number(Item.generation) : 0;
+  }
+
+  /** Every link made so far stops working: the next generation, with the audit entry, in one write. */
+  async revokeRecordLinks(projectId: string, at: Date, audit: (generation: number) => AuditEntry): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.getRecordLinkGeneration(projectId);
+      const next = current + 1;
+      const saved = await conditionallyTransacted(
+        this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...recordLinksKey(projectId), generation: next, revokedAt: at.toISOString() },
+                  ConditionExpression: current === 0 ? 'attribute_not_exists(pk)' : 'generation = :current',
+                  ...(current !== 0 && { ExpressionAttributeValues: { ':current': current } }),
+                },
+              },
+              auditPut(this.tableName, projectId, audit(next)),
+            ],
+          }),
+        ),
+      );
+      if (saved) return next;
+    }
+    throw new Error(`project ${projectId}: record links revoked by several requests at once; try again`);
   }
 
   async getWatch(projectId: string): Promise<WatchSetting> {
