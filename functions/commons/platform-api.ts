@@ -11,7 +11,7 @@ import { addAccessRoutes } from './access-api';
 import { addCaptureRoutes } from './capture-api';
 import { HttpError, parseBody, Router, type Credentials } from './http/router';
 import { ROUTES } from './http/routes';
-import type { AccessStore, CallStore, CaptureStore } from './ports';
+import { InvalidCursorError, type AccessStore, type CallStore, type CaptureStore, type Page } from './ports';
 import { orderedLegs, type Leg } from './domain/call';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';
@@ -32,10 +32,31 @@ export interface PlatformApiDeps {
     get(projectId: string, clientId: string): Promise<Client | undefined>;
     put(projectId: string, input: Pick<Client, 'clientId' | 'channel' | 'phone' | 'variables'>, now: Date): Promise<Client>;
     match(projectId: string, phone: string): Promise<PhoneMatch | undefined>;
-    listMessages(projectId: string, clientId: string): Promise<DialogMessage[]>;
+    listMessages(projectId: string, clientId: string, limit: number, cursor?: string): Promise<Page<DialogMessage>>;
   };
-  calls: Pick<CallStore, 'find'> & { listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> };
+  calls: Pick<CallStore, 'find'> & { listCalls(projectId: string, limit: number, cursor?: string): Promise<Page<CallLogEntry>> };
   now?: () => Date;
+}
+
+/** List routes answer a page (`limit`, default and most) and the `next` cursor while there is more. */
+const LIST_LIMITS = {
+  messages: { default: 100, max: 500 },
+  calls: { default: 50, max: 200 },
+} as const;
+
+function pageOf(query: Record<string, string | undefined>, limits: { default: number; max: number }): { limit: number; cursor?: string } {
+  const limit = query.limit === undefined ? limits.default : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > limits.max) throw new HttpError(400, `limit: a whole number from 1 to ${limits.max}`);
+  return { limit, ...(query.cursor !== undefined && { cursor: query.cursor }) };
+}
+
+async function listed<T>(list: () => Promise<Page<T>>): Promise<Page<T>> {
+  try {
+    return await list();
+  } catch (caught) {
+    if (caught instanceof InvalidCursorError) throw new HttpError(400, caught.message);
+    throw caught;
+  }
 }
 
 const channel = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'channel must be a lower-case channel name such as telephony or whatsapp'));
@@ -113,15 +134,17 @@ export function createPlatformApi(deps: PlatformApiDeps) {
       const client = match && (await deps.clients.get(params.projectId!, match.clientId));
       return json(200, { clients: client ? [client] : [] });
     })
-    .on(ROUTES.clientMessages, async ({ params }) => {
+    .on(ROUTES.clientMessages, async ({ params, query }) => {
+      const page = pageOf(query, LIST_LIMITS.messages);
       const client = await deps.clients.get(params.projectId!, params.clientId!);
       if (!client) return error(404, 'client not found');
-      return json(200, { messages: await deps.clients.listMessages(params.projectId!, params.clientId!) });
+      const { items, next } = await listed(() => deps.clients.listMessages(params.projectId!, params.clientId!, page.limit, page.cursor));
+      return json(200, { messages: items, ...(next && { next }) });
     })
     .on(ROUTES.listCalls, async ({ params, query }) => {
-      const limit = query.limit === undefined ? 50 : Number(query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'limit: a whole number from 1 to 200');
-      return json(200, { calls: await deps.calls.listCalls(params.projectId!, limit) });
+      const page = pageOf(query, LIST_LIMITS.calls);
+      const { items, next } = await listed(() => deps.calls.listCalls(params.projectId!, page.limit, page.cursor));
+      return json(200, { calls: items, ...(next && { next }) });
     })
     // By the PBX's extTrackingId, or by the `c2c-` Call ID beeline_call gave a bot.
     .on(ROUTES.getCall, async ({ params }) => {

@@ -126,6 +126,19 @@ export interface MessageQueue {
   send(message: QueueMessage, delaySeconds?: number): Promise<void>;
 }
 
+/** A list's `cursor` that is not one the API gave (or not for this list). */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor: not a cursor this list gave; start again without it');
+  }
+}
+
+/** One page of a list, and the cursor of the next page (none at the end). */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
 /** SQS takes messages of at most 256 KiB. */
 export const MAX_QUEUED_BYTES = 256 * 1024;
 

@@ -1,10 +1,10 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isEmployeesCall, summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
-import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, StoredCall } from '../../ports';
+import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, StoredCall } from '../../ports';
 
 export type { CallLogEntry } from '../../ports';
 import type { DynamoClientStore } from './client-store';
-import { cancellationCodes, conditionally } from './document-client';
+import { cancellationCodes, conditionally, queryPage } from './document-client';
 import { callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
 
 /** A start waits this long for its call's events to link it. */
@@ -193,18 +193,16 @@ export class DynamoCallStore implements CallStore {
     return undefined;
   }
 
-  async listCalls(projectId: string, limit: number): Promise<CallLogEntry[]> {
-    const { Items = [] } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': callsIndexPk(projectId) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
+  /** The call log, newest first, a page at a time. */
+  async listCalls(projectId: string, limit: number, cursor?: string): Promise<Page<CallLogEntry>> {
+    const indexPk = callsIndexPk(projectId);
+    const callPkPrefix = callKey(projectId, '').pk;
+    const { items, next } = await queryPage(
+      this.db,
+      { TableName: this.tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': indexPk }, ScanIndexForward: false },
+      { limit, cursor, keyNames: ['pk', 'sk', 'gsi1pk', 'gsi1sk'], belongs: (key) => key.gsi1pk === indexPk && key.pk!.startsWith(callPkPrefix) && key.sk === 'CALL' },
     );
-    return Items.map((item) => toLogEntry(item as CallItem));
+    return { items: items.map((item) => toLogEntry(item as unknown as CallItem)), ...(next && { next }) };
   }
 
   private finalizeItems({ stored, state, summary, client, at }: CallFinalization, writeVariables: boolean) {

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
-import type { ClientDirectory } from '../../ports';
-import { cancellationCodes, queryAll } from './document-client';
+import type { ClientDirectory, Page } from '../../ports';
+import { cancellationCodes, queryPage } from './document-client';
 import {
   clientKey,
   clientPk,
@@ -88,13 +88,15 @@ export class DynamoClientStore implements ClientDirectory {
     }
   }
 
-  async listMessages(projectId: string, clientId: string): Promise<DialogMessage[]> {
-    const items = await queryAll(this.db, {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-      ExpressionAttributeValues: { ':pk': clientPk(projectId, clientId), ':msg': MESSAGE_PREFIX },
-    });
-    return items.map((item) => ({ text: item.text as string, at: item.at as string, kind: item.kind as string }));
+  /** The client's dialog, oldest first, a page at a time. */
+  async listMessages(projectId: string, clientId: string, limit: number, cursor?: string): Promise<Page<DialogMessage>> {
+    const pk = clientPk(projectId, clientId);
+    const { items, next } = await queryPage(
+      this.db,
+      { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)', ExpressionAttributeValues: { ':pk': pk, ':msg': MESSAGE_PREFIX } },
+      { limit, cursor, keyNames: ['pk', 'sk'], belongs: (key) => key.pk === pk && key.sk!.startsWith(MESSAGE_PREFIX) },
+    );
+    return { items: items.map((item) => ({ text: item.text as string, at: item.at as string, kind: item.kind as string })), ...(next && { next }) };
   }
 
   private async getItem(projectId: string, clientId: string): Promise<ClientItem | undefined> {

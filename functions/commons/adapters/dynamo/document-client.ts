@@ -1,6 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { Environment } from '../../environment';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { InvalidCursorError } from '../../ports';
 
 /** One document client per process; the table name and endpoint come from configuration. */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
@@ -59,4 +60,40 @@ export async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandIn
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/**
+ * One page of a query, and the cursor of the next (none at the end). A cursor is the page's
+ * LastEvaluatedKey, base64url JSON: one coming back is accepted only with exactly `keyNames`,
+ * short string values, and what `belongs` says is this query's own (never another tenant's).
+ */
+export async function queryPage(
+  db: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  page: { limit: number; cursor?: string; keyNames: readonly string[]; belongs: (key: Record<string, string>) => boolean },
+): Promise<{ items: Record<string, unknown>[]; next?: string }> {
+  const startKey = page.cursor === undefined ? undefined : decodeCursor(page.cursor, page.keyNames, page.belongs);
+  const result = await db.send(new QueryCommand({ ...input, Limit: page.limit, ExclusiveStartKey: startKey }));
+  const next = result.LastEvaluatedKey && Buffer.from(JSON.stringify(result.LastEvaluatedKey)).toString('base64url');
+  return { items: result.Items ?? [], ...(next && { next }) };
+}
+
+const MAX_CURSOR_LENGTH = 2048;
+const MAX_KEY_VALUE_LENGTH = 512;
+
+function decodeCursor(cursor: string, keyNames: readonly string[], belongs: (key: Record<string, string>) => boolean): Record<string, string> {
+  let key: unknown;
+  try {
+    if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error();
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) throw new InvalidCursorError();
+  const entries = Object.entries(key);
+  const wellFormed =
+    entries.length === keyNames.length &&
+    entries.every(([name, value]) => keyNames.includes(name) && typeof value === 'string' && value.length > 0 && value.length <= MAX_KEY_VALUE_LENGTH);
+  if (!wellFormed || !belongs(key as Record<string, string>)) throw new InvalidCursorError();
+  return key as Record<string, string>;
 }
