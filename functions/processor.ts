@@ -16,6 +16,8 @@ export interface ProcessorOptions {
   logger?: Logger;
   /** Told of every call as its outcome is decided (the local stack prints a line). */
   onCallFinalized?: (call: FinalizedCall) => void;
+  /** The clock of call processing and subscriptions (the soak simulates time with it). */
+  now?: () => number;
 }
 
 /** An event from a subscription created a moment ago is looked at again after this delay. */
@@ -25,8 +27,8 @@ export function createHandler(env: Environment = process.env, options: Processor
   const logger = options.logger ?? new Logger({ serviceName: 'beeline-processor' });
   const stores = processingStoresFrom(env);
   const queue = queueFrom(env);
-  const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details));
-  const pipeline = pipelineFrom(env, stores);
+  const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details), options.now);
+  const pipeline = pipelineFrom(env, stores, options.now);
   const processor = new BatchProcessor(EventType.SQS);
   const metrics = createMetrics('beeline-processor');
 

@@ -8,6 +8,9 @@
  *   (a worker that crashed after its writes, before the queue heard of it): they are
  *   delivered again, which proves the processing is idempotent.
  *
+ * - `outage`: every record fails unprocessed at every receive (a broken deployment): after the
+ *   queue's receives they are in the dead-letter queue, to be replayed.
+ *
  * The options object is read on every batch, so a test may change `failShare`/`when` while
  * the stack runs. A record is failed on purpose at most on its first `LAST_INJECTED_RECEIVE`
  * receives: injected faults alone never park a good message in the dead-letter queue (that is
@@ -18,7 +21,7 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 export interface ProcessorFaults {
   /** Share of each batch's records to fail, 0–1. */
   failShare: number;
-  when: 'before' | 'after';
+  when: 'before' | 'after' | 'outage';
 }
 
 export interface FaultStats {
@@ -53,6 +56,10 @@ export function withProcessorFaults(handler: SqsHandler, faults: ProcessorFaults
     const { failShare, when } = faults;
     counters.batches++;
     counters.records += event.Records.length;
+    if (when === 'outage') {
+      counters.failedBefore += event.Records.length;
+      return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+    }
     const chosen = new Set(
       event.Records.filter((record) => receiveCount(record) <= LAST_INJECTED_RECEIVE && random() < failShare).map((record) => record.messageId),
     );

@@ -77,6 +77,8 @@ export interface LocalStackOptions {
   console?: (line: string) => void;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onError?: (error: unknown) => void;
+  /** Soak only: the processor's clock (simulated time: a replay a day later, a long outage). */
+  processorClock?: () => number;
   /** Test only: the processor fails a random share of each batch's records (local/fault-injection.ts). */
   processorFaults?: ProcessorFaults;
 }
@@ -171,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const print = options.console;
     const processor = createProcessorHandler(env, {
       logger: logger('beeline-processor'),
+      now: options.processorClock,
       onCallFinalized: print && ((call) => print(describeCall(call))),
     });
     const handler = options.processorFaults ? withProcessorFaults((event) => processor(event), options.processorFaults) : (event: SQSEvent) => processor(event);

@@ -10,10 +10,18 @@
  *    second half. Every call: exactly one client, the expected variables, one notification.
  * 2. 60 s of 200 concurrent webhook posts (each a distinct call's released event): no 5xx,
  *    every accepted event reaches the call log, latency percentiles.
+ * 3. A processor outage parks 20 calls' events in the DLQ; the subscriptions are replaced
+ *    meanwhile, and the DLQ is replayed a (simulated) day later: every call exactly once.
+ * 4. A PBX outage of 30 (simulated) minutes, longer than the recording give-up time, while 10
+ *    answered calls wait for their recordings: every link arrives after it.
+ * 5. One ring-all call to 60 employees at once: one call, one notification, no dead letter.
+ * The simulated time is the processor's clock moved ahead (`processorClock`); queue delays
+ * stay real.
  *
  * Options (environment): SOAK_CALLS (500), SOAK_LOAD_SECONDS (60), SOAK_SEED.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { storesFrom } from '../functions/commons/composition';
 import { webhookSecret } from '../functions/commons/domain/webhook-secret';
 import { faultStats, type ProcessorFaults } from '../local/fault-injection';
@@ -26,18 +34,25 @@ import {
   playCalls,
   queueDepth,
   verifyCalls,
+  waitFor,
   waitUntilSettled,
   type MixedReport,
   type PlayedCall,
 } from '../test/reliability/mixed-calls';
 import { formatLoad, missingFromCallLog, runWebhookLoad, type LoadResult } from '../test/reliability/webhook-load';
+import { replayDeadLetters } from './dlq';
+import type { PbxSimulator } from '../local/pbx-sim/index';
 
 const LIMIT_MS = 10 * 60_000;
 const CALLS = positive('SOAK_CALLS', 500);
 const LOAD_SECONDS = positive('SOAK_LOAD_SECONDS', 60);
 const SEED = positive('SOAK_SEED', Date.now() % 1_000_000);
-/** Time kept back for the load phase and its drain. */
-const LOAD_BUDGET_MS = (LOAD_SECONDS + 150) * 1000;
+/** Time kept back for the outage phases (3–5). */
+const OUTAGES_BUDGET_MS = 150_000;
+/** Time kept back for the load phase and its drain, and the phases after it. */
+const LOAD_BUDGET_MS = (LOAD_SECONDS + 150) * 1000 + OUTAGES_BUDGET_MS;
+const DAY_MS = 86_400_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -82,6 +97,8 @@ async function main(): Promise<void> {
   const webhookKey = randomBytes(16).toString('hex');
   const faults: ProcessorFaults = { failShare: 0.2, when: 'before' };
   let internalErrors = 0;
+  /** How far the processor's clock is ahead of the real one (simulated time). */
+  const clock = { aheadMs: 0 };
   stack = await startLocalStack({
     host: '127.0.0.1',
     port: 0,
@@ -100,6 +117,9 @@ async function main(): Promise<void> {
     // A load run is not toll fraud: its click-to-calls must not meet the per-project rate limit.
     callRateLimit: { calls: 10_000, windowSeconds: 60 },
     onError: () => internalErrors++,
+    processorClock: () => Date.now() + clock.aheadMs,
+    // Look-ups start at once and back off from 1 s; they give up 20 minutes after the call (the default).
+    recordFirstDelaySeconds: 1,
   });
   const sim = stack.simulator!;
   const api = apiClient(stack.apiUrl, adminToken);
@@ -163,6 +183,47 @@ async function main(): Promise<void> {
   say(`${formatLoad(load)}`);
   say(`load: accepted events processed ${load.accepted - missing.length} of ${load.accepted} (call log complete ${drainSeconds} s after the last post); GET /health ${health}`);
 
+  // ------------------------------------------------------------ 3. DLQ replay a day later
+  say('DLQ: a processor outage parks 20 calls in the dead-letter queue');
+  faults.failShare = 1;
+  faults.when = 'outage';
+  const parked: PlayedCall[] = await playCalls(planMixedCalls(20, SEED + 1, 79_170_000_000), { sim, api, projectId, concurrency: 3 });
+  const quiet = await waitFor(async () => {
+    const [live, work] = await Promise.all([queueDepth(stack!, stack!.queueUrl), queueDepth(stack!, stack!.workQueueUrl)]);
+    return live.visible + live.inFlight + live.delayed + work.visible + work.inFlight + work.delayed === 0 ? true : undefined;
+  }, 90_000);
+  const parkedLetters = await deadLetters(stack);
+  faults.failShare = 0;
+  faults.when = 'before';
+  // Meanwhile the PBX ends the subscriptions and the product makes new ones.
+  const before = new Set(sim.subscriptions().map((sub) => sub.subscriptionId));
+  for (const subscriptionId of before) await sim.terminateSubscription(subscriptionId);
+  const replaced = await waitFor(async () => {
+    const { body } = await api<{ employees: { subscription: { status: string; subscriptionId?: string } }[] }>('GET', `/projects/${projectId}/employees`);
+    return body.employees.every((e) => e.subscription.status === 'active' && !before.has(e.subscription.subscriptionId ?? '')) ? true : undefined;
+  }, 30_000);
+  clock.aheadMs = DAY_MS;
+  const sqs = sqsClientFrom(stack.env);
+  const replay = await replayDeadLetters(sqs, { queueUrl: stack.queueUrl, workQueueUrl: stack.workQueueUrl, deadLetterQueueUrl: stack.deadLetterQueueUrl });
+  sqs.destroy();
+  const replaySettled = await waitUntilSettled(stack, parked, 60_000);
+  clock.aheadMs = 0;
+  const afterReplay = await verifyCalls([...played, ...parked], { api, projectId, stack });
+  const replayLost = afterReplay.played - afterReplay.correct;
+  say(
+    `DLQ: ${parkedLetters} dead letters (queues drained ${quiet === true}), subscriptions replaced ${replaced === true}; replayed ${replay.replayed.length} ` +
+      `a simulated day later; settled ${replaySettled}; calls correct ${afterReplay.correct} of ${afterReplay.played}, lost ${afterReplay.lost}`,
+  );
+  for (const problem of afterReplay.problems.slice(0, 10)) say(`  ${problem}`);
+
+  // ------------------------------------------------------------ 4. PBX outage, recordings pending
+  const outage = await pbxOutageWithRecordingsPending(sim, api, projectId, clock);
+  say(`PBX outage: ${outage.calls} answered calls, the PBX down ${outage.realSeconds} s real = ${outage.simulatedMinutes} simulated minutes; links ${outage.links} of ${outage.calls} (${outage.calls - outage.links} lost)`);
+
+  // ------------------------------------------------------------ 5. ring-all to 60 employees
+  const ringAll = await ringAllCall(sim, api);
+  say(`ring-all: 60 legs at once → ${ringAll.calls} call(s) in the log, outcome ${ringAll.outcome}, notifications ${ringAll.notifications}`);
+
   // ------------------------------------------------------------ verdict
   const dead = await deadLetters(stack);
   const ok =
@@ -175,11 +236,78 @@ async function main(): Promise<void> {
     load.fiveXx === 0 &&
     load.networkErrors === 0 &&
     missing.length === 0 &&
+    parkedLetters > 0 &&
+    replaySettled &&
+    replayLost === 0 &&
+    afterReplay.problems.length === 0 &&
+    outage.links === outage.calls &&
+    ringAll.calls === 1 &&
+    ringAll.outcome === 'answered' &&
+    ringAll.notifications === 1 &&
     dead === 0 &&
     health === 200;
   say(`dead letters ${dead}; internal errors reported by the stack ${internalErrors}`);
   say(`duration ${elapsed()}: ${ok ? 'PASS' : 'FAIL'}`);
   await stop(ok ? 0 : 1);
+}
+
+/** Answered calls whose recordings the PBX keeps back while it is down for 30 simulated minutes. */
+async function pbxOutageWithRecordingsPending(sim: PbxSimulator, api: ReturnType<typeof apiClient>, projectId: string, clock: { aheadMs: number }) {
+  const calls = 10;
+  sim.setFaults({ recordDelayMs: 500 });
+  const exts = Array.from({ length: calls }, (_, i) =>
+    sim.playCall({ token: 'sim-token', direction: 'incoming', client: `+7918${String(7000000 + i)}`, legs: [{ abonent: ['9000000001', '9000000002', '9000000003'][i % 3]!, answer: true, talkMs: 200 }] }),
+  );
+  for (const ext of exts) await sim.waitForCall(ext, 30_000);
+  // Down before the first look-up (1 s after the settle) can find anything.
+  sim.setFaults({ failApiNext: 1_000_000, recordDelayMs: 500 });
+  const realMs = 20_000;
+  const steps = 20;
+  for (let step = 0; step < steps; step++) {
+    await sleep(realMs / steps);
+    clock.aheadMs += (30 * 60_000) / steps;
+  }
+  sim.setFaults({ recordDelayMs: 500 });
+  const linked = await waitFor(async () => {
+    let count = 0;
+    for (const ext of exts) {
+      const { body } = await api<{ recordLink?: string }>('GET', `/projects/${projectId}/calls/${ext}`);
+      if (body.recordLink) count++;
+    }
+    return count === calls ? count : undefined;
+  }, 90_000, 2000);
+  let links = linked ?? 0;
+  if (linked === undefined) {
+    for (const ext of exts) if ((await api<{ recordLink?: string }>('GET', `/projects/${projectId}/calls/${ext}`)).body.recordLink) links++;
+  }
+  clock.aheadMs = 0;
+  return { calls, links, realSeconds: realMs / 1000, simulatedMinutes: 30 };
+}
+
+/** One incoming call ringing 60 employees at once; the 31st answers. */
+async function ringAllCall(sim: PbxSimulator, api: ReturnType<typeof apiClient>) {
+  const token = 'ring-all-token';
+  const numbers = Array.from({ length: 60 }, (_, i) => `9000002${String(i).padStart(3, '0')}`);
+  sim.addPbx({ token, abonents: numbers.map((phone) => ({ phone })) });
+  const projectId = `ring-${randomUUID().slice(0, 8)}`;
+  await api('PUT', `/projects/${projectId}`, { name: 'Ring-all' });
+  await api('PUT', `/projects/${projectId}/beeline`, { apiToken: token });
+  for (const [i, number] of numbers.entries()) await api('PUT', `/projects/${projectId}/employees/r${i}`, { callMethod: 'beeline_api', beelineNumber: number });
+  await waitFor(async () => {
+    const { body } = await api<{ employees: { subscription: { status: string } }[] }>('GET', `/projects/${projectId}/employees`);
+    return body.employees.length === 60 && body.employees.every((e) => e.subscription.status === 'active') ? true : undefined;
+  }, 60_000);
+  const ext = sim.playCall({ token, direction: 'incoming', client: '+79189000060', legs: numbers.map((abonent, i) => ({ abonent, answer: i === 30, ringMs: 300 })) });
+  await sim.waitForCall(ext, 30_000);
+  const final = await waitFor(async () => {
+    const { body } = await api<{ calls: { extTrackingId: string; outcome: string; clientId?: string; clientPhone?: string }[] }>('GET', `/projects/${projectId}/calls?limit=200`);
+    const call = body.calls.find((c) => c.extTrackingId === ext);
+    return call && call.outcome !== 'in_progress' ? body.calls : undefined;
+  }, 60_000);
+  const mine = (final ?? []).filter((c) => c.clientPhone === '79189000060');
+  const clientId = mine[0]?.clientId;
+  const notifications = clientId ? ((await api<{ messages: unknown[] }>('GET', `/projects/${projectId}/clients/${clientId}/messages`)).body.messages.length) : 0;
+  return { calls: mine.length, outcome: mine[0]?.outcome ?? 'none', notifications };
 }
 
 async function deadLetters(target: LocalStack): Promise<number> {

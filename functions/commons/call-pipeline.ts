@@ -43,6 +43,9 @@ export interface PipelineDeps {
 /** A click-to-call start and the first event of its call are this close (the PBX starts ringing the employee at once). */
 const CLICK_TO_CALL_LINK_MS = 60_000;
 
+/** Look-ups failing because the PBX fails go on this long after the call (see handleRecordLookup). */
+const RECORD_OUTAGE_LIMIT_MS = 86_400_000;
+
 /** A settle of a finalized call this long after its finalize is a retry after a crash (see resumeRecordLookup). */
 const RESUME_LOOKUP_AFTER_MS = 10_000;
 
@@ -294,11 +297,16 @@ export class CallPipeline {
       // events may never carry the element). If that setting cannot be read, the look-up is made
       // anyway: a call without a recording only costs look-ups until the give-up time.
       if (attempt === 0 && write === 0 && !summary.recorded && !(await recordings.source.recordsCalls(projectId, summary.operatorTargetId).catch(() => true))) return 'not-needed';
-      // The PBX failing (an outage of any length) is "not there yet": tried again until the give-up time.
-      const url = await recordings.source.reference(projectId, summary.operatorTrackingId, summary.operatorTargetId).catch(() => undefined);
+      // The PBX failing is "not there yet", tried again later; an outage does not count against
+      // the give-up time (only the PBX saying it has no recording does), up to a day.
+      let pbxFailed = false;
+      const url = await recordings.source.reference(projectId, summary.operatorTrackingId, summary.operatorTargetId).catch(() => {
+        pbxFailed = true;
+        return undefined;
+      });
       if (!url) {
         const elapsedMs = this.now() - state.finalized.finalizedAt;
-        if (elapsedMs >= recordings.giveUpSeconds * 1000) return 'gave-up';
+        if (elapsedMs >= (pbxFailed ? RECORD_OUTAGE_LIMIT_MS : recordings.giveUpSeconds * 1000)) return 'gave-up';
         await this.scheduleRecordLookup(state, summary, attempt + 1);
         return 'retry-scheduled';
       }
@@ -327,9 +335,10 @@ export class CallPipeline {
   private async scheduleRecordLookup(state: CallState, summary: CallSummary, attempt: number): Promise<void> {
     const recordings = this.deps.recordings;
     if (!recordings || !summary.operatorTargetId || !state.finalized) return;
-    const backoff = recordings.firstDelaySeconds * 2 ** attempt;
+    const backoff = Math.min(MAX_DELAY_SECONDS, recordings.firstDelaySeconds * 2 ** attempt);
+    // The last attempt falls on the give-up time; past it (a PBX outage) the back-off goes on.
     const remaining = Math.ceil((state.finalized.finalizedAt + recordings.giveUpSeconds * 1000 - this.now()) / 1000);
-    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.min(backoff, remaining)));
+    const delaySeconds = remaining > 0 ? Math.min(backoff, remaining) : backoff;
     await this.deps.queue.send({ v: 1, kind: 'record', projectId: state.projectId, extTrackingId: state.extTrackingId, attempt }, delaySeconds);
   }
 

@@ -144,7 +144,7 @@ export function pbxBackgroundTimeoutMsFrom(env: Environment): number {
   return value;
 }
 
-export function pipelineFrom(env: Environment, stores: ProcessingStores) {
+export function pipelineFrom(env: Environment, stores: ProcessingStores, now: () => number = Date.now) {
   const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
   const backgroundTimeoutMs = pbxBackgroundTimeoutMsFrom(env);
   const projectPbx = projectPbxFrom(env, stores);
@@ -164,7 +164,7 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores) {
       },
       linkFor: async (projectId, extTrackingId) => {
         const [key, generation] = await Promise.all([webhookKey(), stores.pbx.getRecordLinkGeneration(projectId)]);
-        return `${publicUrl}${recordLink(key, projectId, extTrackingId, generation, Date.now(), linkTtlDays).path}`;
+        return `${publicUrl}${recordLink(key, projectId, extTrackingId, generation, now(), linkTtlDays).path}`;
       },
       firstDelaySeconds: secondsFrom(env, 'RECORD_FIRST_DELAY_SECONDS', 90),
       giveUpSeconds: secondsFrom(env, 'RECORD_GIVE_UP_SECONDS', 1200),
@@ -177,6 +177,7 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores) {
       windowSeconds: secondsFrom(env, 'RECOVERY_WINDOW_SECONDS', 7200, 7 * 86_400),
       lagSeconds: secondsFrom(env, 'RECOVERY_LAG_SECONDS', 300),
     },
+    now,
   });
 }
 
@@ -184,6 +185,7 @@ export function subscriptionServiceFrom(
   env: Environment,
   stores: Pick<ProcessingStores, 'pbx' | 'capture'>,
   log?: (message: string, details: Record<string, unknown>) => void,
+  now?: () => number,
 ) {
   return new SubscriptionService({
     store: stores.pbx,
@@ -192,5 +194,6 @@ export function subscriptionServiceFrom(
     webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
     publicUrl: required(env, 'PUBLIC_URL'),
     log,
+    now,
   });
 }

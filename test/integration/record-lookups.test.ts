@@ -101,4 +101,51 @@ describe('recording look-ups that must not be lost', () => {
     expect(await pipeline.handleRecordLookup(projectId, ext, 5)).toBe('found');
     expect(sent.filter((m) => m.kind === 'record').map((m) => (m as { attempt: number }).attempt)).toEqual([0, 1, 2, 3, 4, 5]);
   });
+
+  it('a PBX outage longer than the give-up time: the look-ups go on (spaced at most 15 minutes) and the link is found after it', async () => {
+    const projectId = `p-${randomUUID().slice(0, 8)}`;
+    const ext = randomUUID();
+    const clock = { now: Date.now() };
+    const { queue, sent } = notingQueue();
+    let pbxUp = false;
+    const source: RecordingSource = {
+      reference: async () => {
+        if (!pbxUp) throw new Error('the PBX could not be reached');
+        return 'https://pbx.example.test/records/2.mp3';
+      },
+      recordsCalls: async () => true,
+    };
+    const pipeline = setUp(source, queue, clock);
+    await answeredCall(pipeline, projectId, ext, clock.now);
+    await pipeline.handleSettle(projectId, ext);
+    const start = clock.now;
+    let attempt = 0;
+    // 30 minutes of outage, the give-up time being 20.
+    while (clock.now - start < 30 * 60_000) {
+      clock.now += 300_000;
+      expect(await pipeline.handleRecordLookup(projectId, ext, attempt)).toBe('retry-scheduled');
+      attempt++;
+    }
+    pbxUp = true;
+    clock.now += 60_000;
+    expect(await pipeline.handleRecordLookup(projectId, ext, attempt)).toBe('found');
+    const { state } = (await processingStoresFrom(stack.env).calls.load(projectId, ext))!;
+    expect(state.recordLink).toBe(`https://example.test/records/${projectId}/${ext}`);
+    expect(sent.filter((m) => m.kind === 'record')).toHaveLength(attempt + 1);
+  });
+
+  it('the PBX answering that it has no recording: the look-ups stop at the give-up time', async () => {
+    const projectId = `p-${randomUUID().slice(0, 8)}`;
+    const ext = randomUUID();
+    const clock = { now: Date.now() };
+    const { queue } = notingQueue();
+    const source: RecordingSource = { reference: async () => undefined, recordsCalls: async () => true };
+    const pipeline = setUp(source, queue, clock);
+    await answeredCall(pipeline, projectId, ext, clock.now);
+    await pipeline.handleSettle(projectId, ext);
+    clock.now += 1_199_000;
+    expect(await pipeline.handleRecordLookup(projectId, ext, 4)).toBe('retry-scheduled');
+    clock.now += 1_000;
+    expect(await pipeline.handleRecordLookup(projectId, ext, 5)).toBe('gave-up');
+  });
 });
