@@ -8,13 +8,13 @@
  *    duplicating and shuffling events, the processor failing 20 % of each batch's records —
  *    before processing them for the first half of the calls, after processing them for the
  *    second half. Every call: exactly one client, the expected variables, one notification.
- * 2. 60 s of 200 concurrent webhook posts (each a distinct call's released event): no 5xx,
- *    every accepted event reaches the call log, latency percentiles.
- * 3. A processor outage parks 20 calls' events in the DLQ; the subscriptions are replaced
+ * 2. A processor outage parks 20 calls' events in the DLQ; the subscriptions are replaced
  *    meanwhile, and the DLQ is replayed a (simulated) day later: every call exactly once.
- * 4. A PBX outage of 30 (simulated) minutes, longer than the recording give-up time, while 10
+ * 3. A PBX outage of 30 (simulated) minutes, longer than the recording give-up time, while 10
  *    answered calls wait for their recordings: every link arrives after it.
- * 5. One ring-all call to 60 employees at once: one call, one notification, no dead letter.
+ * 4. One ring-all call to 60 employees at once: one call, one notification, no dead letter.
+ * 5. 60 s of 200 concurrent webhook posts (each a distinct call's released event): no 5xx,
+ *    every accepted event reaches the call log, latency percentiles.
  * The simulated time is the processor's clock moved ahead (`processorClock`); queue delays
  * stay real.
  *
@@ -47,7 +47,7 @@ const LIMIT_MS = 10 * 60_000;
 const CALLS = positive('SOAK_CALLS', 500);
 const LOAD_SECONDS = positive('SOAK_LOAD_SECONDS', 60);
 const SEED = positive('SOAK_SEED', Date.now() % 1_000_000);
-/** Time kept back for the outage phases (3–5). */
+/** Time kept back for the phases 2–4. */
 const OUTAGES_BUDGET_MS = 150_000;
 /** Time kept back for the load phase and its drain, and the phases after it. */
 const LOAD_BUDGET_MS = (LOAD_SECONDS + 150) * 1000 + OUTAGES_BUDGET_MS;
@@ -159,38 +159,15 @@ async function main(): Promise<void> {
   for (const problem of mixed.problems.slice(0, 20)) say(`  ${problem}`);
   if (mixed.problems.length > 20) say(`  … ${mixed.problems.length - 20} more`);
 
-  // ------------------------------------------------------------ 2. webhook load
-  faults.failShare = 0;
-  const loadProject = `load-${randomUUID().slice(0, 8)}`;
-  const subscriptionId = randomUUID();
-  await storesFrom(stack.env).pbx.putSubscriptionRecord({ subscriptionId, projectId: loadProject, employeeId: 'load', number: '9001234567' });
-  say(`load: 200 concurrent webhook posts for ${LOAD_SECONDS} s`);
-  const load: LoadResult = await runWebhookLoad({
-    webhookUrl: `${stack.apiUrl}/webhooks/beeline/${loadProject}/${webhookSecret(webhookKey, loadProject)}`,
-    subscriptionId,
-    connections: 200,
-    durationMs: LOAD_SECONDS * 1000,
-  });
-  const drainStarted = Date.now();
-  let missing = load.acceptedCalls;
-  while (Date.now() < deadline - 20_000) {
-    missing = await missingFromCallLog(stack.env, loadProject, load.acceptedCalls);
-    if (missing.length === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-  const drainSeconds = ((Date.now() - drainStarted) / 1000).toFixed(1);
-  const health = await fetch(`${stack.apiUrl}/health`).then((response) => response.status, () => 0);
-  say(`${formatLoad(load)}`);
-  say(`load: accepted events processed ${load.accepted - missing.length} of ${load.accepted} (call log complete ${drainSeconds} s after the last post); GET /health ${health}`);
-
-  // ------------------------------------------------------------ 3. DLQ replay a day later
+  // ------------------------------------------------------------ 2. DLQ replay a day later
   say('DLQ: a processor outage parks 20 calls in the dead-letter queue');
   faults.failShare = 1;
   faults.when = 'outage';
   const parked: PlayedCall[] = await playCalls(planMixedCalls(20, SEED + 1, 79_170_000_000), { sim, api, projectId, concurrency: 3 });
+  // Their events: every one parked after its 5 receives (PBX work waiting meanwhile fails too, and is parked or done later).
   const quiet = await waitFor(async () => {
-    const [live, work] = await Promise.all([queueDepth(stack!, stack!.queueUrl), queueDepth(stack!, stack!.workQueueUrl)]);
-    return live.visible + live.inFlight + live.delayed + work.visible + work.inFlight + work.delayed === 0 ? true : undefined;
+    const live = await queueDepth(stack!, stack!.queueUrl);
+    return live.visible + live.inFlight + live.delayed === 0 ? true : undefined;
   }, 90_000);
   const parkedLetters = await deadLetters(stack);
   faults.failShare = 0;
@@ -216,13 +193,37 @@ async function main(): Promise<void> {
   );
   for (const problem of afterReplay.problems.slice(0, 10)) say(`  ${problem}`);
 
-  // ------------------------------------------------------------ 4. PBX outage, recordings pending
+  // ------------------------------------------------------------ 3. PBX outage, recordings pending
   const outage = await pbxOutageWithRecordingsPending(sim, api, projectId, clock);
   say(`PBX outage: ${outage.calls} answered calls, the PBX down ${outage.realSeconds} s real = ${outage.simulatedMinutes} simulated minutes; links ${outage.links} of ${outage.calls} (${outage.calls - outage.links} lost)`);
 
-  // ------------------------------------------------------------ 5. ring-all to 60 employees
+  // ------------------------------------------------------------ 4. ring-all to 60 employees
   const ringAll = await ringAllCall(sim, api);
   say(`ring-all: 60 legs at once → ${ringAll.calls} call(s) in the log, outcome ${ringAll.outcome}, notifications ${ringAll.notifications}`);
+
+  // ------------------------------------------------------------ 5. webhook load (last: its drain takes what time is left)
+  faults.failShare = 0;
+  const loadProject = `load-${randomUUID().slice(0, 8)}`;
+  const subscriptionId = randomUUID();
+  await storesFrom(stack.env).pbx.putSubscriptionRecord({ subscriptionId, projectId: loadProject, employeeId: 'load', number: '9001234567' });
+  say(`load: 200 concurrent webhook posts for ${LOAD_SECONDS} s`);
+  const load: LoadResult = await runWebhookLoad({
+    webhookUrl: `${stack.apiUrl}/webhooks/beeline/${loadProject}/${webhookSecret(webhookKey, loadProject)}`,
+    subscriptionId,
+    connections: 200,
+    durationMs: LOAD_SECONDS * 1000,
+  });
+  const drainStarted = Date.now();
+  let missing = load.acceptedCalls;
+  while (Date.now() < deadline - 20_000) {
+    missing = await missingFromCallLog(stack.env, loadProject, load.acceptedCalls);
+    if (missing.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  const drainSeconds = ((Date.now() - drainStarted) / 1000).toFixed(1);
+  const health = await fetch(`${stack.apiUrl}/health`).then((response) => response.status, () => 0);
+  say(`${formatLoad(load)}`);
+  say(`load: accepted events processed ${load.accepted - missing.length} of ${load.accepted} (call log complete ${drainSeconds} s after the last post); GET /health ${health}`);
 
   // ------------------------------------------------------------ verdict
   const dead = await deadLetters(stack);

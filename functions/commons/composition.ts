@@ -19,11 +19,11 @@ import { tokenCipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './call-pipeline';
 import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './capture-recorder';
 import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
-import type { ProjectStore } from './ports';
+import type { ProjectStore, RecordingSource } from './ports';
 import { QUEUE_LANES, type QueueLane } from './queue-message';
 import { recordLink } from './domain/record-links';
 import { recordLinkTtlDaysFrom, required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
-import { ProjectPbx, type PbxClientFactory } from './project-pbx';
+import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './project-pbx';
 import { SubscriptionService } from './subscription-service';
 
 export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/';
@@ -144,11 +144,29 @@ export function pbxBackgroundTimeoutMsFrom(env: Environment): number {
   return value;
 }
 
-export function pipelineFrom(env: Environment, stores: ProcessingStores, now: () => number = Date.now) {
-  const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
+/** A project's PBX client for background reads (longer timeout, one retry). */
+function backgroundPbxFrom(env: Environment, stores: Pick<ProcessingStores, 'pbx' | 'capture'>) {
   const backgroundTimeoutMs = pbxBackgroundTimeoutMsFrom(env);
   const projectPbx = projectPbxFrom(env, stores);
-  const background = (projectId: string) => projectPbx.client(projectId, backgroundTimeoutMs, PBX_BACKGROUND_RETRIES);
+  return (projectId: string) => projectPbx.client(projectId, backgroundTimeoutMs, PBX_BACKGROUND_RETRIES);
+}
+
+/** Recordings at the PBX; a project that is not connected (any more) has none to look for, which is not a PBX failure. */
+export function recordingSourceFrom(env: Environment, stores: Pick<ProcessingStores, 'pbx' | 'capture'>): RecordingSource {
+  return recordingSourceOn(backgroundPbxFrom(env, stores));
+}
+
+function recordingSourceOn(background: ReturnType<typeof backgroundPbxFrom>): RecordingSource {
+  const connected = (projectId: string) => background(projectId).catch((error: unknown) => (error instanceof NotConnectedError ? undefined : Promise.reject(error)));
+  return {
+    reference: async (projectId, extTrackingId, userId) => (await connected(projectId))?.recordReference(extTrackingId, userId),
+    recordsCalls: cachedRecordingSettings(async (projectId, userId) => (await (await connected(projectId))?.recordingEnabled(userId)) ?? false),
+  };
+}
+
+export function pipelineFrom(env: Environment, stores: ProcessingStores, now: () => number = Date.now) {
+  const webhookKey = secretFromEnvironment('WEBHOOK_KEY', env);
+  const background = backgroundPbxFrom(env, stores);
   const publicUrl = required(env, 'PUBLIC_URL').replace(/\/$/, '');
   const linkTtlDays = recordLinkTtlDaysFrom(env);
   return new CallPipeline({
@@ -158,10 +176,7 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores, now: ()
     queue: queueFrom(env),
     settleSeconds: settleSecondsFrom(env),
     recordings: {
-      source: {
-        reference: async (projectId, extTrackingId, userId) => (await background(projectId)).recordReference(extTrackingId, userId),
-        recordsCalls: cachedRecordingSettings(async (projectId, userId) => (await background(projectId)).recordingEnabled(userId)),
-      },
+      source: recordingSourceOn(background),
       linkFor: async (projectId, extTrackingId) => {
         const [key, generation] = await Promise.all([webhookKey(), stores.pbx.getRecordLinkGeneration(projectId)]);
         return `${publicUrl}${recordLink(key, projectId, extTrackingId, generation, now(), linkTtlDays).path}`;

@@ -22,6 +22,8 @@ describe('re-connecting with another PBX token', () => {
     expect((await stack.api('PUT', `/projects/${projectId}/employees/e`, { callMethod: 'beeline_api', beelineNumber: employee })).status).toBe(200);
     const liveAt = (token: string) => sim.subscriptions().filter((s) => s.token === token && s.url.includes(`/${projectId}/`));
     await eventually(async () => (liveAt('old-pbx-token').length === 1 ? true : undefined));
+    // Connected after the subscription is in place (a subscribe still in flight meanwhile is a known race: see the README).
+    await eventually(async () => ((await stack.api('GET', `/projects/${projectId}/employees/e`)).body.subscription.status === 'active' ? true : undefined));
 
     expect((await stack.api('PUT', `/projects/${projectId}/beeline`, { apiToken: 'new-pbx-token' })).status).toBe(200);
     expect(liveAt('old-pbx-token')).toEqual([]);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallPipeline } from '../../functions/commons/call-pipeline';
-import { processingStoresFrom, queueFrom } from '../../functions/commons/composition';
+import { processingStoresFrom, queueFrom, recordingSourceFrom } from '../../functions/commons/composition';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { MessageQueue, QueueMessage, RecordingSource } from '../../functions/commons/ports';
 import { startTestStack, type TestStack } from '../support/harness';
@@ -147,5 +147,17 @@ describe('recording look-ups that must not be lost', () => {
     expect(await pipeline.handleRecordLookup(projectId, ext, 4)).toBe('retry-scheduled');
     clock.now += 1_000;
     expect(await pipeline.handleRecordLookup(projectId, ext, 5)).toBe('gave-up');
+  });
+
+  it('a project without a PBX connection: no look-ups at all (not taken for a PBX outage)', async () => {
+    const projectId = `p-${randomUUID().slice(0, 8)}`;
+    const ext = randomUUID();
+    const clock = { now: Date.now() };
+    const { queue } = notingQueue();
+    // The product's own recording source, on a project that was never connected.
+    const pipeline = setUp(recordingSourceFrom(stack.env, processingStoresFrom(stack.env)), queue, clock);
+    await answeredCall(pipeline, projectId, ext, clock.now);
+    await pipeline.handleSettle(projectId, ext);
+    expect(await pipeline.handleRecordLookup(projectId, ext, 0)).toBe('not-needed');
   });
 });
