@@ -68,7 +68,7 @@ export function mirroredOptions(): MirroredOptions {
   if (externalField && externalRaw === undefined) throw new Error(`bench: cannot read externalModules ${externalField} from lib/function.ts`);
   const sourcesContent = field('sourcesContent') !== 'false';
   // Not set = NodejsFunction's default for Node 18+: the runtime's SDK v3.
-  const external = externalRaw === undefined ? ['@aws-sdk/*'] : list(externalRaw) ?? [];
+  const external = externalRaw === undefined ? ['@aws-sdk/*'] : (list(externalRaw) ?? []);
   const nodeOptions = (/NODE_OPTIONS:\s*['"`]([^'"`]*)['"`]/.exec(text)?.[1] ?? '').split(/\s+/).filter(Boolean);
   source.push(
     `minify=${minify} sourcemap=${sourcemap} sourcesContent=${sourcesContent} target=${target} format=${format ?? '(default)'} mainFields=${mainFields?.join(',') ?? '(default)'} ` +
@@ -222,10 +222,7 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
   const inProcess = (key: string) => median(samples.get(key)!.map((s) => s.importMs + s.buildMs));
   const emptyMs = wall('empty');
   const emptyNoMapsMs = wall('empty-nomaps');
-  log(
-    `  empty handler bundle: ${(empty.bytes / 1024).toFixed(1)} KB, fresh process ${emptyMs.toFixed(0)} ms ` +
-      `(median of ${options.coldRuns}; node flags: ${withMaps.join(' ') || 'none'})`,
-  );
+  log(`  empty handler bundle: ${(empty.bytes / 1024).toFixed(1)} KB, fresh process ${emptyMs.toFixed(0)} ms ` + `(median of ${options.coldRuns}; node flags: ${withMaps.join(' ') || 'none'})`);
 
   const details: Record<string, unknown> = {};
   for (const b of configured) {
@@ -251,7 +248,11 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
       topPackages: b.topPackages.slice(0, 10),
       coldWallMs: wall(b.name),
       coldInProcessMs: inProcess(b.name),
-      sdkExternal: { kb: ext.bytes / 1024, topPackages: ext.topPackages.slice(0, 5), ...(has(`${b.name}-sdk-external`) && { coldWallMs: wall(`${b.name}-sdk-external`), ratio: wall(`${b.name}-sdk-external`) / emptyMs }) },
+      sdkExternal: {
+        kb: ext.bytes / 1024,
+        topPackages: ext.topPackages.slice(0, 5),
+        ...(has(`${b.name}-sdk-external`) && { coldWallMs: wall(`${b.name}-sdk-external`), ratio: wall(`${b.name}-sdk-external`) / emptyMs }),
+      },
       ...(has(`${b.name}-nomaps`) && { withoutSourceMaps: { coldWallMs: wall(`${b.name}-nomaps`), ratio: wall(`${b.name}-nomaps`) / emptyNoMapsMs } }),
     };
   }

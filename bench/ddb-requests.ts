@@ -51,7 +51,7 @@ export async function benchDdbRequests(report: Report, options: DdbRequestOption
         if (outcome !== 'applied') throw new Error(`bench: event ${outcome}`);
       }
       const settle = settles.find((m) => m.kind === 'settle');
-      if (!settle || settle.kind !== 'settle') throw new Error('bench: the released event scheduled no settle');
+      if (settle?.kind !== 'settle') throw new Error('bench: the released event scheduled no settle');
       const result = await pipeline.handleSettle(projectId, settle.extTrackingId);
       if (result.kind !== 'finalized') throw new Error(`bench: settle ended ${result.kind}`);
       return { total: counter.total(), attempts: counter.attempts(), byCommand: counter.byCommand(), clientId: result.clientId };
@@ -117,7 +117,7 @@ export async function benchProcessorRequests(report: Report, options: DdbRequest
   const projectId = 'bench-processor';
   const db = createDocumentClient({ endpoint: options.endpoint, region: LOCAL_AWS.region });
   const sqsProto = SQSClient.prototype as { send: (...args: unknown[]) => Promise<unknown> };
-  const ownSend = Object.prototype.hasOwnProperty.call(sqsProto, 'send') ? sqsProto.send : undefined;
+  const ownSend = Object.hasOwn(sqsProto, 'send') ? sqsProto.send : undefined;
   const queued: { body: string; delay?: number }[] = [];
   sqsProto.send = async function captureSend(command: unknown) {
     const input = (command as { input?: { MessageBody?: string; DelaySeconds?: number } }).input;
@@ -177,7 +177,9 @@ export async function benchProcessorRequests(report: Report, options: DdbRequest
         .map(([k, v]) => `${k.replace(/^ddb\./, '')} ${v}`)
         .join(', ');
     report.figure('ddb_requests_per_call_processor', warm.total, 'requests');
-    log(`  through the processor handler (${registered}): existing client ${warm.total} (${list(warm.counts)}); first call of a container ${first.total} (${list(first.counts)}); new client ${warmNew.total}`);
+    log(
+      `  through the processor handler (${registered}): existing client ${warm.total} (${list(warm.counts)}); first call of a container ${first.total} (${list(first.counts)}); new client ${warmNew.total}`,
+    );
     report.detail('ddbRequestsProcessor', { first, warm, warmNewClient: warmNew });
   } finally {
     sends?.restore();

@@ -152,10 +152,11 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
         createMetrics?: (service: string) => { count(name: string, value?: number): void; publish(): void };
       };
       const sink = metricsModule.createMetrics?.('beeline-ingest');
-      if (sink) metricsPublishUs = perOp(3000, () => {
-        sink.count('WebhookAccepted');
-        sink.publish();
-      });
+      if (sink)
+        metricsPublishUs = perOp(3000, () => {
+          sink.count('WebhookAccepted');
+          sink.publish();
+        });
     } catch {
       // no metrics module in this version
     }
@@ -193,7 +194,7 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
 
 /** Makes every `send` of an SDK client class answer `{}` at once (counted); returns the undo. */
 function answerEverySend(proto: { send: unknown }, count: () => void): () => void {
-  const own = Object.prototype.hasOwnProperty.call(proto, 'send') ? proto.send : undefined;
+  const own = Object.hasOwn(proto, 'send') ? proto.send : undefined;
   proto.send = async () => {
     count();
     return {};

@@ -35,15 +35,11 @@ const EVENT_ID = /<([\w-]+:)?eventID>([^<]+)</;
 function post(agent: Agent, url: URL, body: string): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/xml; charset=UTF-8', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-        res.on('error', reject);
-      },
-    );
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/xml; charset=UTF-8', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+      res.on('error', reject);
+    });
     req.setTimeout(30_000, () => req.destroy(new Error('request timed out after 30 s')));
     req.on('error', reject);
     req.end(body);

@@ -119,9 +119,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     const queueEmpty = async () => {
       const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ['All'] }));
       const depth = Attributes as Record<string, string | undefined>;
-      return ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'].every(
-        (name) => Number(depth[name] ?? 0) === 0,
-      );
+      return ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'].every((name) => Number(depth[name] ?? 0) === 0);
     };
     const deadLetters = async () => {
       const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.deadLetterQueueUrl, AttributeNames: ['All'] }));
@@ -155,10 +153,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     // ---- Figure 4: throughput -----------------------------------------------------------------
     const playCalls = async (prefix: string, calls: number, phoneOffset: number) => {
       const before = finalized;
-      const { startedAt, done } = await runLoad(
-        { mode: 'calls', url, calls, concurrency: options.concurrency, prefix, phoneOffset },
-        options.drainTimeoutMs,
-      );
+      const { startedAt, done } = await runLoad({ mode: 'calls', url, calls, concurrency: options.concurrency, prefix, phoneOffset }, options.drainTimeoutMs);
       if (done.accepted !== calls * 3) throw new Error(`bench: ${done.accepted} of ${calls * 3} webhooks accepted: ${JSON.stringify(done.statuses)} ${done.errors.join('; ')}`);
       const all = await waitFor(() => finalized - before >= calls, options.drainTimeoutMs, 5);
       const finishedAt = Date.now();
@@ -210,16 +205,26 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     // Raw baseline: single-item PutItems of a call-sized item, same DynamoDB Local, same concurrency.
     const sample = JSON.stringify({ seenEventIds: Array.from({ length: 3 }, () => crypto.randomUUID()), legs: { a: { callId: 'x'.repeat(40), remotePhone: '79161234567' } }, pad: 'x'.repeat(700) });
     const putOne = (i: number) =>
-      db.send(
-        new PutCommand({
-          TableName: stack.env.TABLE_NAME,
-          Item: { pk: `P#bench-raw#CALL#raw-${i}`, sk: 'CALL', gsi1pk: 'P#bench-raw#CALLS', gsi1sk: `2026-11-29T09:30:05.000Z#raw-${i}`, version: 1, state: sample, outcome: 'in_progress' },
-        }),
-      ).then(() => undefined);
-    await pool(Array.from({ length: 200 }, (_, i) => i), options.concurrency, putOne); // warm-up
+      db
+        .send(
+          new PutCommand({
+            TableName: stack.env.TABLE_NAME,
+            Item: { pk: `P#bench-raw#CALL#raw-${i}`, sk: 'CALL', gsi1pk: 'P#bench-raw#CALLS', gsi1sk: `2026-11-29T09:30:05.000Z#raw-${i}`, version: 1, state: sample, outcome: 'in_progress' },
+          }),
+        )
+        .then(() => undefined);
+    await pool(
+      Array.from({ length: 200 }, (_, i) => i),
+      options.concurrency,
+      putOne,
+    ); // warm-up
     const rawRound = async (round: number) => {
       const started = process.hrtime.bigint();
-      await pool(Array.from({ length: options.rawPuts }, (_, i) => 1000 + round * options.rawPuts + i), options.concurrency, putOne);
+      await pool(
+        Array.from({ length: options.rawPuts }, (_, i) => 1000 + round * options.rawPuts + i),
+        options.concurrency,
+        putOne,
+      );
       return options.rawPuts / (Number(process.hrtime.bigint() - started) / 1e9);
     };
     cpu.start();
@@ -233,10 +238,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     }
     const eventsPerSecond = median(pipelineRates);
     const rawPerSecond = median(rawRates);
-    log(
-      `  ${options.rounds} rounds: pipeline ${pipelineRates.map((r) => r.toFixed(0)).join(', ')} events/s; ` +
-        `raw PutItems ${rawRates.map((r) => r.toFixed(0)).join(', ')}/s (medians used)`,
-    );
+    log(`  ${options.rounds} rounds: pipeline ${pipelineRates.map((r) => r.toFixed(0)).join(', ')} events/s; ` + `raw PutItems ${rawRates.map((r) => r.toFixed(0)).join(', ')}/s (medians used)`);
 
     // What each kind of request costs DynamoDB Local at the same concurrency (requests/s), to model
     // the pipeline: the same shapes the adapters send (consistent Get of a call item, Query Limit 1
@@ -250,9 +252,22 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
         db.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Update: { TableName: table, Key: { pk: `P#bench-raw#C#c${i}`, sk: 'CLIENT' }, UpdateExpression: 'SET lastCallStartedAt = :t ADD version :one', ExpressionAttributeValues: { ':t': i, ':one': 1 } } },
+              {
+                Update: {
+                  TableName: table,
+                  Key: { pk: `P#bench-raw#C#c${i}`, sk: 'CLIENT' },
+                  UpdateExpression: 'SET lastCallStartedAt = :t ADD version :one',
+                  ExpressionAttributeValues: { ':t': i, ':one': 1 },
+                },
+              },
               { Put: { TableName: table, Item: { pk: `P#bench-raw#C#c${i}`, sk: `MSG#2026-11-29T09:30:05.000Z#call-${i}`, text: 'beeline_call_event Incoming', kind: 'notification' } } },
-              { Put: { TableName: table, Item: { pk: `P#bench-raw#CALL#tw-${i}`, sk: 'CALL', gsi1pk: 'P#bench-raw#CALLS', gsi1sk: `2026-11-29T09:30:05.000Z#tw-${i}`, version: 1, state: sample }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: table,
+                  Item: { pk: `P#bench-raw#CALL#tw-${i}`, sk: 'CALL', gsi1pk: 'P#bench-raw#CALLS', gsi1sk: `2026-11-29T09:30:05.000Z#tw-${i}`, version: 1, state: sample },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
             ],
           }),
         ),
@@ -261,23 +276,44 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     for (const [name, op] of Object.entries(costOps)) {
       const count = Math.min(options.rawPuts, 400);
       const t0 = process.hrtime.bigint();
-      await pool(Array.from({ length: count }, (_, i) => i), options.concurrency, (i) => op(i).then(() => undefined));
+      await pool(
+        Array.from({ length: count }, (_, i) => i),
+        options.concurrency,
+        (i) => op(i).then(() => undefined),
+      );
       rates[name] = count / (Number(process.hrtime.bigint() - t0) / 1e9);
     }
     /** Seconds of DynamoDB Local per call for a request mix (requests per call by command). */
     const ddbSecondsPerCall = (mix: Record<string, number>) => Object.entries(mix).reduce((sum, [name, n]) => sum + n / (rates[name] ?? rawPerSecond), 0);
-    const measuredMix = Object.fromEntries(Object.entries(sends).filter(([k]) => k.startsWith('ddb.')).map(([k, n]) => [k, n / options.calls]));
+    const measuredMix = Object.fromEntries(
+      Object.entries(sends)
+        .filter(([k]) => k.startsWith('ddb.'))
+        .map(([k, n]) => [k, n / options.calls]),
+    );
     const boundEventsPerSecond = 3 / ddbSecondsPerCall(measuredMix);
     const models = {
       'as built (measured mix)': measuredMix,
-      'project settings cached, new client created in the finalize transaction': { ...measuredMix, 'ddb.Get': measuredMix['ddb.Get']! - 1, 'ddb.TransactWrite': measuredMix['ddb.TransactWrite']! - (measuredMix['ddb.TransactWrite']! > 1 ? 1 : 0) },
+      'project settings cached, new client created in the finalize transaction': {
+        ...measuredMix,
+        'ddb.Get': measuredMix['ddb.Get']! - 1,
+        'ddb.TransactWrite': measuredMix['ddb.TransactWrite']! - (measuredMix['ddb.TransactWrite']! > 1 ? 1 : 0),
+      },
       'events as items (1 conditional Put each), settle = Query + match + 1 transaction': { 'ddb.Put': 3, 'ddb.Query': 2, 'ddb.TransactWrite': 1 },
     };
     const modelLines: string[] = [];
-    modelLines.push(`  DynamoDB Local alone at ${options.concurrency} in flight: ${Object.entries(rates).filter(([k]) => k !== 'ddb.Update').map(([k, r]) => `${k.slice(4)} ${r.toFixed(0)}/s`).join(', ')}`);
+    modelLines.push(
+      `  DynamoDB Local alone at ${options.concurrency} in flight: ${Object.entries(rates)
+        .filter(([k]) => k !== 'ddb.Update')
+        .map(([k, r]) => `${k.slice(4)} ${r.toFixed(0)}/s`)
+        .join(', ')}`,
+    );
     for (const [label, mix] of Object.entries(models)) {
       const bound = 3 / ddbSecondsPerCall(mix);
-      modelLines.push(`    model "${label}": ${Object.values(mix).reduce((a, b) => a + b, 0).toFixed(1)} requests per call, at most ${bound.toFixed(0)} events/s if DynamoDB Local is the limit (ratio ≤ ${(bound / rawPerSecond).toFixed(2)})`);
+      modelLines.push(
+        `    model "${label}": ${Object.values(mix)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(1)} requests per call, at most ${bound.toFixed(0)} events/s if DynamoDB Local is the limit (ratio ≤ ${(bound / rawPerSecond).toFixed(2)})`,
+      );
     }
 
     log(
@@ -314,7 +350,27 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     report.figure('pipeline_events_per_s', eventsPerSecond, 'events/s');
     report.figure('raw_putitems_per_s', rawPerSecond, 'puts/s');
     report.figure('pipeline_vs_raw_ratio', eventsPerSecond / rawPerSecond, 'ratio', { min: 0.3 });
-    report.detail('pipeline', { ddbRatesPerSecond: rates, ddbBoundEventsPerSecond: boundEventsPerSecond, models: Object.fromEntries(Object.entries(models).map(([label, mix]) => [label, { mix, boundEventsPerSecond: 3 / ddbSecondsPerCall(mix) }])), meanLatencyMs: Object.fromEntries(Object.entries(sendLatency).map(([k, ms]) => [k, ms / sends[k]!])), sendsPerCall: Object.fromEntries(Object.entries(sends).map(([k, n]) => [k, n / options.calls])), failuresPerCall: Object.fromEntries(Object.entries(sendFailures).map(([k, n]) => [k, n / options.calls])), cpu: { run: runCpu, raw: rawCpu, runEventLoopUtilization: runLoopUtilization }, calls: options.calls, events, seconds, eventsPerSecond, ingestAcceptPerSecond: ingestPerSecond, rawPuts: options.rawPuts, rawPerSecond, pipelineRounds: pipelineRates, rawRounds: rawRates, concurrency: options.concurrency, postLatencyMs: run.done.latencyMs, warmupEventsPerSecond: warmupRates });
+    report.detail('pipeline', {
+      ddbRatesPerSecond: rates,
+      ddbBoundEventsPerSecond: boundEventsPerSecond,
+      models: Object.fromEntries(Object.entries(models).map(([label, mix]) => [label, { mix, boundEventsPerSecond: 3 / ddbSecondsPerCall(mix) }])),
+      meanLatencyMs: Object.fromEntries(Object.entries(sendLatency).map(([k, ms]) => [k, ms / sends[k]!])),
+      sendsPerCall: Object.fromEntries(Object.entries(sends).map(([k, n]) => [k, n / options.calls])),
+      failuresPerCall: Object.fromEntries(Object.entries(sendFailures).map(([k, n]) => [k, n / options.calls])),
+      cpu: { run: runCpu, raw: rawCpu, runEventLoopUtilization: runLoopUtilization },
+      calls: options.calls,
+      events,
+      seconds,
+      eventsPerSecond,
+      ingestAcceptPerSecond: ingestPerSecond,
+      rawPuts: options.rawPuts,
+      rawPerSecond,
+      pipelineRounds: pipelineRates,
+      rawRounds: rawRates,
+      concurrency: options.concurrency,
+      postLatencyMs: run.done.latencyMs,
+      warmupEventsPerSecond: warmupRates,
+    });
     report.say(`pipeline: ${eventsPerSecond.toFixed(0)} events/s end to end vs ${rawPerSecond.toFixed(0)} raw PutItems/s on the same DynamoDB Local`);
 
     // ---- Figure 6: webhook latency under 200 concurrent senders ------------------------------
@@ -331,10 +387,7 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     cpu.start();
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
-    const flood = await runLoad(
-      { mode: 'flood', url, connections: options.floodConnections, durationMs: options.floodMs, prefix: 'flood', phoneOffset: 200_000 },
-      options.floodMs + 60_000,
-    );
+    const flood = await runLoad({ mode: 'flood', url, connections: options.floodConnections, durationMs: options.floodMs, prefix: 'flood', phoneOffset: 200_000 }, options.floodMs + 60_000);
     loopDelay.disable();
     const loop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
     const accepted = new Set(flood.done.acceptedEventIds);
@@ -348,7 +401,10 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     if (flood.done.slowCount > 0) {
       log(
         `    ${flood.done.slowCount} requests over 2 s; the first (started at → took): ` +
-          flood.done.slow.slice(0, 8).map((r) => `${(r.startMs / 1000).toFixed(1)} s → ${(r.ms / 1000).toFixed(1)} s`).join(', '),
+          flood.done.slow
+            .slice(0, 8)
+            .map((r) => `${(r.startMs / 1000).toFixed(1)} s → ${(r.ms / 1000).toFixed(1)} s`)
+            .join(', '),
       );
     }
     // Drain: the processor works off what was queued; then every accepted eventId must be stored.
@@ -365,7 +421,11 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     const dead = await deadLetters();
     restoreWarn();
     if (Object.keys(sdkWarnings).length) {
-      log(`  warnings in the stack during the run and drain: ${Object.entries(sdkWarnings).map(([k, n]) => `${k} ×${n}`).join('; ')}`);
+      log(
+        `  warnings in the stack during the run and drain: ${Object.entries(sdkWarnings)
+          .map(([k, n]) => `${k} ×${n}`)
+          .join('; ')}`,
+      );
     }
     log(
       `  drain: ${drained ? 'queue empty' : 'queue NOT empty'} after ${drainSeconds.toFixed(1)} s; ${accepted.size} accepted events, ${accepted.size - lost} found in the calls' stored state, ` +
@@ -439,7 +499,10 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
     if (baseline.slowCount > 0) {
       log(
         `    ${baseline.slowCount} requests over 2 s; the first (started at → took): ` +
-          baseline.slow.slice(0, 8).map((r) => `${(r.startMs / 1000).toFixed(1)} s → ${(r.ms / 1000).toFixed(1)} s`).join(', '),
+          baseline.slow
+            .slice(0, 8)
+            .map((r) => `${(r.startMs / 1000).toFixed(1)} s → ${(r.ms / 1000).toFixed(1)} s`)
+            .join(', '),
       );
     }
     report.figure('webhook_p99_ms_ingest_only', baseline.latencyMs.p99, 'ms');

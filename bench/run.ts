@@ -79,7 +79,11 @@ async function section(key: (typeof SECTIONS)[number], name: string, work: () =>
 }
 
 async function main(): Promise<void> {
-  log(`bench: ${cpus().length} CPUs, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`);
+  log(
+    `bench: ${cpus().length} CPUs, Node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other work on the machine skews every figure)`,
+  );
 
   // No services yet: the CPU-bound micro figures first, on a quiet process.
   await section('ingest', '1 ingest overhead', () => benchIngest(report, { iterations: 1500, rounds: 15, warmupIterations: 3000 }));
@@ -144,7 +148,8 @@ if (targeted.length) {
   out(`  targets: ${targeted.filter((f) => f.ok).length} of ${targeted.length} met`);
   for (const f of targeted.filter((f) => !f.ok)) out(`    missed: ${f.name} ${f.value} ${f.unit} (target ${f.target})`);
 }
-if (dropped.writes > 0) report.note(`the handlers wrote ${dropped.writes} times (${(dropped.bytes / 1024).toFixed(0)} KB, EMF metric lines) to stdout: produced, then dropped to keep this output readable`);
+if (dropped.writes > 0)
+  report.note(`the handlers wrote ${dropped.writes} times (${(dropped.bytes / 1024).toFixed(0)} KB, EMF metric lines) to stdout: produced, then dropped to keep this output readable`);
 for (const note of report.notes) out(`  note: ${note}`);
 const file = report.write({}, reportFile);
 out(`  details: ${file}`);

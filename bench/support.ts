@@ -304,7 +304,7 @@ export interface SendCounter {
  */
 export function countSends(clientClass: { prototype: { send: (...args: never[]) => Promise<unknown> } }, label: string): SendCounter {
   const proto = clientClass.prototype as { send: (...args: unknown[]) => Promise<unknown> };
-  const own = Object.prototype.hasOwnProperty.call(proto, 'send') ? proto.send : undefined;
+  const own = Object.hasOwn(proto, 'send') ? proto.send : undefined;
   const original = proto.send;
   let counts: Record<string, number> = {};
   let failures: Record<string, number> = {};
@@ -315,15 +315,17 @@ export function countSends(clientClass: { prototype: { send: (...args: never[]) 
     const started = process.hrtime.bigint();
     const took = () => (latency[name] = (latency[name] ?? 0) + Number(process.hrtime.bigint() - started) / 1e6);
     const result = original.apply(this, args);
-    return result.then((value) => {
-      took();
-      return value;
-    }).catch((error: unknown) => {
-      took();
-      const key = `${name}:${(error as Error)?.name ?? 'Error'}`;
-      failures[key] = (failures[key] ?? 0) + 1;
-      throw error;
-    });
+    return result
+      .then((value) => {
+        took();
+        return value;
+      })
+      .catch((error: unknown) => {
+        took();
+        const key = `${name}:${(error as Error)?.name ?? 'Error'}`;
+        failures[key] = (failures[key] ?? 0) + 1;
+        throw error;
+      });
   };
   return {
     counts: () => ({ ...counts }),
@@ -413,7 +415,7 @@ export function cpuMeter(dynamoEndpoint: string) {
 // ---------------------------------------------------------------------------------------------
 
 const realStdoutWrite = process.stdout.write.bind(process.stdout);
-let droppedStdout = { writes: 0, bytes: 0 };
+const droppedStdout = { writes: 0, bytes: 0 };
 
 /** A line of the bench's own output (figures, summary). */
 export function out(line: string): void {

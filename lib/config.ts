@@ -264,8 +264,7 @@ function emailOrUndefined(value: unknown, key: string): string | undefined {
  * Neither may carry credentials, a query or a fragment.
  */
 function httpsUrl(value: string, key: string, kind: 'base' | 'origin'): string {
-  const expected =
-    kind === 'base' ? 'an https URL ending with "/"' : 'an https URL with no path, query or fragment (e.g. https://telephony.example.com)';
+  const expected = kind === 'base' ? 'an https URL ending with "/"' : 'an https URL with no path, query or fragment (e.g. https://telephony.example.com)';
   let url: URL;
   try {
     url = new URL(value);

@@ -1,18 +1,6 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  Alarm,
-  AlarmStatusWidget,
-  ComparisonOperator,
-  Dashboard,
-  GraphWidget,
-  type IMetric,
-  MathExpression,
-  Metric,
-  Stats,
-  TextWidget,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, AlarmStatusWidget, ComparisonOperator, Dashboard, GraphWidget, type IMetric, MathExpression, Metric, Stats, TextWidget, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -268,7 +256,7 @@ export class TelephonyMonitoring extends Construct {
         description:
           'The HTTP API answered 5xx: on the webhook route the PBX may drop call events (ingest answers 503 when the queue is ' +
           'unavailable), on the platform API a function failed or the PBX was unreachable (502). Find the route in the access logs ' +
-          '(Logs Insights on HttpApiAccessLogs: filter status >= 500 | stats count() by routeKey) and check that function\'s logs.',
+          "(Logs Insights on HttpApiAccessLogs: filter status >= 500 | stats count() by routeKey) and check that function's logs.",
       }),
       webhooksRefused: alarm('webhooksRefused', props.webhookRefusals, {
         threshold: WEBHOOK_REFUSALS_THRESHOLD,
@@ -278,9 +266,9 @@ export class TelephonyMonitoring extends Construct {
           `More than ${WEBHOOK_REFUSALS_THRESHOLD} PBX webhooks were refused in 5 minutes (4xx, or 429 when the webhook route's throttling ` +
           'was reached): a refused delivery is a call event lost, unless recovery finds the call later. In Logs Insights on ' +
           'HttpApiAccessLogs: filter routeKey like "/webhooks/" and status >= 400 | stats count() by status. 429: raise ' +
-          'webhookThrottleRateLimit/BurstLimit; 403: a project\'s webhook secret was rotated more than an hour ago and an employee is ' +
+          "webhookThrottleRateLimit/BurstLimit; 403: a project's webhook secret was rotated more than an hour ago and an employee is " +
           'still subscribed with the old URL (save the employee again), or someone is guessing secrets; 400/413: the PBX sent ' +
-          'something this product cannot read (see the ingest function\'s logs).',
+          "something this product cannot read (see the ingest function's logs).",
       }),
       subscriptionFailures: alarm('subscriptionFailures', business('subscriptionFailed', 'Subscription failures', Duration.minutes(15)), {
         threshold: 0,
@@ -301,30 +289,22 @@ export class TelephonyMonitoring extends Construct {
           'stopped sending webhooks (subscription lost at the PBX, webhook URL changed, PBX-side problem), or they simply had no calls. ' +
           'The renewer logs each quiet employee (warn, with projectId/employeeId); re-save the employee to subscribe again and make a test call.',
       }),
-      eventsQueueAge: alarm(
-        'eventsQueueAge',
-        props.eventsQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }),
-        {
-          threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
-          // An idle queue publishes no data.
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-          description:
-            'An event has waited more than 5 minutes in the events queue: the processor is failing and retrying (see processor errors, ' +
-            'the PBX and DynamoDB), throttled, or cannot keep up. Calls reach the dialogs late; after 5 receives events go to the DLQ.',
-        },
-      ),
-      workQueueAge: alarm(
-        'workQueueAge',
-        props.workQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }),
-        {
-          threshold: WORK_QUEUE_AGE_THRESHOLD.toSeconds(),
-          treatMissingData: TreatMissingData.NOT_BREACHING,
-          description:
-            'PBX work (recovery, recording look-ups, re-subscriptions) has waited more than 30 minutes in the work queue: the PBX is slow ' +
-            'or failing (see processor errors and the PBX), or the work is more than its bounded concurrency can do. Live call events ' +
-            'are not affected (their own queue); recording links and recovered calls come late.',
-        },
-      ),
+      eventsQueueAge: alarm('eventsQueueAge', props.eventsQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }), {
+        threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
+        // An idle queue publishes no data.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          'An event has waited more than 5 minutes in the events queue: the processor is failing and retrying (see processor errors, ' +
+          'the PBX and DynamoDB), throttled, or cannot keep up. Calls reach the dialogs late; after 5 receives events go to the DLQ.',
+      }),
+      workQueueAge: alarm('workQueueAge', props.workQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }), {
+        threshold: WORK_QUEUE_AGE_THRESHOLD.toSeconds(),
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          'PBX work (recovery, recording look-ups, re-subscriptions) has waited more than 30 minutes in the work queue: the PBX is slow ' +
+          'or failing (see processor errors and the PBX), or the work is more than its bounded concurrency can do. Live call events ' +
+          'are not affected (their own queue); recording links and recovered calls come late.',
+      }),
     };
 
     // ---- Dashboard -----------------------------------------------------------------------------
@@ -351,11 +331,7 @@ export class TelephonyMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       graph('Clients created, calls recovered', [business('clientCreated', 'clients created'), business('callsRecovered', 'calls recovered')]),
-      graph('Subscriptions', [
-        business('subscriptionActive', 'active'),
-        business('subscriptionFailed', 'failed'),
-        business('subscriptionTerminated', 'terminated by the PBX'),
-      ]),
+      graph('Subscriptions', [business('subscriptionActive', 'active'), business('subscriptionFailed', 'failed'), business('subscriptionTerminated', 'terminated by the PBX')]),
       graph('Record links', [business('recordLinkFound', 'found'), business('recordGaveUp', 'gave up')]),
     );
     this.dashboard.addWidgets(
@@ -367,29 +343,28 @@ export class TelephonyMonitoring extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
+      graph('Events queue', [props.eventsQueue.metricApproximateAgeOfOldestMessage({ label: 'age of oldest message (s)', statistic: Stats.MAXIMUM })], 8, [
+        props.eventsQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
+        props.eventsQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (settle timers)', statistic: Stats.MAXIMUM }),
+      ]),
+      graph('Work queue (PBX work)', [props.workQueue.metricApproximateAgeOfOldestMessage({ label: 'age of oldest message (s)', statistic: Stats.MAXIMUM })], 8, [
+        props.workQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
+        props.workQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (record look-ups, retries)', statistic: Stats.MAXIMUM }),
+      ]),
       graph(
-        'Events queue',
-        [props.eventsQueue.metricApproximateAgeOfOldestMessage({ label: 'age of oldest message (s)', statistic: Stats.MAXIMUM })],
-        8,
-        [
-          props.eventsQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
-          props.eventsQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (settle timers)', statistic: Stats.MAXIMUM }),
-        ],
+        'Lambda errors',
+        perFunction((f) => f.metricErrors({ statistic: Stats.SUM })),
       ),
       graph(
-        'Work queue (PBX work)',
-        [props.workQueue.metricApproximateAgeOfOldestMessage({ label: 'age of oldest message (s)', statistic: Stats.MAXIMUM })],
-        8,
-        [
-          props.workQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
-          props.workQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (record look-ups, retries)', statistic: Stats.MAXIMUM }),
-        ],
+        'Lambda duration p99 (ms)',
+        perFunction((f) => f.metricDuration({ statistic: Stats.p(99) })),
       ),
-      graph('Lambda errors', perFunction((f) => f.metricErrors({ statistic: Stats.SUM }))),
-      graph('Lambda duration p99 (ms)', perFunction((f) => f.metricDuration({ statistic: Stats.p(99) }))),
     );
     this.dashboard.addWidgets(
-      graph('Lambda throttles', perFunction((f) => f.metricThrottles({ statistic: Stats.SUM }))),
+      graph(
+        'Lambda throttles',
+        perFunction((f) => f.metricThrottles({ statistic: Stats.SUM })),
+      ),
       graph('HTTP API latency p99 (ms)', [
         props.httpStage.metricLatency({ statistic: Stats.p(99), label: 'latency p99' }),
         props.httpStage.metricIntegrationLatency({ statistic: Stats.p(99), label: 'integration latency p99' }),

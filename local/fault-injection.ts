@@ -33,7 +33,7 @@ export interface FaultStats {
   failedAfter: number;
 }
 
-type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 
 const stats = new WeakMap<ProcessorFaults, FaultStats>();
 
@@ -60,9 +60,7 @@ export function withProcessorFaults(handler: SqsHandler, faults: ProcessorFaults
       counters.failedBefore += event.Records.length;
       return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
     }
-    const chosen = new Set(
-      event.Records.filter((record) => receiveCount(record) <= LAST_INJECTED_RECEIVE && random() < failShare).map((record) => record.messageId),
-    );
+    const chosen = new Set(event.Records.filter((record) => receiveCount(record) <= LAST_INJECTED_RECEIVE && random() < failShare).map((record) => record.messageId));
     if (chosen.size === 0) return handler(event);
 
     let failures: SQSBatchItemFailure[];

@@ -9,7 +9,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 export interface PollerOptions {
   sqs: SQSClient;
   queueUrl: string;
-  handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
   /** Parallel receive loops, like concurrent Lambda instances. */
   concurrency?: number;
   batchSize?: number;

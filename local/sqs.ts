@@ -28,9 +28,7 @@ interface SavedMessage {
 }
 type SavedQueues = Record<'events' | 'work' | 'events-dlq', SavedMessage[]>;
 
-export async function startLocalQueues(
-  options: { port?: number; visibilityTimeoutSeconds?: number; stateFile?: string } = {},
-): Promise<LocalQueues> {
+export async function startLocalQueues(options: { port?: number; visibilityTimeoutSeconds?: number; stateFile?: string } = {}): Promise<LocalQueues> {
   const port = options.port || (await freePort());
   const worker = new Worker(new URL('./sqs-worker.mjs', import.meta.url), {
     workerData: { port, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 180, maxReceiveCount: MAX_RECEIVE_COUNT },
@@ -96,10 +94,7 @@ export async function startLocalQueues(
   };
 }
 
-type WorkerReply =
-  | { type: 'ready'; endpoint: string; queueUrl: string; workQueueUrl: string; deadLetterQueueUrl: string }
-  | { type: 'snapshot'; saved: SavedQueues }
-  | { type: 'stopped' };
+type WorkerReply = { type: 'ready'; endpoint: string; queueUrl: string; workQueueUrl: string; deadLetterQueueUrl: string } | { type: 'snapshot'; saved: SavedQueues } | { type: 'stopped' };
 
 async function restore(sqs: SQSClient, queueUrl: string, messages: SavedMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {

@@ -221,9 +221,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await Promise.race([
       once(server, 'listening'),
       once(server, 'error').then(([error]) => {
-        throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? new Error(`port ${port} is in use: stop what runs there or set PORT`)
-          : error;
+        throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop what runs there or set PORT`) : error;
       }),
     ]);
     stops.push(

@@ -3,13 +3,7 @@
  * event source mapping does on AWS: filtered by the same filter data, in order per shard,
  * with failed records (batchItemFailures) retried before later ones.
  */
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { LOCAL_AWS } from './dynamodb';
@@ -19,7 +13,7 @@ export interface StreamPollerOptions {
   tableName: string;
   /** Only records whose sort key starts with this reach the handler. */
   sortKeyPrefix: string;
-  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
   intervalMs?: number;
   maxRetries?: number;
   onError?: (error: unknown) => void;
@@ -57,9 +51,7 @@ export class StreamPoller {
     const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of StreamDescription?.Shards ?? []) {
       if (!shard.ShardId || this.iterators.has(shard.ShardId)) continue;
-      const { ShardIterator } = await this.streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: position }),
-      );
+      const { ShardIterator } = await this.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: position }));
       this.iterators.set(shard.ShardId, ShardIterator);
     }
   }

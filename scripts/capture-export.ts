@@ -54,7 +54,12 @@ function eventTypeOf(xml: string): string {
   return /eventData[^>]*?type="(?:[\w-]+:)?([\w-]+)"/.exec(xml)?.[1] ?? 'unparsed';
 }
 
-const slug = (text: string) => text.replace(/\?.*$/, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'root';
+const slug = (text: string) =>
+  text
+    .replace(/\?.*$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60) || 'root';
 
 /** Writes the fixtures; answers the file names in order. */
 export function writeFixtures(items: CapturedItem[], outDir: string): string[] {
@@ -71,7 +76,14 @@ export function writeFixtures(items: CapturedItem[], outDir: string): string[] {
     writeFileSync(join(outDir, name), `${JSON.stringify({ method, path, status, requestBody, body }, null, 2)}\n`);
     return name;
   });
-  writeFileSync(join(outDir, 'index.json'), `${JSON.stringify(items.map((item, i) => ({ file: files[i], ...item, body: undefined })), null, 2)}\n`);
+  writeFileSync(
+    join(outDir, 'index.json'),
+    `${JSON.stringify(
+      items.map((item, i) => ({ file: files[i], ...item, body: undefined })),
+      null,
+      2,
+    )}\n`,
+  );
   return files;
 }
 

@@ -195,7 +195,9 @@ async function main(): Promise<void> {
 
   // ------------------------------------------------------------ 3. PBX outage, recordings pending
   const outage = await pbxOutageWithRecordingsPending(sim, api, projectId, clock);
-  say(`PBX outage: ${outage.calls} answered calls, the PBX down ${outage.realSeconds} s real = ${outage.simulatedMinutes} simulated minutes; links ${outage.links} of ${outage.calls} (${outage.calls - outage.links} lost)`);
+  say(
+    `PBX outage: ${outage.calls} answered calls, the PBX down ${outage.realSeconds} s real = ${outage.simulatedMinutes} simulated minutes; links ${outage.links} of ${outage.calls} (${outage.calls - outage.links} lost)`,
+  );
 
   // ------------------------------------------------------------ 4. ring-all to 60 employees
   const ringAll = await ringAllCall(sim, api);
@@ -221,7 +223,10 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
   const drainSeconds = ((Date.now() - drainStarted) / 1000).toFixed(1);
-  const health = await fetch(`${stack.apiUrl}/health`).then((response) => response.status, () => 0);
+  const health = await fetch(`${stack.apiUrl}/health`).then(
+    (response) => response.status,
+    () => 0,
+  );
   say(`${formatLoad(load)}`);
   say(`load: accepted events processed ${load.accepted - missing.length} of ${load.accepted} (call log complete ${drainSeconds} s after the last post); GET /health ${health}`);
 
@@ -257,7 +262,12 @@ async function pbxOutageWithRecordingsPending(sim: PbxSimulator, api: ReturnType
   const calls = 10;
   sim.setFaults({ recordDelayMs: 500 });
   const exts = Array.from({ length: calls }, (_, i) =>
-    sim.playCall({ token: 'sim-token', direction: 'incoming', client: `+7918${String(7000000 + i)}`, legs: [{ abonent: ['9000000001', '9000000002', '9000000003'][i % 3]!, answer: true, talkMs: 200 }] }),
+    sim.playCall({
+      token: 'sim-token',
+      direction: 'incoming',
+      client: `+7918${String(7000000 + i)}`,
+      legs: [{ abonent: ['9000000001', '9000000002', '9000000003'][i % 3]!, answer: true, talkMs: 200 }],
+    }),
   );
   for (const ext of exts) await sim.waitForCall(ext, 30_000);
   // Down before the first look-up (1 s after the settle) can find anything.
@@ -269,14 +279,18 @@ async function pbxOutageWithRecordingsPending(sim: PbxSimulator, api: ReturnType
     clock.aheadMs += (30 * 60_000) / steps;
   }
   sim.setFaults({ recordDelayMs: 500 });
-  const linked = await waitFor(async () => {
-    let count = 0;
-    for (const ext of exts) {
-      const { body } = await api<{ recordLink?: string }>('GET', `/projects/${projectId}/calls/${ext}`);
-      if (body.recordLink) count++;
-    }
-    return count === calls ? count : undefined;
-  }, 90_000, 2000);
+  const linked = await waitFor(
+    async () => {
+      let count = 0;
+      for (const ext of exts) {
+        const { body } = await api<{ recordLink?: string }>('GET', `/projects/${projectId}/calls/${ext}`);
+        if (body.recordLink) count++;
+      }
+      return count === calls ? count : undefined;
+    },
+    90_000,
+    2000,
+  );
   let links = linked ?? 0;
   if (linked === undefined) {
     for (const ext of exts) if ((await api<{ recordLink?: string }>('GET', `/projects/${projectId}/calls/${ext}`)).body.recordLink) links++;
@@ -307,7 +321,7 @@ async function ringAllCall(sim: PbxSimulator, api: ReturnType<typeof apiClient>)
   }, 60_000);
   const mine = (final ?? []).filter((c) => c.clientPhone === '79189000060');
   const clientId = mine[0]?.clientId;
-  const notifications = clientId ? ((await api<{ messages: unknown[] }>('GET', `/projects/${projectId}/clients/${clientId}/messages`)).body.messages.length) : 0;
+  const notifications = clientId ? (await api<{ messages: unknown[] }>('GET', `/projects/${projectId}/clients/${clientId}/messages`)).body.messages.length : 0;
   return { calls: mine.length, outcome: mine[0]?.outcome ?? 'none', notifications };
 }
 

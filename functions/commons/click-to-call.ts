@@ -100,15 +100,12 @@ const CLIENT_PHONE_HINT = 'the client\'s phone number as a string, e.g. "7922000
 const USER_HINT = 'the employee\'s PBX number as a string of 10 digits starting with 9, e.g. "9333221100" (a SIP account\'s extension, e.g. "101")';
 const MAX_BODY_CHARS = 4096;
 
-const typed = (hint: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? `required (${hint})` : `must be ${hint} (got ${jsonType(issue.input)})`;
+const typed = (hint: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `required (${hint})` : `must be ${hint} (got ${jsonType(issue.input)})`);
 
 const callBody = z.strictObject({
   client_phone: z
     .string({ error: typed(CLIENT_PHONE_HINT) })
-    .check(
-      z.refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)'),
-    ),
+    .check(z.refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)')),
   user: z.string({ error: typed(USER_HINT) }).check(z.regex(/^(9[0-9]{9}|[0-9]{2,6})$/, `must be ${USER_HINT}`)),
 });
 
@@ -238,10 +235,7 @@ export function createClickToCall(deps: ClickToCallDeps) {
     let phoneNumber: string;
     let callerPattern: string;
     try {
-      const [clientFor, format, pattern] = await withDeadline(
-        Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.callerPattern(projectId, user)]),
-        budgetMs - MIN_PBX_TIMEOUT_MS,
-      );
+      const [clientFor, format, pattern] = await withDeadline(Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.callerPattern(projectId, user)]), budgetMs - MIN_PBX_TIMEOUT_MS);
       if (!pattern) {
         return finish(
           failed(`user ${user} is not an employee of this project who takes calls through the Beeline API (call method beeline_api with this PBX number)`, 'not-an-employee'),

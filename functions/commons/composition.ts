@@ -99,16 +99,17 @@ export function projectPbxFrom(env: Environment, stores: Pick<ProcessingStores, 
  * short while (a changed time zone or messenger list applies to calls within 30 s).
  */
 export function cachedProjects(store: ProjectStore, ttlMs = 30_000, now = Date.now): ProjectStore {
-  const get = cachedFor(ttlMs, (projectId: string) => store.get(projectId), (projectId) => projectId, now);
+  const get = cachedFor(
+    ttlMs,
+    (projectId: string) => store.get(projectId),
+    (projectId) => projectId,
+    now,
+  );
   return { get };
 }
 
 /** An abonent's recording setting changes rarely: asked once per 10 minutes per abonent and process. */
-export function cachedRecordingSettings(
-  read: (projectId: string, userId: string) => Promise<boolean>,
-  ttlMs = 10 * 60_000,
-  now = Date.now,
-): (projectId: string, userId: string) => Promise<boolean> {
+export function cachedRecordingSettings(read: (projectId: string, userId: string) => Promise<boolean>, ttlMs = 10 * 60_000, now = Date.now): (projectId: string, userId: string) => Promise<boolean> {
   return cachedFor(ttlMs, read, (projectId, userId) => `${projectId}\u0000${userId}`, now);
 }
 
@@ -196,12 +197,7 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores, now: ()
   });
 }
 
-export function subscriptionServiceFrom(
-  env: Environment,
-  stores: Pick<ProcessingStores, 'pbx' | 'capture'>,
-  log?: (message: string, details: Record<string, unknown>) => void,
-  now?: () => number,
-) {
+export function subscriptionServiceFrom(env: Environment, stores: Pick<ProcessingStores, 'pbx' | 'capture'>, log?: (message: string, details: Record<string, unknown>) => void, now?: () => number) {
   return new SubscriptionService({
     store: stores.pbx,
     projectPbx: projectPbxFrom(env, stores),

@@ -40,5 +40,8 @@ export function settleSecondsFrom(env: Environment): number {
 /** Builds a handler on first use: module load stays cheap, configuration errors surface per request. */
 export function lazyHandler<F extends (...args: never[]) => unknown>(build: () => F): F {
   let handle: F | undefined;
-  return ((...args: Parameters<F>) => (handle ??= build())(...args)) as F;
+  return ((...args: Parameters<F>) => {
+    handle ??= build();
+    return handle(...args);
+  }) as F;
 }

@@ -1,5 +1,4 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from './schema';
 import type { CallLogEntry } from './adapters/dynamo/call-store';
 import type { DialogMessage } from './adapters/dynamo/client-store';
@@ -108,11 +107,7 @@ export function createPlatformApi(deps: PlatformApiDeps) {
         throw new HttpError(400, 'phone: a telephony client needs a phone number');
       }
       try {
-        const client = await deps.clients.put(
-          params.projectId!,
-          { clientId: params.clientId!, channel: body.channel, phone, variables: body.variables ?? {} },
-          now(),
-        );
+        const client = await deps.clients.put(params.projectId!, { clientId: params.clientId!, channel: body.channel, phone, variables: body.variables ?? {} }, now());
         return json(200, client);
       } catch (caught) {
         if (caught instanceof TelephonyNumberTakenError || caught instanceof ConcurrentUpdateError) {

@@ -82,7 +82,7 @@ export class SubscriptionService {
     }
 
     let client: BeelinePbxClient;
-    let created;
+    let created: Awaited<ReturnType<BeelinePbxClient['subscribe']>>;
     try {
       client = await this.clientFor(projectId);
       const pattern = 'pattern' in target ? target.pattern : undefined;
@@ -177,14 +177,7 @@ export class SubscriptionService {
     }
   }
 
-  private async recordFailure(
-    projectId: string,
-    employeeId: string,
-    state: SubscriptionState,
-    version: number,
-    error: unknown,
-    reason: ReconcileReason,
-  ): Promise<SubscriptionState> {
+  private async recordFailure(projectId: string, employeeId: string, state: SubscriptionState, version: number, error: unknown, reason: ReconcileReason): Promise<SubscriptionState> {
     if (!(error instanceof PbxError) && !(error instanceof NotConnectedError)) throw error;
     const failures = (state.failures ?? 0) + 1;
     const delay = retryDelaySeconds(failures);

@@ -6,16 +6,7 @@ import { summarise } from './domain/call';
 import { rotated } from './domain/webhook-secret';
 import { checkRecordLink, recordLink, recordLinkTtlSeconds } from './domain/record-links';
 import type { CallStore, MessageQueue } from './ports';
-import {
-  abonentForEmployeeNumber,
-  BEELINE_CALL_METHOD,
-  employeeNumberOf,
-  shouldSubscribe,
-  tokenHint,
-  WHOLE_PBX_WATCH,
-  type Employee,
-  type SubscriptionState,
-} from './domain/subscriptions';
+import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, WHOLE_PBX_WATCH, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { ROUTES } from './http/routes';
 import { auditEntry } from './domain/access';
@@ -132,11 +123,15 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       const replaced = previous !== undefined && (await deps.cipher.decrypt(previous.encryptedToken, params.projectId!)) !== apiToken;
       const watches = replaced ? await watchesOf(params.projectId!) : [];
       await Promise.all(watches.map((employeeId) => deps.subscriptions.reconcile(params.projectId!, employeeId, 'disconnected')));
-      await store.putConnection(params.projectId!, {
-        encryptedToken: await deps.cipher.encrypt(apiToken, params.projectId!),
-        tokenHint: hint,
-        connectedAt: now().toISOString(),
-      }, auditEntry(callerOf(request), 'pbx-token.set', now(), { tokenHint: hint }));
+      await store.putConnection(
+        params.projectId!,
+        {
+          encryptedToken: await deps.cipher.encrypt(apiToken, params.projectId!),
+          tokenHint: hint,
+          connectedAt: now().toISOString(),
+        },
+        auditEntry(callerOf(request), 'pbx-token.set', now(), { tokenHint: hint }),
+      );
       await Promise.all(watches.map((employeeId) => deps.queue.send({ v: 1, kind: 'subscription', projectId: params.projectId!, employeeId, reason: 'rotated' })));
       return json(200, { connected: true, tokenHint: hint, abonents: abonents.map(abonentView) });
     })
@@ -210,10 +205,7 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       return json(200, { employees: employees.map((e) => employeeView(e, states.get(e.employeeId) ?? { status: 'none' })) });
     })
     .on(ROUTES.getEmployee, async ({ params }) => {
-      const [employee, { state }] = await Promise.all([
-        store.getEmployee(params.projectId!, params.employeeId!),
-        store.getState(params.projectId!, params.employeeId!),
-      ]);
+      const [employee, { state }] = await Promise.all([store.getEmployee(params.projectId!, params.employeeId!), store.getState(params.projectId!, params.employeeId!)]);
       return employee ? json(200, employeeView(employee, state)) : error(404, 'employee not found');
     })
     .on(ROUTES.deleteEmployee, async ({ params }) => {

@@ -65,9 +65,7 @@ export interface WebhookRequest {
   body: () => string;
 }
 
-export type WebhookAnswer =
-  | { status: 200; eventId: string }
-  | { status: 400 | 403 | 413; error: string };
+export type WebhookAnswer = { status: 200; eventId: string } | { status: 400 | 403 | 413; error: string };
 
 /** A project's webhook secret generations, cached; `refresh` reads them again (no earlier than a moment after the last read). */
 export interface WebhookSecretSource {

@@ -18,10 +18,7 @@ export function abonentJson(a: Abonent): AbonentJson {
 export function findAbonent(pbx: Pbx, pattern: string, lenient = false): Abonent | undefined {
   const p = pattern.trim();
   const lower = p.toLowerCase();
-  const byExact =
-    pbx.abonents.find((a) => a.userId.toLowerCase() === lower) ??
-    pbx.abonents.find((a) => a.phone === p) ??
-    pbx.abonents.find((a) => a.extension !== undefined && a.extension === p);
+  const byExact = pbx.abonents.find((a) => a.userId.toLowerCase() === lower) ?? pbx.abonents.find((a) => a.phone === p) ?? pbx.abonents.find((a) => a.extension !== undefined && a.extension === p);
   if (byExact || !lenient) return byExact;
   const norm = normaliseAbonentPhone(p);
   return norm ? pbx.abonents.find((a) => a.phone === norm) : undefined;

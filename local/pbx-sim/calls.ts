@@ -7,19 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimClock } from './clock.js';
 import type { EventSender } from './events.js';
 import { parseCallRequest } from './input.js';
-import {
-  DEFAULT_BEHAVIOUR,
-  type Abonent,
-  type CallView,
-  type Leg,
-  type LegView,
-  type Pbx,
-  type PbxBehaviour,
-  type Recording,
-  type SimCall,
-  type SimData,
-  type StatRow,
-} from './model.js';
+import { DEFAULT_BEHAVIOUR, type Abonent, type CallView, type Leg, type LegView, type Pbx, type PbxBehaviour, type Recording, type SimCall, type SimData, type StatRow } from './model.js';
 import { parsePhoneNumber, type ParsedNumber } from './phone.js';
 import { fakeMp3 } from './recordings.js';
 import { planClickToCall, planClickToCallOneLeg, planIncoming, planOutgoing, type LegPlan, type Step } from './scenario.js';
@@ -151,9 +139,7 @@ export class CallPlayer {
       recordingIds: [],
     };
     this.sim.calls.set(call.extTrackingId, call);
-    this.log(
-      `pbx-sim: call ${call.extTrackingId} ${call.direction}/${call.source} client=${call.client?.telUri ?? 'hidden'} legs=${call.legs.length}`,
-    );
+    this.log(`pbx-sim: call ${call.extTrackingId} ${call.direction}/${call.source} client=${call.client?.telUri ?? 'hidden'} legs=${call.legs.length}`);
     void this.run(call);
     return call;
   }
@@ -263,19 +249,10 @@ export class CallPlayer {
 
   /** Validates a `POST /_sim/calls` body and starts playing the call; returns at once. */
   playCall(input: unknown): SimCall {
-    const { pbx, direction, client, clientName, hideNumber, sequential, extTrackingId, legs } = parseCallRequest(
-      input,
-      this.sim,
-    );
+    const { pbx, direction, client, clientName, hideNumber, sequential, extTrackingId, legs } = parseCallRequest(input, this.sim);
     const opts = { client, clientName, hidden: hideNumber };
-    const plan =
-      direction === 'incoming' ? planIncoming(legs, { ...opts, sequential }) : planOutgoing(legs[0]!, opts);
-    return this.newCall(
-      pbx,
-      { direction, source: 'control', client, clientName, hideNumber, sequential },
-      plan,
-      extTrackingId,
-    );
+    const plan = direction === 'incoming' ? planIncoming(legs, { ...opts, sequential }) : planOutgoing(legs[0]!, opts);
+    return this.newCall(pbx, { direction, source: 'control', client, clientName, hideNumber, sequential }, plan, extTrackingId);
   }
 
   /** Click-to-call (`POST abonents/{pattern}/call`): the call id is the extTrackingId. */
@@ -283,11 +260,7 @@ export class CallPlayer {
     // A SIP account has no number: its own side shows as its extension.
     const self = (abonent.phone ? parsePhoneNumber(abonent.phone) : abonent.extension ? parsePhoneNumber(abonent.extension) : null) ?? client;
     const plan = (pbx.behaviour.clickToCall === 'one-leg' ? planClickToCallOneLeg : planClickToCall)(abonent, self, client, this.sim.faults.clickToCall);
-    return this.newCall(
-      pbx,
-      { direction: 'outgoing', source: 'click-to-call', client, hideNumber: false, sequential: false },
-      plan,
-    );
+    return this.newCall(pbx, { direction: 'outgoing', source: 'click-to-call', client, hideNumber: false, sequential: false }, plan);
   }
 
   callView(call: SimCall): CallView {
@@ -329,9 +302,7 @@ export class CallPlayer {
       events: call.events,
       recordings: call.recordingIds.flatMap((id) => {
         const r = this.sim.recordings.get(id);
-        return r
-          ? [{ id, userId: r.userId, availableAt: new Date(r.availableAt).toISOString(), available: r.availableAt <= now }]
-          : [];
+        return r ? [{ id, userId: r.userId, availableAt: new Date(r.availableAt).toISOString(), available: r.availableAt <= now }] : [];
       }),
     };
     if (call.endedAt !== undefined) view.endedAt = new Date(call.endedAt).toISOString();

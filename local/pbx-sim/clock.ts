@@ -38,11 +38,14 @@ export class SimClock {
         this.timers.delete(t);
         resolve(false);
       };
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, Math.min(ms, MAX_TIMER_MS));
+      const t = setTimeout(
+        () => {
+          this.timers.delete(t);
+          signal.removeEventListener('abort', onAbort);
+          resolve(true);
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
       this.timers.add(t);
       signal.addEventListener('abort', onAbort, { once: true });
     });

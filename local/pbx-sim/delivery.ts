@@ -11,11 +11,7 @@ export interface DeliveryResult {
   durationMs: number;
 }
 
-export function postXml(
-  target: string,
-  xml: string,
-  opts: { timeoutMs: number; signal?: AbortSignal },
-): Promise<DeliveryResult> {
+export function postXml(target: string, xml: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<DeliveryResult> {
   const started = Date.now();
   return new Promise<DeliveryResult>((resolve) => {
     let settled = false;

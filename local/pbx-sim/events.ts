@@ -91,9 +91,7 @@ export class EventSender {
       ev.error = r.error;
       if (ev.status === undefined) delete ev.status;
       if (ev.error === undefined) delete ev.error;
-      this.log(
-        `pbx-sim: event ${ev.type} #${ev.sequenceNumber} ${ev.callId ?? ''} → ${ev.url} ${r.status ?? r.error ?? ''}`,
-      );
+      this.log(`pbx-sim: event ${ev.type} #${ev.sequenceNumber} ${ev.callId ?? ''} → ${ev.url} ${r.status ?? r.error ?? ''}`);
       const ok = r.status !== undefined && r.status >= 200 && r.status < 300;
       if (ok || attempt === maxAttempts) return;
       if (!(await this.clock.sleep(100 * 2 ** (attempt - 1)))) return;

@@ -4,17 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { findAbonent } from './abonents.js';
-import {
-  DEFAULT_BEHAVIOUR,
-  DEFAULT_FAULTS,
-  MAX_TIMER_MS,
-  SimInputError,
-  type Abonent,
-  type Faults,
-  type Pbx,
-  type PbxBehaviour,
-  type SimData,
-} from './model.js';
+import { DEFAULT_BEHAVIOUR, DEFAULT_FAULTS, MAX_TIMER_MS, SimInputError, type Abonent, type Faults, type Pbx, type PbxBehaviour, type SimData } from './model.js';
 import { normaliseAbonentPhone, parsePhoneNumber, type ParsedNumber } from './phone.js';
 import type { LegRequest } from './scenario.js';
 import { CALL_EVENT_TYPE_NAMES, type CallEventType } from './xml.js';
@@ -143,11 +133,7 @@ export function parsePbxInput(input: unknown): Pick<Pbx, 'token' | 'abonents' | 
   input.abonents.forEach((raw: unknown, i: number) => {
     const where = `abonents[${i}]`;
     if (!isPlainObject(raw)) throw new SimInputError(`${where} must be an object`);
-    assertKnownKeys(
-      raw,
-      ['phone', 'extension', 'firstName', 'lastName', 'recording', 'userId', 'email', 'department'],
-      where,
-    );
+    assertKnownKeys(raw, ['phone', 'extension', 'firstName', 'lastName', 'recording', 'userId', 'email', 'department'], where);
     const phoneRaw = optionalString(raw.phone, `${where}.phone`);
     const phone = phoneRaw === undefined || phoneRaw === '' ? undefined : normaliseAbonentPhone(phoneRaw);
     if (phone === null) throw new SimInputError(`${where}.phone is not a phone number: ${phoneRaw}`);
@@ -203,11 +189,7 @@ function resolvePbx(pbxs: SimData['pbxs'], token: unknown): Pbx {
 /** Validates the body of `POST /_sim/calls`. */
 export function parseCallRequest(input: unknown, data: Pick<SimData, 'pbxs' | 'calls'>): CallRequest {
   if (!isPlainObject(input)) throw new SimInputError('body must be a JSON object');
-  assertKnownKeys(
-    input,
-    ['token', 'direction', 'client', 'clientName', 'legs', 'sequential', 'hideNumber', 'extTrackingId'],
-    'call',
-  );
+  assertKnownKeys(input, ['token', 'direction', 'client', 'clientName', 'legs', 'sequential', 'hideNumber', 'extTrackingId'], 'call');
   const pbx = resolvePbx(data.pbxs, input.token);
   const direction = input.direction;
   if (direction !== 'incoming' && direction !== 'outgoing') {

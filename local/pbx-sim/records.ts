@@ -64,33 +64,16 @@ export class RecordQueries {
     if (q.userPattern) userId = (findAbonent(pbx, q.userPattern)?.userId ?? q.userPattern).toLowerCase();
     const after = q.afterId !== undefined && /^\d+$/.test(q.afterId) ? Number(q.afterId) : -1;
     return [...this.sim.recordings.values()]
-      .filter(
-        (r) =>
-          r.token === pbx.token &&
-          r.availableAt <= now &&
-          r.date >= q.from &&
-          r.date <= q.to &&
-          (userId === undefined || r.userId.toLowerCase() === userId) &&
-          Number(r.id) > after,
-      )
+      .filter((r) => r.token === pbx.token && r.availableAt <= now && r.date >= q.from && r.date <= q.to && (userId === undefined || r.userId.toLowerCase() === userId) && Number(r.id) > after)
       .sort((a, b) => Number(a.id) - Number(b.id))
       .slice(0, 100);
   }
 
-  listStats(
-    pbx: Pbx,
-    q: { from: number; to: number; userPattern?: string; page: number; pageSize: number },
-  ): Record<string, unknown>[] {
+  listStats(pbx: Pbx, q: { from: number; to: number; userPattern?: string; page: number; pageSize: number }): Record<string, unknown>[] {
     let userId: string | undefined;
     if (q.userPattern) userId = (findAbonent(pbx, q.userPattern)?.userId ?? q.userPattern).toLowerCase();
     return this.sim.stats
-      .filter(
-        (s) =>
-          s.token === pbx.token &&
-          s.startDate >= q.from &&
-          s.startDate <= q.to &&
-          (userId === undefined || s.userId.toLowerCase() === userId),
-      )
+      .filter((s) => s.token === pbx.token && s.startDate >= q.from && s.startDate <= q.to && (userId === undefined || s.userId.toLowerCase() === userId))
       .sort((a, b) => a.startDate - b.startDate)
       .slice(q.page * q.pageSize, (q.page + 1) * q.pageSize)
       .map((s) => {

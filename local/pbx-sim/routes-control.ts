@@ -13,9 +13,7 @@ export interface ControlContext {
 }
 
 /** The handler of every request under `/_sim/`. */
-export function createControlHandler(
-  ctx: ControlContext,
-): (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> {
+export function createControlHandler(ctx: ControlContext): (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> {
   const { state, waitCall } = ctx;
 
   async function handleControl(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -38,7 +36,11 @@ export function createControlHandler(
     };
     let segs: string[];
     try {
-      segs = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s)).slice(1);
+      segs = url.pathname
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => decodeURIComponent(s))
+        .slice(1);
     } catch {
       sendJson(res, 400, { error: 'bad path' });
       return;
@@ -80,7 +82,11 @@ export function createControlHandler(
         return;
       }
       case route === 'GET calls' && segs.length === 1:
-        sendJson(res, 200, [...state.calls.values()].map((c) => state.callView(c)));
+        sendJson(
+          res,
+          200,
+          [...state.calls.values()].map((c) => state.callView(c)),
+        );
         return;
       case route === 'GET calls' && segs.length === 2 && c1 !== undefined: {
         const waitRaw = url.searchParams.get('wait');

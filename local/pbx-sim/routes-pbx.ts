@@ -43,9 +43,7 @@ export interface PbxApiContext {
 }
 
 /** The handler of every request outside `/_sim/`. */
-export function createPbxApiHandler(
-  ctx: PbxApiContext,
-): (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> {
+export function createPbxApiHandler(ctx: PbxApiContext): (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> {
   const { state, log, delayUnlessClosed, baseFor } = ctx;
 
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -114,7 +112,10 @@ export function createPbxApiHandler(
 
     let segs: string[];
     try {
-      segs = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+      segs = url.pathname
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => decodeURIComponent(s));
     } catch {
       apiError(res, new PbxApiError(400, 'BadRequest', 'Некорректный путь запроса'));
       return;
@@ -133,16 +134,7 @@ export function createPbxApiHandler(
     }
   }
 
-  async function routeApi(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    url: URL,
-    pbx: Pbx,
-    method: string,
-    v2: boolean,
-    p: string[],
-    body: unknown,
-  ): Promise<void> {
+  async function routeApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL, pbx: Pbx, method: string, v2: boolean, p: string[], body: unknown): Promise<void> {
     const notFound = (): never => {
       throw new PbxApiError(404, 'NotFound', `Ресурс не найден: ${method} ${url.pathname}`);
     };
@@ -236,7 +228,11 @@ export function createPbxApiHandler(
           userPattern: url.searchParams.get('userId') ?? undefined,
           afterId: url.searchParams.get('id') ?? undefined,
         });
-        sendJson(res, 200, list.map((r) => state.recordJson(r)));
+        sendJson(
+          res,
+          200,
+          list.map((r) => state.recordJson(r)),
+        );
         return;
       }
       const last = p[p.length - 1];

@@ -180,10 +180,7 @@ export function planIncoming<A extends PlannedAbonent>(
 }
 
 /** Outgoing call dialled from the employee's phone (legs[0] is the caller). */
-export function planOutgoing<A extends PlannedAbonent>(
-  leg: LegRequest<A>,
-  opts: { client: ParsedNumber | null; clientName?: string; hidden: boolean },
-): { legs: LegPlan<A>[]; steps: Step[] } {
+export function planOutgoing<A extends PlannedAbonent>(leg: LegRequest<A>, opts: { client: ParsedNumber | null; clientName?: string; hidden: boolean }): { legs: LegPlan<A>[]; steps: Step[] } {
   const plan: LegPlan<A> = {
     abonent: leg.abonent,
     personality: 'Originator',

@@ -7,18 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiError, sendJson } from './http-io.js';
 import { parseFaults } from './input.js';
-import {
-  PbxApiError,
-  SimInputError,
-  type CallView,
-  type Faults,
-  type FaultsInput,
-  type PbxInput,
-  type PlayCallInput,
-  type RequestLogEntry,
-  type SentEvent,
-  type SubscriptionView,
-} from './model.js';
+import { PbxApiError, SimInputError, type CallView, type Faults, type FaultsInput, type PbxInput, type PlayCallInput, type RequestLogEntry, type SentEvent, type SubscriptionView } from './model.js';
 import { createControlHandler } from './routes-control.js';
 import { createPbxApiHandler } from './routes-pbx.js';
 import { PbxSimState } from './state.js';
@@ -172,13 +161,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
       }
       log(`pbx-sim: internal error on ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
       if (!res.headersSent) {
-        sendJson(
-          res,
-          500,
-          isControl
-            ? { error: err instanceof Error ? err.message : String(err) }
-            : { errorCode: 'InternalError', description: 'Внутренняя ошибка сервера' },
-        );
+        sendJson(res, 500, isControl ? { error: err instanceof Error ? err.message : String(err) } : { errorCode: 'InternalError', description: 'Внутренняя ошибка сервера' });
       } else {
         res.destroy();
       }
@@ -198,8 +181,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
   });
   const address = server.address() as AddressInfo;
   const port = address.port;
-  const urlHost =
-    host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const urlHost = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   baseUrl = `http://${urlHost}:${port}/`;
   log(`pbx-sim: listening on ${baseUrl}`);
 

@@ -12,20 +12,7 @@ import { CallPlayer, finishSettle } from './calls.js';
 import { SimClock } from './clock.js';
 import { EventSender } from './events.js';
 import { parseFaults, parsePbxInput } from './input.js';
-import type {
-  Abonent,
-  CallView,
-  Faults,
-  Pbx,
-  Recording,
-  RequestLogEntry,
-  SentEvent,
-  SimCall,
-  SimData,
-  StatRow,
-  Subscription,
-  SubscriptionView,
-} from './model.js';
+import type { Abonent, CallView, Faults, Pbx, Recording, RequestLogEntry, SentEvent, SimCall, SimData, StatRow, Subscription, SubscriptionView } from './model.js';
 import { SimInputError } from './model.js';
 import type { ParsedNumber } from './phone.js';
 import { RecordQueries } from './records.js';
@@ -237,10 +224,7 @@ export class PbxSimState implements SimData {
     return this.records.listRecords(pbx, q);
   }
 
-  listStats(
-    pbx: Pbx,
-    q: { from: number; to: number; userPattern?: string; page: number; pageSize: number },
-  ): Record<string, unknown>[] {
+  listStats(pbx: Pbx, q: { from: number; to: number; userPattern?: string; page: number; pageSize: number }): Record<string, unknown>[] {
     return this.records.listStats(pbx, q);
   }
 

@@ -6,16 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { requireAbonent } from './abonents.js';
 import type { EventSender } from './events.js';
 import { isPlainObject } from './input.js';
-import {
-  PbxApiError,
-  SimInputError,
-  type Abonent,
-  type Pbx,
-  type SentEvent,
-  type SimData,
-  type Subscription,
-  type SubscriptionView,
-} from './model.js';
+import { PbxApiError, SimInputError, type Abonent, type Pbx, type SentEvent, type SimData, type Subscription, type SubscriptionView } from './model.js';
 import { buildSubscriptionTerminatedXml } from './xml.js';
 
 export class Subscriptions {
@@ -146,8 +137,6 @@ export class Subscriptions {
   /** Live subscriptions that receive the events of a leg at this abonent. */
   subscriptionsFor(token: string, userId: string): Subscription[] {
     const now = Date.now();
-    return [...this.sim.subscriptions.values()].filter(
-      (s) => s.token === token && this.isLive(s, now) && (s.targetUserId === null || s.targetUserId === userId),
-    );
+    return [...this.sim.subscriptions.values()].filter((s) => s.token === token && this.isLive(s, now) && (s.targetUserId === null || s.targetUserId === userId));
   }
 }

@@ -14,13 +14,7 @@ const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/
 
 /** Escapes text for element content and attribute values. */
 export function escapeXml(value: string | number): string {
-  return String(value)
-    .replace(INVALID_XML_CHARS, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return String(value).replace(INVALID_XML_CHARS, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 export interface EventEnvelope {
@@ -117,7 +111,7 @@ export function buildCallEventXml(env: EventEnvelope, type: CallEventType, call:
   lines.push(...callLines(call));
   lines.push('</xsi:eventData>');
   lines.push('</xsi:Event>');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -132,7 +126,7 @@ export function buildCallSubscriptionXml(env: EventEnvelope, calls: CallFields[]
   else lines.push('<xsi:calls>', ...calls.flatMap(callLines), '</xsi:calls>');
   lines.push('</xsi:eventData>');
   lines.push('</xsi:Event>');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function callLines(call: CallFields): string[] {
@@ -148,9 +142,7 @@ function callLines(call: CallFields): string[] {
   }
   lines.push(...remotePartyLines(call.remoteParty));
   if (call.endpointAddressOfRecord !== undefined) {
-    lines.push(
-      `<xsi:endpoint xsi1:type="xsi:AccessEndpoint">${el('addressOfRecord', call.endpointAddressOfRecord)}</xsi:endpoint>`,
-    );
+    lines.push(`<xsi:endpoint xsi1:type="xsi:AccessEndpoint">${el('addressOfRecord', call.endpointAddressOfRecord)}</xsi:endpoint>`);
   }
   if (call.appearance !== undefined) lines.push(el('appearance', call.appearance));
   lines.push(el('startTime', call.startTime));
@@ -166,5 +158,5 @@ export function buildSubscriptionTerminatedXml(env: EventEnvelope): string {
   const lines = envelopeHead(env);
   lines.push('<xsi:eventData xsi1:type="xsi:SubscriptionTerminatedEvent"/>');
   lines.push('</xsi:Event>');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -108,7 +108,7 @@ describe.each(BEHAVIOURS)('a call started on a PBX playing click-to-call as $cli
     return body.clients[0];
   }
 
-  it('the client answers: an answered Outgoing call in the client\'s variables and dialog; the employee is not a client', async () => {
+  it("the client answers: an answered Outgoing call in the client's variables and dialog; the employee is not a client", async () => {
     const call = await start('9161234567');
     expect(call).toMatchObject({ direction: 'Outgoing', outcome: 'answered', clientPhone: '79161234567', operatorPhone: EMPLOYEE });
     const client = await clientOf('79161234567');
@@ -137,12 +137,16 @@ describe.each(BEHAVIOURS)('a call started on a PBX playing click-to-call as $cli
 });
 
 describe('a call by its id', () => {
-  it('GET /projects/{p}/calls/{id}: an unknown id is 404, another project\'s call is not found either', async () => {
+  it("GET /projects/{p}/calls/{id}: an unknown id is 404, another project's call is not found either", async () => {
     expect((await stack.api('GET', `/projects/${projectId}/calls/c2c-00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79165550501', legs: [{ abonent: EMPLOYEE, answer: true, talkMs: 100 }] });
     await sim.waitForCall(ext);
     const call = await finishedCall(projectId, ext);
-    expect((await stack.api('GET', `/projects/${projectId}/calls/${ext}`)).body).toMatchObject({ extTrackingId: ext, outcome: call.outcome, legs: [expect.objectContaining({ personality: 'Terminator' })] });
+    expect((await stack.api('GET', `/projects/${projectId}/calls/${ext}`)).body).toMatchObject({
+      extTrackingId: ext,
+      outcome: call.outcome,
+      legs: [expect.objectContaining({ personality: 'Terminator' })],
+    });
     expect((await stack.api('GET', `/projects/other-project/calls/${ext}`)).status).toBe(404);
   });
 });
@@ -290,7 +294,10 @@ describe('rate limit per project', () => {
       expect((await dial('busy')).body.status).toBe('1');
       expect((await dial('busy')).body.status).toBe('1');
       const refused = await dial('busy');
-      expect(refused).toEqual({ status: 200, body: { status: '0', error: expect.stringMatching(/^too many calls for this project: at most 2 per 3600 s; the call was not started, try again in \d+ s$/), code: 'rate-limited' } });
+      expect(refused).toEqual({
+        status: 200,
+        body: { status: '0', error: expect.stringMatching(/^too many calls for this project: at most 2 per 3600 s; the call was not started, try again in \d+ s$/), code: 'rate-limited' },
+      });
       expect(starts()).toBe(2);
       expect((await dial('quiet')).body.status).toBe('1');
       expect(starts()).toBe(3);

@@ -40,7 +40,7 @@ describe('capture mode', () => {
   });
 
   let captured: CapturedItem[];
-  it('while on, keeps the webhooks and the PBX\'s answers of a subscription, a call and a click-to-call, secrets redacted', async () => {
+  it("while on, keeps the webhooks and the PBX's answers of a subscription, a call and a click-to-call, secrets redacted", async () => {
     const started = await stack.api('PUT', `/projects/${projectId}/beeline/capture`, { minutes: 30 });
     expect(started).toMatchObject({ status: 200, body: { capturing: true, captured: 0, limit: 2000, retentionDays: 7 } });
     expect((await stack.api('PUT', `/projects/${projectId}/beeline`, { apiToken: token })).status).toBe(200);
@@ -56,7 +56,9 @@ describe('capture mode', () => {
       return webhooks.some((body) => body.includes('CallReleasedEvent') && body.includes(ext)) && webhooks.some((body) => body.includes('CallSubscriptionEvent')) ? all : undefined;
     });
     const pbx = captured.filter((item) => item.kind === 'pbx');
-    expect(pbx.map((item) => `${item.method} ${item.path?.replace(/\?.*/, '')}`)).toEqual(expect.arrayContaining(['GET abonents', 'PUT subscription', `POST abonents/${employee}%40mpbx.sip.beeline.ru/call`]));
+    expect(pbx.map((item) => `${item.method} ${item.path?.replace(/\?.*/, '')}`)).toEqual(
+      expect.arrayContaining(['GET abonents', 'PUT subscription', `POST abonents/${employee}%40mpbx.sip.beeline.ru/call`]),
+    );
     expect(pbx.find((item) => item.method === 'POST')).toMatchObject({ status: 200, body: '' });
     // What the PBX was sent and what it echoes carry the webhook URL: its secret is never kept.
     const subscribe = pbx.find((item) => item.method === 'PUT')!;

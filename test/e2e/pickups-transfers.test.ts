@@ -29,12 +29,18 @@ describe.each(VARIANTS)('a PBX with continuationTrackingId $continuationTracking
   const projectId = `p-${randomUUID().slice(0, 8)}`;
   const [ringing, colleague] = behaviour.continuationTrackingId === 'new' ? ['9000000071', '9000000072'] : ['9000000073', '9000000074'];
   let clientSeq = 0;
-  const newClient = () => `+7916700${behaviour.initialEvent.length}${clientSeq++}${Math.floor(Math.random() * 100).toString().padStart(2, '0')}`;
+  const newClient = () =>
+    `+7916700${behaviour.initialEvent.length}${clientSeq++}${Math.floor(Math.random() * 100)
+      .toString()
+      .padStart(2, '0')}`;
 
   beforeAll(async () => {
     sim.addPbx({ token, abonents: [{ phone: ringing }, { phone: colleague, recording: true }], behaviour });
     expect((await stack.api('PUT', `/projects/${projectId}/beeline`, { apiToken: token })).status).toBe(200);
-    for (const [employeeId, number] of [['ringing', ringing], ['colleague', colleague]] as const) {
+    for (const [employeeId, number] of [
+      ['ringing', ringing],
+      ['colleague', colleague],
+    ] as const) {
       expect((await stack.api('PUT', `/projects/${projectId}/employees/${employeeId}`, { callMethod: 'beeline_api', beelineNumber: number })).status).toBe(200);
     }
     await eventually(async () => {
@@ -64,7 +70,7 @@ describe.each(VARIANTS)('a PBX with continuationTrackingId $continuationTracking
     ['a colleague picks up the call ringing at the employee', 'incoming', { answer: false, ringMs: 300, talkMs: 200, pickedUpBy: colleague }, 'Incoming'],
     ['the employee transfers an answered incoming call to the colleague', 'incoming', { answer: true, ringMs: 100, talkMs: 200, transferTo: colleague }, 'Incoming'],
     ['the employee transfers an outgoing call to the colleague', 'outgoing', { answer: true, ringMs: 100, talkMs: 200, transferTo: colleague }, 'Outgoing'],
-  ] as const)('%s: one answered call, the colleague as operator, one notification, the colleague\'s recording', async (_name, direction, leg, expectedDirection) => {
+  ] as const)("%s: one answered call, the colleague as operator, one notification, the colleague's recording", async (_name, direction, leg, expectedDirection) => {
     const client = newClient();
     const ext = sim.playCall({ token, direction, client, legs: [{ abonent: ringing, ...leg }] });
     await sim.waitForCall(ext);

@@ -64,7 +64,11 @@ describe('an answered call of an employee who records calls', () => {
     expect(a).not.toBe(b);
     const audio = await fetch(call.recordLink);
     expect(audio.status).toBe(200);
-    expect(Buffer.from(await audio.arrayBuffer()).subarray(0, 3).toString()).toBe('ID3');
+    expect(
+      Buffer.from(await audio.arrayBuffer())
+        .subarray(0, 3)
+        .toString(),
+    ).toBe('ID3');
   });
 
   it('a tampered link is refused with 403, and a call without a recording is 404', async () => {
@@ -76,7 +80,7 @@ describe('an answered call of an employee who records calls', () => {
     expect((await fetch(unknown, { redirect: 'manual' })).status).toBe(404);
   });
 
-  it('works for 30 days: an expired link answers 410, and a fresh one from the API works and is the client\'s link again', async () => {
+  it("works for 30 days: an expired link answers 410, and a fresh one from the API works and is the client's link again", async () => {
     const expiresAt = Number(/[?&]exp=(\d+)/.exec(call.recordLink)![1]);
     expect(expiresAt * 1000 - Date.now()).toBeGreaterThan(29.9 * 86_400_000);
     expect(expiresAt * 1000 - Date.now()).toBeLessThanOrEqual(30 * 86_400_000);

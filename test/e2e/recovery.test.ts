@@ -50,7 +50,7 @@ describe('recovery of lost calls', () => {
     expect(await messagesOf(call.clientId)).toHaveLength(1);
   });
 
-  it('a call whose release never came is ended from the PBX\'s records: answered, one notification, once', async () => {
+  it("a call whose release never came is ended from the PBX's records: answered, one notification, once", async () => {
     sim.setFaults({ dropEventTypes: ['CallReleasedEvent'] });
     const ext = sim.playCall({ token: 'sim-token', direction: 'incoming', client: '+79169000004', legs: [{ abonent: '9000000001', answer: true }] });
     await sim.waitForCall(ext);

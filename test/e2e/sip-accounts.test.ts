@@ -52,12 +52,20 @@ describe('a SIP account as an employee', () => {
 
     await eventually(async () => ((await stack.api('GET', `/projects/${P}/employees/sergey`)).body.subscription.status === 'active' ? true : undefined));
     await eventually(async () => ((await stack.api('GET', `/projects/${P}/employees/olga`)).body.subscription.status === 'active' ? true : undefined));
-    const patterns = sim.subscriptions().filter((s) => s.token === TOKEN).map((s) => s.pattern).sort();
+    const patterns = sim
+      .subscriptions()
+      .filter((s) => s.token === TOKEN)
+      .map((s) => s.pattern)
+      .sort();
     expect(patterns).toEqual(['9000000071@mpbx.sip.beeline.ru', SIP_USER].sort());
   });
 
   it('refuses an extension no abonent has, and what is neither a number nor an extension', async () => {
-    for (const [beelineNumber, message] of [['207', /207 is not an abonent/], ['12a', /10 digits starting with 9.*or the extension/], ['9000000099', /9000000099 is not an abonent/]] as const) {
+    for (const [beelineNumber, message] of [
+      ['207', /207 is not an abonent/],
+      ['12a', /10 digits starting with 9.*or the extension/],
+      ['9000000099', /9000000099 is not an abonent/],
+    ] as const) {
       const answer = await stack.api('PUT', `/projects/${P}/employees/nobody`, { callMethod: 'beeline_api', beelineNumber });
       expect(answer.status, beelineNumber).toBe(422);
       expect(answer.body.error).toMatch(message);
@@ -65,7 +73,7 @@ describe('a SIP account as an employee', () => {
     expect((await stack.api('GET', `/projects/${P}/employees/nobody`)).status).toBe(404);
   });
 
-  it("its calls are tracked with the extension as operator, and its recording is found", async () => {
+  it('its calls are tracked with the extension as operator, and its recording is found', async () => {
     const ext = sim.playCall({ token: TOKEN, direction: 'incoming', client: '+79165550301', legs: [{ abonent: SIP_USER, answer: true, talkMs: 300 }] });
     const call = await finishedCall(ext);
     expect(call).toMatchObject({ direction: 'Incoming', outcome: 'answered', clientPhone: '79165550301', operatorPhone: '205' });
@@ -86,7 +94,10 @@ describe('a SIP account as an employee', () => {
     const started = sim.clickToCalls();
     expect(started).toHaveLength(before + 1);
     expect(started.at(-1)!.legs[0]!.abonent).toBe(SIP_USER);
-    const dialled = sim.requests().filter((r) => r.method === 'POST' && /\/call$/.test(r.path)).at(-1)!;
+    const dialled = sim
+      .requests()
+      .filter((r) => r.method === 'POST' && /\/call$/.test(r.path))
+      .at(-1)!;
     expect(decodeURIComponent(dialled.path)).toContain(`abonents/${SIP_USER}/call`);
     await sim.waitForCall(started.at(-1)!.extTrackingId);
     const call = await finishedCall(started.at(-1)!.extTrackingId);

@@ -173,7 +173,11 @@ describe('calls through the simulator reach the right client', () => {
   let projectId: string;
   beforeAll(async () => {
     projectId = await connectedProject();
-    for (const [id, number] of [['e1', '9000000001'], ['e2', '9000000002'], ['e3', '9000000003']] as const) {
+    for (const [id, number] of [
+      ['e1', '9000000001'],
+      ['e2', '9000000002'],
+      ['e3', '9000000003'],
+    ] as const) {
       await stack.api('PUT', `/projects/${projectId}/employees/${id}`, { callMethod: 'beeline_api', beelineNumber: number });
       await activeEmployee(projectId, id);
     }

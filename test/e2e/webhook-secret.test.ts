@@ -22,8 +22,17 @@ const subscriptionOf = (secret: string) => sim.subscriptions().find((s) => s.url
 beforeAll(async () => {
   stack = await startTestStack();
   sim = stack.simulator!;
-  sim.addPbx({ token: TOKEN, abonents: [{ phone: NUMBER, firstName: 'Rita' }, { phone: '9000000052', firstName: 'Other' }] });
-  for (const [project, number] of [[P, NUMBER], [OTHER, '9000000052']] as const) {
+  sim.addPbx({
+    token: TOKEN,
+    abonents: [
+      { phone: NUMBER, firstName: 'Rita' },
+      { phone: '9000000052', firstName: 'Other' },
+    ],
+  });
+  for (const [project, number] of [
+    [P, NUMBER],
+    [OTHER, '9000000052'],
+  ] as const) {
     expect((await stack.api('PUT', `/projects/${project}`, { name: project })).status).toBe(200);
     expect((await stack.api('PUT', `/projects/${project}/beeline`, { apiToken: TOKEN })).status).toBe(200);
     expect((await stack.api('PUT', `/projects/${project}/employees/e1`, { callMethod: 'beeline_api', beelineNumber: number })).status).toBe(200);

@@ -28,7 +28,15 @@ afterAll(() => stack?.stop());
 
 /** A hunt group ringing the employee and a member who is not one; the member answers. */
 const groupCall = (client: string) =>
-  sim.playCall({ token, direction: 'incoming', client, legs: [{ abonent: employee, answer: false, ringMs: 400 }, { abonent: member, answer: true, ringMs: 150, talkMs: 100 }] });
+  sim.playCall({
+    token,
+    direction: 'incoming',
+    client,
+    legs: [
+      { abonent: employee, answer: false, ringMs: 400 },
+      { abonent: member, answer: true, ringMs: 150, talkMs: 100 },
+    ],
+  });
 
 async function settled(extTrackingId: string) {
   return eventually(async () => {
@@ -40,7 +48,7 @@ async function settled(extTrackingId: string) {
 const listed = async () => ((await stack.api('GET', `/projects/${projectId}/calls?limit=100`)).body.calls as { extTrackingId: string }[]).map((c) => c.extTrackingId);
 
 describe('a hunt group answered by a member who is not an employee', () => {
-  it('with subscriptions per employee only, the product sees only the employee\'s leg: reported missed (the reason for the whole-PBX watch)', async () => {
+  it("with subscriptions per employee only, the product sees only the employee's leg: reported missed (the reason for the whole-PBX watch)", async () => {
     expect((await stack.api('GET', `/projects/${projectId}/beeline/watch`)).body).toMatchObject({ wholePbx: false, subscription: { status: 'none' } });
     const ext = groupCall('+79167100001');
     await sim.waitForCall(ext);
@@ -69,7 +77,7 @@ describe('a hunt group answered by a member who is not an employee', () => {
     expect((await stack.api('GET', `/projects/${projectId}/clients?phone=79167100003`)).body.clients).toEqual([]);
   });
 
-  it('the watch is renewed and re-made like an employee\'s subscription: rotation resubscribes it, and off removes it at the PBX', async () => {
+  it("the watch is renewed and re-made like an employee's subscription: rotation resubscribes it, and off removes it at the PBX", async () => {
     const rotation = await stack.api('POST', `/projects/${projectId}/beeline/webhook-secret`);
     expect(rotation.body.resubscribing).toBe(2);
     const before = sim.subscriptions().find((s) => s.token === token && s.pattern === null)!.subscriptionId;

@@ -72,9 +72,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
       threshold: 0,
     },
     subscriptionStreamDlqNotEmpty: {
-      stats: [
-        { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: queueName(id(stack.subscriptionStreamDlq)) }, stat: 'Maximum', period: 300 },
-      ],
+      stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: queueName(id(stack.subscriptionStreamDlq)) }, stat: 'Maximum', period: 300 }],
       threshold: 0,
     },
     processorErrors: {
@@ -117,7 +115,11 @@ describe('monitoring: alarms, topic, dashboard', () => {
 
   it('has exactly the ten alarms, named beeline-telephony-<stage>-…', () => {
     expect(Object.keys(expected).sort()).toEqual(Object.keys(ALARM_SUFFIXES).sort());
-    expect(alarms.map(([, r]) => r.Properties.AlarmName).sort()).toEqual(Object.values(ALARM_SUFFIXES).map((s) => `beeline-telephony-dev-${s}`).sort());
+    expect(alarms.map(([, r]) => r.Properties.AlarmName).sort()).toEqual(
+      Object.values(ALARM_SUFFIXES)
+        .map((s) => `beeline-telephony-dev-${s}`)
+        .sort(),
+    );
   });
 
   for (const key of Object.keys(ALARM_SUFFIXES) as AlarmKey[]) {
@@ -158,7 +160,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
     expect(slow.resources[logicalId(slow.stack, slow.stack.renewerFunction)]!.Properties.Environment.Variables.QUIET_PERIOD_SECONDS).toBe(String(48 * 3600));
   });
 
-  it('delivers through an SNS topic encrypted with a rotating KMS key CloudWatch may use, TLS only, publish allowed to this stage\'s alarms', () => {
+  it("delivers through an SNS topic encrypted with a rotating KMS key CloudWatch may use, TLS only, publish allowed to this stage's alarms", () => {
     const topic = resources[topicId]!;
     expect(topic.Properties.KmsMasterKeyId).toEqual(arnOf(keyId));
     const key = resources[keyId]!;
@@ -295,7 +297,11 @@ describe('metric names and service dimensions match what the functions emit', ()
   it('METRIC_EMITTERS lists exactly the METRIC.<name> each handler counts (dashboard and alarms read those)', () => {
     for (const k of FUNCTION_KEYS) {
       const counted = new Set([...source(k).matchAll(/METRIC\.(\w+)/g)].map((m) => m[1]!));
-      const listed = new Set(Object.entries(METRIC_EMITTERS).filter(([, emitters]) => emitters.includes(k)).map(([key]) => key));
+      const listed = new Set(
+        Object.entries(METRIC_EMITTERS)
+          .filter(([, emitters]) => emitters.includes(k))
+          .map(([key]) => key),
+      );
       expect([...counted].sort(), k).toEqual([...listed].sort());
     }
     expect(Object.keys(METRIC_EMITTERS).sort()).toEqual(Object.keys(METRIC).sort());

@@ -27,13 +27,15 @@ function rawFindings(app: App): PolicyValidationPluginReport {
   return pack.validateScope(app);
 }
 
-const summary = (report: PolicyValidationPluginReport) =>
-  report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} @ ${r.constructPath}`));
+const summary = (report: PolicyValidationPluginReport) => report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.severity} ${v.ruleName} @ ${r.constructPath}`));
 
 describe('cdk-nag AwsSolutions (v3: a policy-validation plugin)', () => {
   for (const [name, context] of [
     ['defaults (dev)', {}],
-    ['prod with alarm e-mail, custom domain, other intervals', { stage: 'prod', alarmEmail: 'ops@example.com', publicUrl: 'https://telephony.example.com', recoveryMinutes: 30, renewSweepMinutes: 15 }],
+    [
+      'prod with alarm e-mail, custom domain, other intervals',
+      { stage: 'prod', alarmEmail: 'ops@example.com', publicUrl: 'https://telephony.example.com', recoveryMinutes: 30, renewSweepMinutes: 15 },
+    ],
   ] as const) {
     it(`${name}: zero unacknowledged errors and warnings; synth writes an empty validation report`, () => {
       const { app } = build(context);
@@ -106,7 +108,10 @@ describe('cdk-nag AwsSolutions (v3: a policy-validation plugin)', () => {
       }
       // …and together they cover every raw finding (what "zero unacknowledged" means).
       for (const f of findings) {
-        expect(acks.some((a) => a.rule === f.rule && (f.path === a.path || f.path.startsWith(`${a.path}/`))), `${f.rule} @ ${f.path}`).toBe(true);
+        expect(
+          acks.some((a) => a.rule === f.rule && (f.path === a.path || f.path.startsWith(`${a.path}/`))),
+          `${f.rule} @ ${f.path}`,
+        ).toBe(true);
       }
     });
 

@@ -19,24 +19,10 @@ import { createHandler as createProcessorHandler } from '../../functions/process
 import { createHandler as createRenewerHandler } from '../../functions/renewer.js';
 import { createHandler as createSubscriptionHandler, EMPLOYEE_STREAM_FILTER } from '../../functions/subscription.js';
 import { addTelephonyStack } from '../../lib/app.js';
-import {
-  API_FUNCTION_TIMEOUT_SECONDS,
-  CLICK_TO_CALL_NUMBER_FORMATS,
-  DEFAULT_CONFIG,
-  MAX_PBX_TIMEOUT_MS,
-  PBX_MAX_BACKOFF_TOTAL_MS,
-  PBX_READ_ATTEMPTS,
-} from '../../lib/config.js';
+import { API_FUNCTION_TIMEOUT_SECONDS, CLICK_TO_CALL_NUMBER_FORMATS, DEFAULT_CONFIG, MAX_PBX_TIMEOUT_MS, PBX_MAX_BACKOFF_TOTAL_MS, PBX_READ_ATTEMPTS } from '../../lib/config.js';
 import { ESM_REQUIRE_BANNER, PROJECT_ROOT, UNREACHED_MODULES } from '../../lib/function.js';
 import { SERVICE_NAMES } from '../../lib/monitoring.js';
-import {
-  API_TIMEOUT,
-  CALLBACK_ROUTE_PATH,
-  PROCESSOR_TIMEOUT,
-  SUBSCRIPTION_TIMEOUT,
-  VISIBILITY_TIMEOUT_FACTOR,
-  WEBHOOK_ROUTE_PATH,
-} from '../../lib/telephony-stack.js';
+import { API_TIMEOUT, CALLBACK_ROUTE_PATH, PROCESSOR_TIMEOUT, SUBSCRIPTION_TIMEOUT, VISIBILITY_TIMEOUT_FACTOR, WEBHOOK_ROUTE_PATH } from '../../lib/telephony-stack.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 interface Statement {
@@ -67,9 +53,7 @@ function allStatements(resources: Record<string, Json>): Statement[] {
   return [
     ...ofType(resources, 'AWS::IAM::Policy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]),
     ...ofType(resources, 'AWS::IAM::ManagedPolicy').flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Statement[]),
-    ...ofType(resources, 'AWS::IAM::Role').flatMap(([, r]) =>
-      ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement as Statement[]),
-    ),
+    ...ofType(resources, 'AWS::IAM::Role').flatMap(([, r]) => ((r.Properties.Policies ?? []) as Json[]).flatMap((p) => p.PolicyDocument.Statement as Statement[])),
   ];
 }
 
@@ -90,7 +74,10 @@ function dependencyGraph(resources: Record<string, Json>): Map<string, Set<strin
   for (const [id, resource] of Object.entries(resources)) {
     const deps = new Set<string>(asArray(resource.DependsOn ?? []) as string[]);
     const visit = (node: unknown): void => {
-      if (Array.isArray(node)) return node.forEach(visit);
+      if (Array.isArray(node)) {
+        for (const item of node) visit(item);
+        return;
+      }
       if (node === null || typeof node !== 'object') return;
       for (const [key, value] of Object.entries(node as Json)) {
         if (key === 'Ref' && typeof value === 'string') deps.add(value);
@@ -192,9 +179,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const local = createTableInput('unused');
       const p = table().Properties;
       expect(p.KeySchema).toEqual(local.KeySchema);
-      expect(new Set(p.AttributeDefinitions.map((a: Json) => JSON.stringify(a)))).toEqual(
-        new Set(local.AttributeDefinitions.map((a) => JSON.stringify(a))),
-      );
+      expect(new Set(p.AttributeDefinitions.map((a: Json) => JSON.stringify(a)))).toEqual(new Set(local.AttributeDefinitions.map((a) => JSON.stringify(a))));
       expect(p.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
       expect(p.GlobalSecondaryIndexes.map((g: Json) => g.IndexName)).toEqual(TABLE_DEFINITION.globalSecondaryIndexes.map((g) => g.indexName));
       expect(p.KeySchema[0]).toEqual({ AttributeName: TABLE_DEFINITION.partitionKey, KeyType: 'HASH' });
@@ -221,15 +206,17 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(resources[ids.dlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
       expect(resources[ids.streamDlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
       expect(resources[ids.streamDlq]!.Properties.RedrivePolicy).toBeUndefined();
-      expect(ofType(resources, 'AWS::SQS::Queue').map(([id]) => id).sort()).toEqual([ids.events, ids.work, ids.dlq, ids.streamDlq].sort());
+      expect(
+        ofType(resources, 'AWS::SQS::Queue')
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual([ids.events, ids.work, ids.dlq, ids.streamDlq].sort());
     });
 
     it('encrypts every queue (SQS managed) and denies non-TLS access with queue policies', () => {
       for (const id of [ids.events, ids.work, ids.dlq, ids.streamDlq]) {
         expect(resources[id]!.Properties.SqsManagedSseEnabled).toBe(true);
-        const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, r]) =>
-          (r.Properties.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(id))),
-        );
+        const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, r]) => (r.Properties.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(id))));
         expect(policies).toHaveLength(1);
         expect(policies[0]![1].Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({
@@ -329,14 +316,26 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(fnProps(ids.callback).Timeout).toBe(10); // the handler answers within its own 4.5 s budget
       expect(fnProps(ids.subscription).Timeout).toBe(30);
       expect(fnProps(ids.renewer).Timeout).toBe(60);
-      expect(ofType(resources, 'AWS::Lambda::Function').map(([id]) => id).sort()).toEqual([...functionIds].sort());
+      expect(
+        ofType(resources, 'AWS::Lambda::Function')
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual([...functionIds].sort());
     });
 
     it('get exactly the environment they need', () => {
       const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN', 'WORK_QUEUE_URL'];
-      const pipeline = ['CALL_SETTLE_SECONDS', 'PBX_BACKGROUND_TIMEOUT_MS', 'RECORD_FIRST_DELAY_SECONDS', 'RECORD_GIVE_UP_SECONDS', 'RECORD_LINK_TTL_DAYS', 'RECOVERY_LAG_SECONDS', 'RECOVERY_WINDOW_SECONDS'];
+      const pipeline = [
+        'CALL_SETTLE_SECONDS',
+        'PBX_BACKGROUND_TIMEOUT_MS',
+        'RECORD_FIRST_DELAY_SECONDS',
+        'RECORD_GIVE_UP_SECONDS',
+        'RECORD_LINK_TTL_DAYS',
+        'RECOVERY_LAG_SECONDS',
+        'RECOVERY_WINDOW_SECONDS',
+      ];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME', 'WEBHOOK_KEY_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline, 'QUEUE_URL'].sort());
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN', 'RECORD_LINK_TTL_DAYS'].sort());
@@ -395,9 +394,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       // Values the template resolves at deploy time become placeholders; the Lambda runtime adds AWS_REGION.
       const runtimeEnv = (id: string): Record<string, string> => ({
         AWS_REGION: 'eu-central-1',
-        ...Object.fromEntries(
-          Object.entries(env(id)).map(([key, value]) => [key, typeof value === 'string' ? value : key === 'PUBLIC_URL' ? 'https://example.invalid' : `placeholder-${key}`]),
-        ),
+        ...Object.fromEntries(Object.entries(env(id)).map(([key, value]) => [key, typeof value === 'string' ? value : key === 'PUBLIC_URL' ? 'https://example.invalid' : `placeholder-${key}`])),
       });
       const builders: [string, (e: Record<string, string>) => unknown][] = [
         [ids.ingest, (e) => createIngestHandler(e)],
@@ -456,9 +453,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(roles.map(([id]) => id).sort()).toEqual([...roleIds].sort());
       for (const [, role] of roles) {
         expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-        expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
-        ]);
+        expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
       }
       for (const id of functionIds) {
         const roleId = fnProps(id).Role['Fn::GetAtt'][0] as string;
@@ -486,7 +481,11 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       const st = roleStatements(resources, ids.processorRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
-      const queues = new Set(withPrefix(st, 'sqs:').flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r)));
+      const queues = new Set(
+        withPrefix(st, 'sqs:')
+          .flatMap((s) => asArray(s.Resource))
+          .map((r) => JSON.stringify(r)),
+      );
       expect(queues).toEqual(new Set([JSON.stringify(arnOf(ids.events)), JSON.stringify(arnOf(ids.work))]));
       expect(withPrefix(st, 'secretsmanager:').map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
@@ -538,7 +537,9 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect([...new Set(actions.filter((a) => DYNAMODB_WRITE.test(a)))]).toEqual(['dynamodb:UpdateItem']);
       expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'kms', 'logs', 'secretsmanager', 'xray']));
       expect(withPrefix(st, 'sqs:')).toEqual([]);
-      const dynamoResources = withPrefix(st, 'dynamodb:').flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r));
+      const dynamoResources = withPrefix(st, 'dynamodb:')
+        .flatMap((s) => asArray(s.Resource))
+        .map((r) => JSON.stringify(r));
       expect([...new Set(dynamoResources)].map((r) => JSON.parse(r))).toEqual([arnOf(ids.table), { 'Fn::Join': ['', [arnOf(ids.table), '/index/*']] }]);
       // grantReadData's stream actions are on the table ARN only (no effect); nothing on the stream itself.
       expect(st.filter((s) => JSON.stringify(s.Resource).includes('StreamArn'))).toEqual([]);
@@ -594,9 +595,11 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     it('routes $default (everything else, /records/... links included) to api (payload 2.0)', () => {
       const integration = integrationFor('$default');
       expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(ids.api) });
-      expect(ofType(resources, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
-        ['$default', 'POST /projects/{projectId}/beeline/call', 'POST /webhooks/beeline/{projectId}/{secret}'].sort(),
-      );
+      expect(
+        ofType(resources, 'AWS::ApiGatewayV2::Route')
+          .map(([, r]) => r.Properties.RouteKey)
+          .sort(),
+      ).toEqual(['$default', 'POST /projects/{projectId}/beeline/call', 'POST /webhooks/beeline/{projectId}/{secret}'].sort());
       // No route needs an authorizer: api and callback check the bearer themselves, /records links carry a signature.
       for (const [, r] of ofType(resources, 'AWS::ApiGatewayV2::Route')) expect(r.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
     });
@@ -839,10 +842,23 @@ describe('context', () => {
     expect(() => build({ callSettleSeconds: 901 })).toThrow(/callSettleSeconds/); // SQS delay cap
     expect(() => build({ logLevel: 'LOUD' })).toThrow(/logLevel/);
     expect(() => build({ stage: 'no spaces' })).toThrow(/stage/);
-    for (const beelineApiUrl of ['http://cloudpbx.beeline.ru/apis/portal/', 'https://cloudpbx.beeline.ru/apis/portal', 'cloudpbx.beeline.ru/', 'https://u:p@pbx.example.com/', 'https://pbx.example.com/?x=1/']) {
+    for (const beelineApiUrl of [
+      'http://cloudpbx.beeline.ru/apis/portal/',
+      'https://cloudpbx.beeline.ru/apis/portal',
+      'cloudpbx.beeline.ru/',
+      'https://u:p@pbx.example.com/',
+      'https://pbx.example.com/?x=1/',
+    ]) {
       expect(() => build({ beelineApiUrl }), beelineApiUrl).toThrow(/beelineApiUrl/);
     }
-    for (const publicUrl of ['http://telephony.example.com', 'https://telephony.example.com/base', 'https://telephony.example.com/base/', 'telephony.example.com', 'https://telephony.example.com/?a=1', 'https://telephony.example.com#x']) {
+    for (const publicUrl of [
+      'http://telephony.example.com',
+      'https://telephony.example.com/base',
+      'https://telephony.example.com/base/',
+      'telephony.example.com',
+      'https://telephony.example.com/?a=1',
+      'https://telephony.example.com#x',
+    ]) {
       expect(() => build({ publicUrl }), publicUrl).toThrow(/publicUrl/);
     }
     // At most 8000 ms: 3 attempts must fit into the api function's 29 s.
@@ -980,7 +996,10 @@ describe('real bundling with esbuild', () => {
         expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
         // The bundle was built from the function's own entry (the source map names it).
         const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
-        expect(map.sources.some((s) => s.endsWith(`functions/${entries[id]}`)), `${id} ← ${entries[id]}`).toBe(true);
+        expect(
+          map.sources.some((s) => s.endsWith(`functions/${entries[id]}`)),
+          `${id} ← ${entries[id]}`,
+        ).toBe(true);
         expect(map.sourcesContent, 'the map names files and lines; it does not carry the sources').toBeUndefined();
         // The size budget of issue 7 (a bigger bundle is a slower cold start).
         expect(statSync(join(assetDir, 'index.mjs')).size / 1024, `${entries[id]} bundle KB`).toBeLessThanOrEqual(BUNDLE_BUDGET_KB);

@@ -76,9 +76,7 @@ describe('an answered incoming call', () => {
       beeline_record_link: '',
       beeline_call_description: `29.11.2026 12:30:05 принят входящий. Абонент: 9001234567 Клиент: ${phone}`,
     });
-    expect(await messages(projectId, client.clientId)).toEqual([
-      expect.objectContaining({ text: 'beeline_call_event Incoming', kind: 'notification' }),
-    ]);
+    expect(await messages(projectId, client.clientId)).toEqual([expect.objectContaining({ text: 'beeline_call_event Incoming', kind: 'notification' })]);
   });
 });
 
@@ -87,10 +85,7 @@ describe('a missed incoming call whose released event has no address', () => {
     const projectId = await newProject();
     const phone = newPhone();
     const ext = randomUUID();
-    await play(
-      projectId,
-      callEvents(ext, [{ abonent: '9001234567', remote: { address: `tel:+${phone}` }, startTime: T0, releaseTime: T0 + 30_000, releasedWithoutAddress: true }]),
-    );
+    await play(projectId, callEvents(ext, [{ abonent: '9001234567', remote: { address: `tel:+${phone}` }, startTime: T0, releaseTime: T0 + 30_000, releasedWithoutAddress: true }]));
     const call = await finishedCall(projectId, ext);
     expect(call).toMatchObject({ outcome: 'missed', clientPhone: phone });
     const [client] = await clientFor(projectId, phone);
@@ -127,7 +122,10 @@ describe('exactly once, whatever the delivery', () => {
     const phone = newPhone();
     const ext = randomUUID();
     const events = callEvents(ext, answeredIncoming(phone));
-    await play(projectId, events.flatMap((xml) => [xml, xml, xml]));
+    await play(
+      projectId,
+      events.flatMap((xml) => [xml, xml, xml]),
+    );
     await finishedCall(projectId, ext);
     await new Promise((resolve) => setTimeout(resolve, 2500)); // let any duplicate settle timer fire
     const [client] = await clientFor(projectId, phone);

@@ -51,10 +51,13 @@ describe('a batch with a poison message', () => {
 
   it('a poison message on the queue is retried, then parked in the dead-letter queue', async () => {
     await sqsClientFrom(stack.env).send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"v":1,"kind":"nonsense"}' }));
-    const depth = await eventually(async () => {
-      const d = await stack.queueDepth();
-      return d.dead === 1 && d.visible === 0 && d.inFlight === 0 ? d : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 250 });
+    const depth = await eventually(
+      async () => {
+        const d = await stack.queueDepth();
+        return d.dead === 1 && d.visible === 0 && d.inFlight === 0 ? d : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     expect(depth).toMatchObject({ dead: 1, visible: 0, inFlight: 0 });
   });
 });

@@ -46,7 +46,9 @@ function notingQueue(crash: () => boolean = () => false) {
 }
 
 async function answeredCall(pipeline: CallPipeline, projectId: string, ext: string, at: number) {
-  const xml = callEvents(ext, [{ abonent: '9001234567', remote: { address: `tel:+7916750${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}` }, startTime: at - 60_000, answerTime: at - 50_000, releaseTime: at - 1000 }]);
+  const xml = callEvents(ext, [
+    { abonent: '9001234567', remote: { address: `tel:+7916750${String(Math.floor(Math.random() * 1e4)).padStart(4, '0')}` }, startTime: at - 60_000, answerTime: at - 50_000, releaseTime: at - 1000 },
+  ]);
   for (const body of xml) {
     const parsed = parseXsiEvent(body);
     if (!parsed.ok) throw new Error(parsed.error);
@@ -76,7 +78,7 @@ describe('recording look-ups that must not be lost', () => {
     expect(sent.filter((m) => m.kind === 'record')).toEqual([{ v: 1, kind: 'record', projectId, extTrackingId: ext, attempt: 0 }]);
   });
 
-  it('a PBX failing for ten minutes (longer than the queue\'s own retries last): every attempt is tried again later (never a failed message), until the link is found', async () => {
+  it("a PBX failing for ten minutes (longer than the queue's own retries last): every attempt is tried again later (never a failed message), until the link is found", async () => {
     const projectId = `p-${randomUUID().slice(0, 8)}`;
     const ext = randomUUID();
     const clock = { now: Date.now() };

@@ -24,7 +24,16 @@ describe('recovery interrupted after saving a rebuilt call', () => {
     const now = Date.now();
     const history: CallHistorySource = {
       statistics: async () => [
-        { startDate: now - 600_000, abonent: { userId: '9001234567@mpbx.sip.beeline.ru', phone: '9001234567' }, direction: 'INBOUND', status: 'RECIEVED', duration: 60_000, phone_from: '79167400001', phone_to: '9001234567', externalTrackingId: ext },
+        {
+          startDate: now - 600_000,
+          abonent: { userId: '9001234567@mpbx.sip.beeline.ru', phone: '9001234567' },
+          direction: 'INBOUND',
+          status: 'RECIEVED',
+          duration: 60_000,
+          phone_from: '79167400001',
+          phone_to: '9001234567',
+          externalTrackingId: ext,
+        },
       ],
       records: async () => [],
     };
@@ -63,7 +72,16 @@ describe('a recovery bigger than one message', () => {
       statistics: async (_project, from, to) =>
         lost
           .filter((call) => call.startDate >= from.getTime() && call.startDate <= to.getTime())
-          .map((call) => ({ startDate: call.startDate, abonent: { userId: '9001234567@mpbx.sip.beeline.ru', phone: '9001234567' }, direction: 'INBOUND', status: 'MISSED', duration: 0, phone_from: call.phone, phone_to: '9001234567', externalTrackingId: call.ext })),
+          .map((call) => ({
+            startDate: call.startDate,
+            abonent: { userId: '9001234567@mpbx.sip.beeline.ru', phone: '9001234567' },
+            direction: 'INBOUND',
+            status: 'MISSED',
+            duration: 0,
+            phone_from: call.phone,
+            phone_to: '9001234567',
+            externalTrackingId: call.ext,
+          })),
       records: async () => [],
     };
     const stores = processingStoresFrom(stack.env);

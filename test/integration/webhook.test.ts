@@ -50,11 +50,7 @@ describe('POST /webhooks/beeline/{projectId}/{secret}', () => {
         ),
       400,
     ],
-    [
-      'an external entity',
-      () => stack.postWebhook('acme', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]><x>&ext;</x>`),
-      400,
-    ],
+    ['an external entity', () => stack.postWebhook('acme', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY ext SYSTEM "file:///etc/passwd">]><x>&ext;</x>`), 400],
     ['a 300 KiB body', () => stack.postWebhook('acme', terminated.replace('</xsi:Event>', `<!--${'x'.repeat(300 * 1024)}--></xsi:Event>`)), 413],
     ['an empty body', () => stack.postWebhook('acme', ''), 400],
   ];

@@ -185,14 +185,7 @@ describe('subscriptions', () => {
 
   it('rejects bad bodies with 400 BadRequest', async () => {
     const good = { pattern: '9000000001', expires: 60, subscriptionType: 'BASIC_CALL', url: `${hook.url}a` };
-    for (const body of [
-      { ...good, expires: -1 },
-      { ...good, expires: 'soon' },
-      { ...good, subscriptionType: 'NOPE' },
-      { ...good, url: 'not a url' },
-      { ...good, url: 'ftp://x/' },
-      [],
-    ]) {
+    for (const body of [{ ...good, expires: -1 }, { ...good, expires: 'soon' }, { ...good, subscriptionType: 'NOPE' }, { ...good, url: 'not a url' }, { ...good, url: 'ftp://x/' }, []]) {
       const r = await sub(body);
       expect(r.status).toBe(400);
       expect(r.json).toMatchObject({ errorCode: 'BadRequest', description: expect.any(String) });

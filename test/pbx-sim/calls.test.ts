@@ -143,7 +143,7 @@ describe('incoming calls', () => {
     const evs = received();
     expect(evs.map((e) => e.type)).toEqual(['xsi:CallReceivedEvent', 'xsi:CallAnsweredEvent', 'xsi:CallReleasedEvent']);
     expect(new Set(evs.map((e) => e.eventID)).size).toBe(3);
-    evs.forEach((e) => expect(e.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/));
+    for (const e of evs) expect(e.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     // Number 1 was the subscription's initial state.
     expect(evs.map((e) => e.seq)).toEqual([2, 3, 4]);
     for (const e of evs) {
@@ -176,12 +176,20 @@ describe('incoming calls', () => {
     expect('xsi:recorded' in rel.call).toBe(false);
     expect('xsi:recorded' in ans.call).toBe(false);
     // element order exactly as in the PBX's own events
-    expect(callChildren(rcv.raw)).toEqual([
-      'callId', 'extTrackingId', 'networkCallId', 'personality', 'state', 'remoteParty', 'endpoint', 'appearance', 'startTime',
-    ]);
+    expect(callChildren(rcv.raw)).toEqual(['callId', 'extTrackingId', 'networkCallId', 'personality', 'state', 'remoteParty', 'endpoint', 'appearance', 'startTime']);
     expect(callChildren(rel.raw)).toEqual([
-      'callId', 'extTrackingId', 'networkCallId', 'personality', 'state', 'releasingParty', 'remoteParty', 'endpoint',
-      'appearance', 'startTime', 'answerTime', 'releaseTime',
+      'callId',
+      'extTrackingId',
+      'networkCallId',
+      'personality',
+      'state',
+      'releasingParty',
+      'remoteParty',
+      'endpoint',
+      'appearance',
+      'startTime',
+      'answerTime',
+      'releaseTime',
     ]);
     expect(rcv.raw.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<xsi:Event ')).toBe(true);
     expect(rel.call['xsi:endpoint']['xsi:addressOfRecord']).toBe(A1);
@@ -209,9 +217,7 @@ describe('incoming calls', () => {
     expect(rel.call['xsi:remoteParty']['xsi:callType']).toBe('Network');
     expect(rel.call['xsi:releaseCause']['xsi:internalReleaseCause']).toBe('Temporarily Unavailable');
     expect('xsi:recorded' in rel.call).toBe(false);
-    expect(callChildren(rel.raw)).toEqual([
-      'callId', 'extTrackingId', 'personality', 'state', 'releasingParty', 'releaseCause', 'remoteParty', 'startTime', 'releaseTime',
-    ]);
+    expect(callChildren(rel.raw)).toEqual(['callId', 'extTrackingId', 'personality', 'state', 'releasingParty', 'releaseCause', 'remoteParty', 'startTime', 'releaseTime']);
     expect(Number(rel.call['xsi:releaseTime']) - Number(rel.call['xsi:startTime'])).toBe(20);
   });
 
@@ -338,7 +344,14 @@ describe('incoming calls', () => {
     expect((await control('calls', { ...base, legs: [{ abonent: '9999999999', answer: true }] })).status).toBe(400);
     expect((await control('calls', { ...base, legs: [{ abonent: '9000000001', answer: true, ringMS: 5 }] })).status).toBe(400);
     expect((await control('calls', { ...base, client: 'abc' })).status).toBe(400);
-    const twoOut = { ...base, direction: 'outgoing', legs: [{ abonent: '101', answer: true }, { abonent: '102', answer: true }] };
+    const twoOut = {
+      ...base,
+      direction: 'outgoing',
+      legs: [
+        { abonent: '101', answer: true },
+        { abonent: '102', answer: true },
+      ],
+    };
     expect((await control('calls', twoOut)).status).toBe(400);
     expect((await control('calls', { ...base, client: undefined })).status).toBe(400);
     expect((await control('calls/unknown')).status).toBe(404);
@@ -370,7 +383,10 @@ describe('outgoing calls', () => {
 });
 
 describe('click-to-call', () => {
-  const abonents = [{ phone: '9000000001', recording: true }, { phone: '9000000002', extension: '102' }];
+  const abonents = [
+    { phone: '9000000001', recording: true },
+    { phone: '9000000002', extension: '102' },
+  ];
   const pbxWith = async (token: string, behaviour: Record<string, string>) => expect((await control('pbx', { token, abonents, behaviour })).status).toBe(200);
 
   it('by default: an empty answer, and one leg that rings the employee (Click-to-Dial) and then the client (Originator)', async () => {
@@ -443,7 +459,10 @@ describe('click-to-call', () => {
     expect(second[2]!.call['xsi:answerTime']).toBeDefined();
     expect('xsi:recorded' in second[2]!.call).toBe(true); // recordedElement: always
     expect(Number(second[2]!.call['xsi:releaseTime'])).toBe(Number(first[2]!.call['xsi:releaseTime']));
-    expect(call.legs.map((l) => [l.ringMs, l.talkMs])).toEqual([[50, 100], [50, 100]]);
+    expect(call.legs.map((l) => [l.ringMs, l.talkMs])).toEqual([
+      [50, 100],
+      [50, 100],
+    ]);
   });
 
   it('behaviour json: {"extTrackingId": …}', async () => {
@@ -454,7 +473,7 @@ describe('click-to-call', () => {
     await sim.waitForCall((r.json as { extTrackingId: string }).extTrackingId);
   });
 
-  it('by default a Russian number must be its 10 national digits (other forms refused with the PBX\'s error); foreign numbers pass', async () => {
+  it("by default a Russian number must be its 10 national digits (other forms refused with the PBX's error); foreign numbers pass", async () => {
     for (const input of ['89161234567', '79161234567', '%2B79161234567']) {
       const r = await api(`abonents/9000000001/call?phoneNumber=${input}`, { method: 'POST' });
       expect(r.status, input).toBe(400);
@@ -564,14 +583,21 @@ describe('event faults', () => {
     expect(hook.received).toHaveLength(5);
     const endedAt = Date.parse(call.endedAt!);
     expect(hook.received.every((r) => r.at >= endedAt)).toBe(true);
-    expect(received().map((e) => e.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      received()
+        .map((e) => e.seq)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('failed deliveries are recorded and not retried by default; retryDeliveries retries', async () => {
     await subscribe('9000000001', 'fail');
     hook.status = 500;
     const once = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 5 }] });
-    expect(once.events.map((e) => [e.status, e.deliveries.length])).toEqual([[500, 1], [500, 1]]);
+    expect(once.events.map((e) => [e.status, e.deliveries.length])).toEqual([
+      [500, 1],
+      [500, 1],
+    ]);
     hook.clear();
     await control('faults', { retryDeliveries: true });
     const retried = await playCall({ direction: 'outgoing', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 5 }] });
@@ -648,7 +674,10 @@ describe('recordings', () => {
     await control('faults', { recordDelayMs: 0, recordUrlTtlSeconds: 1 });
     await control('pbx', {
       token: TOKEN,
-      abonents: [{ phone: '9000000001', recording: true }, { phone: '9000000002', recording: false }],
+      abonents: [
+        { phone: '9000000001', recording: true },
+        { phone: '9000000002', recording: false },
+      ],
     });
     const call = await playCall({
       direction: 'incoming',
@@ -741,7 +770,7 @@ describe('pickups and transfers', () => {
     expect(call.recordings.map((r) => r.userId)).toEqual([A1, A3]);
   });
 
-  it('behaviour continuationTrackingId kept: the colleague\'s leg carries the call\'s own tracking id', async () => {
+  it("behaviour continuationTrackingId kept: the colleague's leg carries the call's own tracking id", async () => {
     await control('pbx', { token: TOKEN, abonents: [{ phone: '9000000001' }, { phone: '9000000002' }], behaviour: { continuationTrackingId: 'kept' } });
     await subscribe('9000000002', 'b');
     const call = await playCall({ direction: 'incoming', client: '9161234567', legs: [{ abonent: '9000000001', answer: false, ringMs: 20, pickedUpBy: '9000000002' }] });

@@ -27,10 +27,13 @@ function validEventMessage(extTrackingId: string): string {
 
 const send = (queueUrl: string, body: string) => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
 const drained = () =>
-  eventually(async () => {
-    const depth = await stack.queueDepth();
-    return depth.visible + depth.inFlight === 0 ? depth : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 200 });
+  eventually(
+    async () => {
+      const depth = await stack.queueDepth();
+      return depth.visible + depth.inFlight === 0 ? depth : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
 const notifications = async (clientId: string) => (await stack.api('GET', `/projects/${projectId}/clients/${clientId}/messages`)).body.messages as unknown[];
 
 beforeAll(async () => {

@@ -141,9 +141,7 @@ describe('an event of a call processed only after the settle period (a retried r
     expect(body.clients).toHaveLength(1);
     const messages = (await api('GET', `/projects/${projectId}/clients/${body.clients[0].clientId}/messages`)).body.messages;
     expect(messages.map((m: { text: string }) => m.text)).toEqual(['beeline_call_event Incoming']);
-    expect(body.clients[0].dealVariables.beeline_call_description).toBe(
-      `29.11.2026 12:30:05 пропущен входящий. Абонент: 9001234567 Клиент: ${missedPhone}`,
-    );
+    expect(body.clients[0].dealVariables.beeline_call_description).toBe(`29.11.2026 12:30:05 пропущен входящий. Абонент: 9001234567 Клиент: ${missedPhone}`);
   });
 
   it('a simultaneous-ringing call whose answered leg comes late is принят by that employee', async () => {

@@ -57,19 +57,12 @@ export async function connectProject(api: Api, projectId: string): Promise<void>
     const { body } = await api<{ employees: { subscription: { status: string } }[] }>('GET', `/projects/${projectId}/employees`);
     return body.employees.length === ABONENTS.length && body.employees.every((e) => e.subscription.status === 'active') ? true : undefined;
   }, 20_000);
-  if (!active) throw new Error('the employees\' subscriptions did not become active');
+  if (!active) throw new Error("the employees' subscriptions did not become active");
 }
 
 // ---------------------------------------------------------------- planning
 
-export type CallKind =
-  | 'incoming-answered'
-  | 'incoming-missed'
-  | 'outgoing-answered'
-  | 'outgoing-missed'
-  | 'hunt-sequential'
-  | 'ring-simultaneous'
-  | 'click-to-call';
+export type CallKind = 'incoming-answered' | 'incoming-missed' | 'outgoing-answered' | 'outgoing-missed' | 'hunt-sequential' | 'ring-simultaneous' | 'click-to-call';
 
 interface LegInput {
   abonent: string;
@@ -124,12 +117,7 @@ export function seededRandom(seed: number): () => number {
 
 function clientFormats(phone: string): string[] {
   const national = phone.slice(1);
-  return [
-    `+${phone}`,
-    `8 (${national.slice(0, 3)}) ${national.slice(3, 6)}-${national.slice(6, 8)}-${national.slice(8)}`,
-    national,
-    phone,
-  ];
+  return [`+${phone}`, `8 (${national.slice(0, 3)}) ${national.slice(3, 6)}-${national.slice(6, 8)}-${national.slice(8)}`, national, phone];
 }
 
 export function planMixedCalls(count: number, seed: number, firstNumber = 79_160_000_000): PlannedCall[] {
@@ -166,7 +154,7 @@ export function planMixedCalls(count: number, seed: number, firstNumber = 79_160
           ...base,
           play: { direction: 'incoming', legs, sequential: true },
           // Missed: the first employee rung.
-          expected: { direction: 'Incoming', answered: answering >= 0, operators: [abonents[answering >= 0 ? answering : 0]!] },
+          expected: { direction: 'Incoming', answered: answering >= 0, operators: [abonents[Math.max(answering, 0)]!] },
         };
       }
       case 'ring-simultaneous': {
@@ -185,6 +173,8 @@ export function planMixedCalls(count: number, seed: number, firstNumber = 79_160
         const user = pick(ABONENTS);
         return { ...base, play: { clickToCallUser: user }, expected: { direction: 'Outgoing', answered: true, operators: [user] } };
       }
+      default:
+        throw new Error(`no plan for calls of kind ${kind satisfies never}`);
     }
   });
 }
@@ -278,18 +268,20 @@ export async function queueDepth(stack: Pick<LocalStack, 'env'>, queueUrl: strin
  */
 export async function waitUntilSettled(stack: Pick<LocalStack, 'env' | 'queueUrl'>, calls: PlayedCall[], timeoutMs: number): Promise<boolean> {
   const ids = calls.map((call) => call.extTrackingId).filter((id): id is string => id !== undefined);
-  const done = await waitFor(async () => {
-    const depth = await queueDepth(stack, stack.queueUrl);
-    if (depth.visible + depth.inFlight > 0) return undefined;
-    const finals = new Set(
-      (await scanTable(stack.env)).filter((item) => item.sk === 'CALL' && item.outcome !== 'in_progress').map((item) => String(item.extTrackingId)),
-    );
-    if (!ids.every((id) => finals.has(id))) return undefined;
-    // Records failed on purpose after processing are in flight until their redelivery: counted
-    // above. Look once more, in case one was being redelivered while the calls were scanned.
-    const again = await queueDepth(stack, stack.queueUrl);
-    return again.visible + again.inFlight === 0 ? true : undefined;
-  }, timeoutMs, 500);
+  const done = await waitFor(
+    async () => {
+      const depth = await queueDepth(stack, stack.queueUrl);
+      if (depth.visible + depth.inFlight > 0) return undefined;
+      const finals = new Set((await scanTable(stack.env)).filter((item) => item.sk === 'CALL' && item.outcome !== 'in_progress').map((item) => String(item.extTrackingId)));
+      if (!ids.every((id) => finals.has(id))) return undefined;
+      // Records failed on purpose after processing are in flight until their redelivery: counted
+      // above. Look once more, in case one was being redelivered while the calls were scanned.
+      const again = await queueDepth(stack, stack.queueUrl);
+      return again.visible + again.inFlight === 0 ? true : undefined;
+    },
+    timeoutMs,
+    500,
+  );
   return done === true;
 }
 
@@ -363,9 +355,7 @@ export async function verifyCalls(
     const ends = legs.map((leg) => leg.releaseTime).filter((t): t is number => t !== undefined);
     const startTime = moscowTime(Math.min(...starts));
     const operator = dv.beeline_operator_phone ?? '';
-    const description =
-      `${startTime} ${expected.answered ? 'принят' : 'пропущен'} ${expected.direction === 'Incoming' ? 'входящий' : 'исходящий'}. ` +
-      `Абонент: ${operator} Клиент: ${call.phone}`;
+    const description = `${startTime} ${expected.answered ? 'принят' : 'пропущен'} ${expected.direction === 'Incoming' ? 'входящий' : 'исходящий'}. ` + `Абонент: ${operator} Клиент: ${call.phone}`;
     const expect = (what: string, actual: unknown, wanted: unknown) => {
       if (actual !== wanted) wrong.push(`${what} ${JSON.stringify(actual)} ≠ ${JSON.stringify(wanted)}`);
     };

@@ -42,9 +42,7 @@ export interface LoadResult {
 /** One released event of an answered incoming call: a whole (one-leg) call in one post. */
 export function releasedEvent(extTrackingId: string, subscriptionId: string, abonent: string, clientPhone: string): string {
   const now = Date.now();
-  const events = callEvents(extTrackingId, [
-    { abonent, remote: { address: `tel:+${clientPhone}` }, startTime: now - 30_000, answerTime: now - 25_000, releaseTime: now },
-  ]);
+  const events = callEvents(extTrackingId, [{ abonent, remote: { address: `tel:+${clientPhone}` }, startTime: now - 30_000, answerTime: now - 25_000, releaseTime: now }]);
   return events.at(-1)!.replace(/<xsi:subscriptionId>[^<]*<\/xsi:subscriptionId>/, `<xsi:subscriptionId>${subscriptionId}</xsi:subscriptionId>`);
 }
 

@@ -29,11 +29,19 @@ function plainPath(route: RouteSpec, projectId = A): string {
   return route.path.replace('{projectId}', projectId).replace(/\{(\w+)\}/g, (_, name: string) => (name === 'keyId' ? 'k0123456789abcdef' : `x-${name}`));
 }
 
-const encodeAll = (text: string, upper = false) => [...text].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).map((e) => (upper ? e.toUpperCase() : e)).join('');
+const encodeAll = (text: string, upper = false) =>
+  [...text]
+    .map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .map((e) => (upper ? e.toUpperCase() : e))
+    .join('');
 /** Each literal (non-parameter) segment rewritten by `f`. */
 function literals(route: RouteSpec, f: (segment: string, index: number) => string): string {
   const pattern = route.path.split('/').filter(Boolean);
-  return `/${plainPath(route).split('/').filter(Boolean).map((segment, i) => (pattern[i]!.startsWith('{') ? segment : f(segment, i))).join('/')}`;
+  return `/${plainPath(route)
+    .split('/')
+    .filter(Boolean)
+    .map((segment, i) => (pattern[i]!.startsWith('{') ? segment : f(segment, i)))
+    .join('/')}`;
 }
 
 /**
@@ -87,8 +95,7 @@ const CREDENTIALS: Credential[] = [
 const BODY = JSON.stringify({ name: 'pwned', apiToken: 'attacker-token-1234', scope: 'admin', channel: 'whatsapp', callMethod: 'none', client_phone: '79161234567', user: '9000000001' });
 
 const callStarts = () => stack.simulator!.requests().filter((r) => r.method === 'POST' && /\/call$/.test(r.path)).length;
-const snapshot = async () =>
-  JSON.stringify((await scanTable(stack.env)).map(({ lastUsedAt: _, ...item }) => item).sort((x, y) => `${x.pk}|${x.sk}`.localeCompare(`${y.pk}|${y.sk}`)));
+const snapshot = async () => JSON.stringify((await scanTable(stack.env)).map(({ lastUsedAt: _, ...item }) => item).sort((x, y) => `${x.pk}|${x.sk}`.localeCompare(`${y.pk}|${y.sk}`)));
 
 beforeAll(async () => {
   stack = await startTestStack();

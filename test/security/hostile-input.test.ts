@@ -63,7 +63,15 @@ const BAD_IDS: [string, string][] = [
 
 function webhookCases(): Case[] {
   const url = `/webhooks/beeline/${P}/${SECRET}`;
-  const post = (name: string, body: string | Buffer, status: number, headers: Record<string, string> = XML_TYPE): Case => ({ route: 'webhook', name, method: 'POST', path: url, headers, body, status });
+  const post = (name: string, body: string | Buffer, status: number, headers: Record<string, string> = XML_TYPE): Case => ({
+    route: 'webhook',
+    name,
+    method: 'POST',
+    path: url,
+    headers,
+    body,
+    status,
+  });
   return [
     post('broken XML', '<xsi:Event><xsi:eventID>1</xsi:eventID>', 400),
     post('not XML at all', 'hello', 400),
@@ -102,7 +110,9 @@ function webhookCases(): Case[] {
     { route: 'webhook', name: 'the secret in upper case', method: 'POST', path: `/webhooks/beeline/${P}/${SECRET.toUpperCase()}`, headers: XML_TYPE, body: validEvent, status: 403 },
     { route: 'webhook', name: 'a secret with a bad %-escape', method: 'POST', path: `/webhooks/beeline/${P}/%E0%A4%A`, headers: XML_TYPE, body: validEvent, status: 403 },
     { route: 'webhook', name: 'the secret of HP for hp', method: 'POST', path: `/webhooks/beeline/HP/${SECRET}`, headers: XML_TYPE, body: validEvent, status: 403 },
-    ...BAD_IDS.map(([name, id]): Case => ({ route: 'webhook', name: `a project id with ${name}`, method: 'POST', path: `/webhooks/beeline/${id}/${SECRET}`, headers: XML_TYPE, body: validEvent, status: 403 })),
+    ...BAD_IDS.map(
+      ([name, id]): Case => ({ route: 'webhook', name: `a project id with ${name}`, method: 'POST', path: `/webhooks/beeline/${id}/${SECRET}`, headers: XML_TYPE, body: validEvent, status: 403 }),
+    ),
     { route: 'webhook', name: 'a project id ..', method: 'POST', path: `/webhooks/beeline/../${SECRET}`, headers: XML_TYPE, body: validEvent, status: 404 },
     { route: 'webhook', name: 'traversal to another project', method: 'POST', path: `${url}/../../other/${SECRET}`, headers: XML_TYPE, body: validEvent, status: 403 },
     { route: 'webhook', name: 'no secret', method: 'POST', path: `/webhooks/beeline/${P}`, headers: XML_TYPE, body: validEvent, status: 404 },
@@ -147,7 +157,15 @@ function authCases(): Case[] {
   ];
   for (const [method, path, body] of PROJECT_ROUTES) {
     for (const [name, headers] of wrong) {
-      cases.push({ route: `${method} ${path.replace(/\?.*/, '')}`, name, method, path, headers: { ...headers, ...JSON_TYPE }, body: body === undefined ? undefined : JSON.stringify(body), status: 401 });
+      cases.push({
+        route: `${method} ${path.replace(/\?.*/, '')}`,
+        name,
+        method,
+        path,
+        headers: { ...headers, ...JSON_TYPE },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        status: 401,
+      });
     }
   }
   cases.push({ route: 'GET /projects/{p}', name: 'the token in the query string', method: 'GET', path: `/projects/${P}?token=${ADMIN_TOKEN}`, status: 401 });
@@ -223,9 +241,21 @@ function projectCases(): Case[] {
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'a number as phone', '{"channel":"whatsapp","phone":79161234567}'),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'a number as a variable', '{"channel":"whatsapp","variables":{"a":5}}'),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'variables as an array', '{"channel":"whatsapp","variables":["a"]}'),
-    bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, '201 variables', JSON.stringify({ channel: 'whatsapp', variables: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`v${i}`, 'x'])) })),
+    bodyCase(
+      'PUT /projects/{p}/clients/{c}',
+      'PUT',
+      `${project}/clients/c2`,
+      '201 variables',
+      JSON.stringify({ channel: 'whatsapp', variables: Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`v${i}`, 'x'])) }),
+    ),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'a 4097-character variable', JSON.stringify({ channel: 'whatsapp', variables: { a: 'x'.repeat(4097) } })),
-    bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, '200 variables of 4,000 characters (over 64 KB in total)', JSON.stringify({ channel: 'whatsapp', variables: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`v${i}`, 'x'.repeat(4000)])) })),
+    bodyCase(
+      'PUT /projects/{p}/clients/{c}',
+      'PUT',
+      `${project}/clients/c2`,
+      '200 variables of 4,000 characters (over 64 KB in total)',
+      JSON.stringify({ channel: 'whatsapp', variables: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`v${i}`, 'x'.repeat(4000)])) }),
+    ),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'a 129-character variable name', JSON.stringify({ channel: 'whatsapp', variables: { ['k'.repeat(129)]: 'x' } })),
     bodyCase('PUT /projects/{p}/clients/{c}', 'PUT', `${project}/clients/c2`, 'an empty variable name', '{"channel":"whatsapp","variables":{"":"x"}}'),
 
@@ -265,7 +295,16 @@ function projectCases(): Case[] {
 
 function beelineCallCases(): Case[] {
   const path = `/projects/${P}/beeline/call`;
-  const call = (name: string, body: string, at = path): Case => ({ route: 'POST /projects/{p}/beeline/call', name, method: 'POST', path: at, headers: { ...AUTH, ...JSON_TYPE }, body, status: 200, answer: 'call' });
+  const call = (name: string, body: string, at = path): Case => ({
+    route: 'POST /projects/{p}/beeline/call',
+    name,
+    method: 'POST',
+    path: at,
+    headers: { ...AUTH, ...JSON_TYPE },
+    body,
+    status: 200,
+    answer: 'call',
+  });
   const user = '9000000001';
   return [
     call('not JSON', '{"client_phone":'),
@@ -296,7 +335,13 @@ function otherCases(): Case[] {
   const sigPath = recordLink(WEBHOOK_KEY, P, 'some-call', 0, Date.now(), 30).path;
   const query = sigPath.split('?')[1]!;
   return [
-    { route: 'GET /records/{p}/{ext}', name: 'a later expiry than signed', method: 'GET', path: `/records/${P}/some-call?${query.replace(/exp=(\d+)/, (_m, exp: string) => `exp=${Number(exp) + 86_400}`)}`, status: 403 },
+    {
+      route: 'GET /records/{p}/{ext}',
+      name: 'a later expiry than signed',
+      method: 'GET',
+      path: `/records/${P}/some-call?${query.replace(/exp=(\d+)/, (_m, exp: string) => `exp=${Number(exp) + 86_400}`)}`,
+      status: 403,
+    },
     { route: 'GET /records/{p}/{ext}', name: 'an expiry that is not a number', method: 'GET', path: `/records/${P}/some-call?${query.replace(/exp=\d+/, 'exp=1e99')}`, status: 403 },
     { route: 'GET /records/{p}/{ext}', name: 'an 8 KB expiry', method: 'GET', path: `/records/${P}/some-call?${query.replace(/exp=\d+/, `exp=${'9'.repeat(8000)}`)}`, status: 403 },
     { route: 'GET /records/{p}/{ext}', name: 'no signature', method: 'GET', path: `/records/${P}/some-call`, status: 403 },
@@ -351,7 +396,7 @@ function problemsOf(c: Case, answer: RawAnswer): string[] {
   if (c.answer === 'call' || (c.method === 'POST' && c.path.endsWith('/beeline/call'))) {
     // A failure may add a stable `code`, nothing else.
     const extra = body ? Object.keys(body).filter((key) => key !== 'status' && key !== 'error' && !(key === 'code' && typeof body.code === 'string')) : [];
-    if (!body || body.status !== '0' || typeof body.error !== 'string' || extra.length > 0) problems.push(`not a status-0 answer: ${answer.text.slice(0, 200)}`);
+    if (body?.status !== '0' || typeof body.error !== 'string' || extra.length > 0) problems.push(`not a status-0 answer: ${answer.text.slice(0, 200)}`);
   } else if (!body || typeof body.error !== 'string' || body.error === '' || Object.keys(body).length !== 1) {
     problems.push(`not a JSON error body: ${answer.text.slice(0, 200)}`);
   }

@@ -54,7 +54,14 @@ const NUMBER_A = '9000000021';
 const NUMBER_B = '9000000031';
 const SECRET_A = webhookSecret(WEBHOOK_KEY, A);
 const SECRET_B = webhookSecret(WEBHOOK_KEY, B);
-const SECRETS: Record<string, string> = { 'PBX token of A': TOKEN_A, 'PBX token of B': TOKEN_B, 'admin token': ADMIN_TOKEN, 'webhook key': WEBHOOK_KEY, 'webhook secret of A': SECRET_A, 'webhook secret of B': SECRET_B };
+const SECRETS: Record<string, string> = {
+  'PBX token of A': TOKEN_A,
+  'PBX token of B': TOKEN_B,
+  'admin token': ADMIN_TOKEN,
+  'webhook key': WEBHOOK_KEY,
+  'webhook secret of A': SECRET_A,
+  'webhook secret of B': SECRET_B,
+};
 
 let stack: TestStack;
 let subscriptionB: string;
@@ -107,7 +114,10 @@ beforeAll(async () => {
   sim.addPbx({ token: TOKEN_A, abonents: [{ phone: NUMBER_A, recording: true }] });
   sim.addPbx({ token: TOKEN_B, abonents: [{ phone: NUMBER_B, recording: true }] });
   sim.setFaults({ recordDelayMs: 200 });
-  for (const [projectId, token, number] of [[A, TOKEN_A, NUMBER_A], [B, TOKEN_B, NUMBER_B]] as const) {
+  for (const [projectId, token, number] of [
+    [A, TOKEN_A, NUMBER_A],
+    [B, TOKEN_B, NUMBER_B],
+  ] as const) {
     expect((await stack.api('PUT', `/projects/${projectId}`, { name: projectId })).status).toBe(200);
     const connected = await stack.api('PUT', `/projects/${projectId}/beeline`, { apiToken: token });
     expect(connected).toMatchObject({ status: 200, body: { connected: true, tokenHint: `…${token.slice(-4)}` } });

@@ -115,16 +115,57 @@ describe('normaliseClientPhone', () => {
 // ---------------------------------------------------------------- Xsi XML
 
 const NAMES = [
-  'Event', 'eventID', 'sequenceNumber', 'userId', 'externalApplicationId', 'subscriptionId', 'httpContact', 'uri', 'targetId',
-  'eventData', 'call', 'callId', 'extTrackingId', 'personality', 'state', 'remoteParty', 'address', 'callType', 'privacy',
-  'startTime', 'answerTime', 'releaseTime', 'redirections', 'redirection', 'party', 'reason', 'recorded', 'acdCallInfo', 'x',
+  'Event',
+  'eventID',
+  'sequenceNumber',
+  'userId',
+  'externalApplicationId',
+  'subscriptionId',
+  'httpContact',
+  'uri',
+  'targetId',
+  'eventData',
+  'call',
+  'callId',
+  'extTrackingId',
+  'personality',
+  'state',
+  'remoteParty',
+  'address',
+  'callType',
+  'privacy',
+  'startTime',
+  'answerTime',
+  'releaseTime',
+  'redirections',
+  'redirection',
+  'party',
+  'reason',
+  'recorded',
+  'acdCallInfo',
+  'x',
 ];
 const PREFIXES = ['', '', 'xsi:', 'xsi1:', 'b:', 'ns0:'];
 const EVENT_TYPES = ['CallReceivedEvent', 'CallAnsweredEvent', 'CallReleasedEvent', 'CallOriginatedEvent', 'SubscriptionTerminatedEvent', 'HookStatusEvent', 'Weird', ''];
 const textValue = fc.oneof(
   digits(1, 16),
   fc.uuid(),
-  fc.constantFrom('tel:+79161234567', 'Terminator', 'Alerting', 'Released', '9001234567@mpbx.sip.beeline.ru', '&amp;', '&lt;x&gt;', '&#x1F600;', '&#0;', '&#xD800;', '&bogus;', '<![CDATA[<x>]]>', '<!-- c -->', ''),
+  fc.constantFrom(
+    'tel:+79161234567',
+    'Terminator',
+    'Alerting',
+    'Released',
+    '9001234567@mpbx.sip.beeline.ru',
+    '&amp;',
+    '&lt;x&gt;',
+    '&#x1F600;',
+    '&#0;',
+    '&#xD800;',
+    '&bogus;',
+    '<![CDATA[<x>]]>',
+    '<!-- c -->',
+    '',
+  ),
   fc.string({ maxLength: 12 }),
 );
 
@@ -133,12 +174,10 @@ const xmlTree: fc.Arbitrary<string> = fc.letrec<{ node: string }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     textValue,
-    fc
-      .tuple(fc.constantFrom(...PREFIXES), fc.constantFrom(...NAMES), fc.option(fc.constantFrom(...EVENT_TYPES)), fc.array(tie('node'), { maxLength: 4 }))
-      .map(([prefix, name, type, children]) => {
-        const attribute = type === null ? '' : ` xsi1:type="xsi:${type}"`;
-        return `<${prefix}${name}${attribute}>${children.join('')}</${prefix}${name}>`;
-      }),
+    fc.tuple(fc.constantFrom(...PREFIXES), fc.constantFrom(...NAMES), fc.option(fc.constantFrom(...EVENT_TYPES)), fc.array(tie('node'), { maxLength: 4 })).map(([prefix, name, type, children]) => {
+      const attribute = type === null ? '' : ` xsi1:type="xsi:${type}"`;
+      return `<${prefix}${name}${attribute}>${children.join('')}</${prefix}${name}>`;
+    }),
   ),
 })).node;
 
@@ -184,7 +223,9 @@ const xmlish = fc.oneof(
   xmlTree,
   fc.tuple(xsiLike, fc.nat(), fc.nat()).map(([xml, a, b]) => xml.slice(Math.min(a, b) % (xml.length + 1), Math.max(a, b) % (xml.length + 1))),
   fc.tuple(xsiLike, anyString, fc.nat()).map(([xml, noise, at]) => xml.slice(0, at % (xml.length + 1)) + noise + xml.slice(at % (xml.length + 1))),
-  fc.tuple(fc.constantFrom('<!DOCTYPE x [<!ENTITY e "e">]>', '<!ENTITY x SYSTEM "file:///etc/passwd">', '<?xml version="1.1"?>', '\ufeff', '   ', '<!-- -->'), xsiLike).map(([head, xml]) => head + xml),
+  fc
+    .tuple(fc.constantFrom('<!DOCTYPE x [<!ENTITY e "e">]>', '<!ENTITY x SYSTEM "file:///etc/passwd">', '<?xml version="1.1"?>', '\ufeff', '   ', '<!-- -->'), xsiLike)
+    .map(([head, xml]) => head + xml),
 );
 
 /** What crossing the queue does: JSON there and back, then the processor's schema. */

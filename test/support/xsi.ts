@@ -24,9 +24,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 export function xsiEvent(opts: { eventId?: string; type: string; abonent?: string; subscriptionId?: string; call?: string }): string {
   const target = opts.abonent ? `<xsi:targetId>${opts.abonent}@mpbx.sip.beeline.ru</xsi:targetId>` : '';
-  const data = opts.call
-    ? `<xsi:eventData xsi1:type="xsi:${opts.type}">${opts.call}</xsi:eventData>`
-    : `<xsi:eventData xsi1:type="xsi:${opts.type}"/>`;
+  const data = opts.call ? `<xsi:eventData xsi1:type="xsi:${opts.type}">${opts.call}</xsi:eventData>` : `<xsi:eventData xsi1:type="xsi:${opts.type}"/>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <xsi:Event xmlns:xsi="http://schema.broadsoft.com/xsi" xmlns:xsi1="http://www.w3.org/2001/XMLSchema-instance" xsi1:type="xsi:SubscriptionEvent">
 <xsi:eventID>${opts.eventId ?? randomUUID()}</xsi:eventID>

@@ -86,12 +86,8 @@ describe('the call aggregate', () => {
 
   it('a call with a colleague is internal, a call with a hidden number is hidden', () => {
     const colleague = { userId: '9000000002@mpbx.sip.beeline.ru', address: 'tel:200', callType: 'Group', privacy: false };
-    const internal = play([
-      event('CallReleasedEvent', '9000000001', { callId: 'i', personality: 'Terminator', state: 'Released', remoteParty: colleague, startTime: T0, releaseTime: T0 + 1 }),
-    ]);
-    const hidden = play([
-      event('CallReleasedEvent', '9000000001', { callId: 'h', personality: 'Terminator', state: 'Released', remoteParty: { privacy: true }, startTime: T0, releaseTime: T0 + 1 }),
-    ]);
+    const internal = play([event('CallReleasedEvent', '9000000001', { callId: 'i', personality: 'Terminator', state: 'Released', remoteParty: colleague, startTime: T0, releaseTime: T0 + 1 })]);
+    const hidden = play([event('CallReleasedEvent', '9000000001', { callId: 'h', personality: 'Terminator', state: 'Released', remoteParty: { privacy: true }, startTime: T0, releaseTime: T0 + 1 })]);
     expect(summarise(internal).decided).toBe('internal');
     expect(summarise(hidden).decided).toBe('hidden');
   });
@@ -124,10 +120,17 @@ describe('a click-to-call played as one leg', () => {
   const originating = event('CallOriginatingEvent', '9001234567', { ...leg, personality: 'Click-to-Dial', state: 'Alerting', remoteParty: employee, startTime: T0 });
   const originated = event('CallOriginatedEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Alerting', remoteParty: client, startTime: T0 + 4000 });
   const answered = event('CallAnsweredEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Active', remoteParty: client, startTime: T0 + 4000, answerTime: T0 + 11_000 });
-  const released = event('CallReleasedEvent', '9001234567', { ...leg, personality: 'Originator', state: 'Released', remoteParty: client, startTime: T0 + 4000, answerTime: T0 + 11_000, releaseTime: T0 + 75_000 });
+  const released = event('CallReleasedEvent', '9001234567', {
+    ...leg,
+    personality: 'Originator',
+    state: 'Released',
+    remoteParty: client,
+    startTime: T0 + 4000,
+    answerTime: T0 + 11_000,
+    releaseTime: T0 + 75_000,
+  });
 
-  const permutations = <T,>(items: T[]): T[][] =>
-    items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  const permutations = <T>(items: T[]): T[][] => (items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest])));
 
   it('is an answered outgoing call with the client as client and the employee as operator, in every delivery order', () => {
     const orders = permutations([originating, originated, answered, released]);
@@ -150,7 +153,7 @@ describe('a click-to-call played as one leg', () => {
     expect(summarise(play([originating, originated, unanswered]))).toMatchObject({ direction: 'Outgoing', decided: 'missed', clientPhone: '79161234567' });
   });
 
-  it('the employee did not pick up: the client was never dialled, so no client (and an answer in that phase is the employee\'s)', () => {
+  it("the employee did not pick up: the client was never dialled, so no client (and an answer in that phase is the employee's)", () => {
     const notAccepted = event('CallReleasedEvent', '9001234567', {
       ...leg,
       personality: 'Click-to-Dial',
@@ -165,7 +168,7 @@ describe('a click-to-call played as one leg', () => {
     expect(summary.decided).toBe('hidden');
   });
 
-  it('played as two legs (the employee\'s half answered by the employee), the client\'s leg decides', () => {
+  it("played as two legs (the employee's half answered by the employee), the client's leg decides", () => {
     const employeeHalf = { callId: 'half-1', extTrackingId: 'ext' };
     const clientHalf = { callId: 'half-2', extTrackingId: 'ext' };
     const events = [
@@ -173,7 +176,15 @@ describe('a click-to-call played as one leg', () => {
       event('CallAnsweredEvent', '9001234567', { ...employeeHalf, personality: 'Click-to-Dial', state: 'Active', remoteParty: employee, startTime: T0, answerTime: T0 + 3000 }),
       event('CallOriginatedEvent', '9001234567', { ...clientHalf, personality: 'Click-to-Dial', state: 'Alerting', remoteParty: client, startTime: T0 + 3000 }),
       event('CallReleasedEvent', '9001234567', { ...clientHalf, personality: 'Click-to-Dial', state: 'Released', remoteParty: client, startTime: T0 + 3000, releaseTime: T0 + 30_000 }),
-      event('CallReleasedEvent', '9001234567', { ...employeeHalf, personality: 'Click-to-Dial', state: 'Released', remoteParty: employee, startTime: T0, answerTime: T0 + 3000, releaseTime: T0 + 30_000 }),
+      event('CallReleasedEvent', '9001234567', {
+        ...employeeHalf,
+        personality: 'Click-to-Dial',
+        state: 'Released',
+        remoteParty: employee,
+        startTime: T0,
+        answerTime: T0 + 3000,
+        releaseTime: T0 + 30_000,
+      }),
     ];
     expect(summarise(play(events))).toMatchObject({ direction: 'Outgoing', decided: 'missed', clientPhone: '79161234567', operatorPhone: '9001234567' });
   });
@@ -185,7 +196,16 @@ describe('pickups and transfers (a new tracking id continues the call)', () => {
   const pickedUpAtB = (ext: string) => [
     event('CallPickedUpEvent', '9001234568', { extTrackingId: ext, callId: 'b', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 + 9000 }),
     event('CallAnsweredEvent', '9001234568', { extTrackingId: ext, callId: 'b', personality: 'Terminator', state: 'Active', remoteParty: client, startTime: T0 + 9000, answerTime: T0 + 9100 }),
-    event('CallReleasedEvent', '9001234568', { extTrackingId: ext, callId: 'b', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0 + 9000, answerTime: T0 + 9100, releaseTime: T0 + 60_000 }),
+    event('CallReleasedEvent', '9001234568', {
+      extTrackingId: ext,
+      callId: 'b',
+      personality: 'Terminator',
+      state: 'Released',
+      remoteParty: client,
+      startTime: T0 + 9000,
+      answerTime: T0 + 9100,
+      releaseTime: T0 + 60_000,
+    }),
   ];
   const playAs = (ext: string, events: XsiEvent[]) => events.reduce((state, e, i) => applyEvent(state, { event: e, receivedAt: T0 + 9000 + i }).state, newCall('p', ext, T0 + 9000));
 
@@ -227,7 +247,10 @@ describe('pickups and transfers (a new tracking id continues the call)', () => {
 
   it('a `calls` list (CallRedirectedEvent) merges every leg of this call and no leg of another', () => {
     const redirected: XsiEvent = {
-      ...(event('CallRedirectedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0, releaseTime: T0 + 5000 }) as Extract<XsiEvent, { kind: 'call' }>),
+      ...(event('CallRedirectedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0, releaseTime: T0 + 5000 }) as Extract<
+        XsiEvent,
+        { kind: 'call' }
+      >),
       otherCalls: [
         { callId: 'c', extTrackingId: 'ext', personality: 'Terminator', state: 'Alerting', remoteParty: client, startTime: T0 + 5000, redirections: [], acdCall: false, recorded: false },
         { callId: 'z', extTrackingId: 'another', personality: 'Terminator', state: 'Alerting', startTime: T0, redirections: [], acdCall: false, recorded: false },

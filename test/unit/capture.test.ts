@@ -7,7 +7,10 @@ import { loadEvent } from '../fixtures/events';
 
 describe('redaction', () => {
   it('the webhook secret of a URL, link query strings and named secrets never survive', () => {
-    const body = loadEvent('incoming-answered-1-received').replace('https://hooks.example.test/beeline/p-42/hook-token', 'https://api.example.test/webhooks/beeline/p-42/Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4');
+    const body = loadEvent('incoming-answered-1-received').replace(
+      'https://hooks.example.test/beeline/p-42/hook-token',
+      'https://api.example.test/webhooks/beeline/p-42/Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4',
+    );
     const { body: kept } = redacted(body);
     expect(kept).toContain('https://api.example.test/webhooks/beeline/p-42/REDACTED');
     expect(kept).not.toContain('Zm9vYmFyYmF6');
@@ -46,7 +49,10 @@ function memoryStore(setting: CaptureSetting, failing = false) {
     },
     start: async () => undefined,
     stop: async () => undefined,
-    keep: async (_projectId, exchange) => (kept.push(exchange), true),
+    keep: async (_projectId, exchange) => {
+      kept.push(exchange);
+      return true;
+    },
     list: async () => ({ items: [] }),
   };
   return { store, kept, reads: () => reads };
@@ -54,11 +60,15 @@ function memoryStore(setting: CaptureSetting, failing = false) {
 
 describe('the recorder', () => {
   const clock = Date.parse('2026-12-02T10:00:00Z');
-  it('reads a project\'s setting at most once per check period, and keeps redacted bodies only while capturing', async () => {
+  it("reads a project's setting at most once per check period, and keeps redacted bodies only while capturing", async () => {
     const { store, kept, reads } = memoryStore({ until: captureUntil(clock, 10), captured: 0 });
     const recorder = captureRecorder(store, { checkMs: 30_000, now: () => clock });
     for (let i = 0; i < 5; i++) await recorder.webhook('p1', '<xsi:uri>https://x.test/webhooks/beeline/p1/secretsecretsecret</xsi:uri>', 'application/xml', ['secretsecretsecret']);
-    await recorder.pbx('p1', { method: 'PUT', path: 'subscription', status: 200, requestBody: '{"url":"https://x.test/webhooks/beeline/p1/secretsecretsecret"}', body: '{"subscriptionId":"s1"}', durationMs: 12 }, ['the-pbx-token']);
+    await recorder.pbx(
+      'p1',
+      { method: 'PUT', path: 'subscription', status: 200, requestBody: '{"url":"https://x.test/webhooks/beeline/p1/secretsecretsecret"}', body: '{"subscriptionId":"s1"}', durationMs: 12 },
+      ['the-pbx-token'],
+    );
     expect(reads()).toBe(1);
     expect(kept).toHaveLength(6);
     expect(JSON.stringify(kept)).not.toContain('secretsecretsecret');

@@ -1,10 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import {
-  employeeNumberFromTargetId,
-  isClientPhone,
-  normaliseClientPhone,
-  normaliseEmployeeNumber,
-} from '../../functions/commons/domain/phone';
+import { employeeNumberFromTargetId, isClientPhone, normaliseClientPhone, normaliseEmployeeNumber } from '../../functions/commons/domain/phone';
 
 const CLIENT_NUMBERS: [raw: string, canonical: string][] = [
   // Written with `+`: international as written, never the Russian trunk form (§3)
@@ -191,19 +186,63 @@ function prng(seed: number): () => number {
 function oddStrings(count: number): string[] {
   const random = prng(20261129);
   const pieces = [
-    '0', '1', '7', '8', '9', '00', '+', '+7', '8 10', ' ', '-', '(', ')', '.', '@', ':', ';', '?',
-    'tel:', 'sip:', 'sips:', 'TEL:', '@host', ';ext=200', 'ext', 'anonymous', 'MPBX_SYS_', '_hg_',
-    '_vxml', 'SIP00ABC', '٩', '７', '\u0000', '\u0001', '\u001f', '\u007f', '\u00a0', '\u200b',
-    '\ud800', '\udfff', '😀', '\n', '\t', '\\', '"', '%', 'é', 'д', '9161234567', '375291234567',
+    '0',
+    '1',
+    '7',
+    '8',
+    '9',
+    '00',
+    '+',
+    '+7',
+    '8 10',
+    ' ',
+    '-',
+    '(',
+    ')',
+    '.',
+    '@',
+    ':',
+    ';',
+    '?',
+    'tel:',
+    'sip:',
+    'sips:',
+    'TEL:',
+    '@host',
+    ';ext=200',
+    'ext',
+    'anonymous',
+    'MPBX_SYS_',
+    '_hg_',
+    '_vxml',
+    'SIP00ABC',
+    '٩',
+    '７',
+    '\u0000',
+    '\u0001',
+    '\u001f',
+    '\u007f',
+    '\u00a0',
+    '\u200b',
+    '\ud800',
+    '\udfff',
+    '😀',
+    '\n',
+    '\t',
+    '\\',
+    '"',
+    '%',
+    'é',
+    'д',
+    '9161234567',
+    '375291234567',
   ];
   const out: string[] = ['__proto__', 'constructor', 'toString', '\u0000'.repeat(1000), '+'.repeat(10_000)];
   while (out.length < count) {
     const parts = 1 + Math.floor(random() * 12);
     let s = '';
     for (let i = 0; i < parts; i++) {
-      s += random() < 0.2
-        ? String.fromCharCode(Math.floor(random() * 0x10000))
-        : pieces[Math.floor(random() * pieces.length)] ?? '';
+      s += random() < 0.2 ? String.fromCharCode(Math.floor(random() * 0x10000)) : (pieces[Math.floor(random() * pieces.length)] ?? '');
     }
     out.push(s);
   }

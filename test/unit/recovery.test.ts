@@ -15,7 +15,15 @@ function live(legs: Leg[], extra: Partial<CallState> = {}): CallState {
 function records(rows: { employee: string; start: number; talkMs: number; ringMs?: number }[]): CallState {
   const [call] = rebuildCalls(
     'p',
-    rows.map((r) => ({ startDate: r.start, abonent: { userId: `${r.employee}@mpbx.sip.beeline.ru`, phone: r.employee }, direction: 'INBOUND', status: r.talkMs > 0 ? 'RECIEVED' : 'MISSED', duration: r.talkMs, phone_from: CLIENT, phone_to: r.employee })),
+    rows.map((r) => ({
+      startDate: r.start,
+      abonent: { userId: `${r.employee}@mpbx.sip.beeline.ru`, phone: r.employee },
+      direction: 'INBOUND',
+      status: r.talkMs > 0 ? 'RECIEVED' : 'MISSED',
+      duration: r.talkMs,
+      phone_from: CLIENT,
+      phone_to: r.employee,
+    })),
     [],
   );
   return call!;
@@ -103,10 +111,11 @@ describe('rebuildCalls: statistics rows as the real PBX writes them', () => {
   });
 
   it('rows carrying externalTrackingId are grouped by it and keep it as the call id, however close two calls are', () => {
-    const calls = rebuildCalls('p', [
-      row({ status: 'RECIEVED', duration: 5_000, externalTrackingId: 'ext-a' }),
-      row({ startDate: T0 + 6_000, status: 'MISSED', duration: 3_000, externalTrackingId: 'ext-b' }),
-    ], []);
+    const calls = rebuildCalls(
+      'p',
+      [row({ status: 'RECIEVED', duration: 5_000, externalTrackingId: 'ext-a' }), row({ startDate: T0 + 6_000, status: 'MISSED', duration: 3_000, externalTrackingId: 'ext-b' })],
+      [],
+    );
     expect(calls.map((c) => [c.extTrackingId, summarise(c).fresh])).toEqual([
       ['ext-a', 'answered'],
       ['ext-b', 'missed'],

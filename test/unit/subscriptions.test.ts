@@ -12,7 +12,7 @@ describe('judgeEventSource', () => {
     expect(judgeEventSource(record(T), 'p1', T + RETIRED_GRACE_MS + 1, T + RETIRED_GRACE_MS + 2)).toBe('foreign');
   });
 
-  it('another project\'s subscription is foreign; an unknown one is given a minute from its arrival', () => {
+  it("another project's subscription is foreign; an unknown one is given a minute from its arrival", () => {
     expect(judgeEventSource(record(), 'p2', T, T)).toBe('foreign');
     expect(judgeEventSource(undefined, 'p1', T, T + UNKNOWN_SUBSCRIPTION_PATIENCE_MS)).toBe('maybe-new');
     expect(judgeEventSource(undefined, 'p1', T, T + UNKNOWN_SUBSCRIPTION_PATIENCE_MS + 1)).toBe('foreign');

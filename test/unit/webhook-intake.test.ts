@@ -26,13 +26,12 @@ function setUp() {
       return stored;
     },
     () => clock,
-    async (ms) => void (clock += ms),
+    async (ms) => {
+      clock += ms;
+    },
   );
   const post = (secret: string) =>
-    acceptWebhook(
-      { projectId: 'p1', secret, bodyBytes: BODY.length, body: () => BODY },
-      { webhookKey: KEY, secrets, queue: { send: async (message) => void queued.push(message) }, now: clock },
-    );
+    acceptWebhook({ projectId: 'p1', secret, bodyBytes: BODY.length, body: () => BODY }, { webhookKey: KEY, secrets, queue: { send: async (message) => void queued.push(message) }, now: clock });
   return {
     post,
     queued,
@@ -98,7 +97,14 @@ describe('webhook secret generations', () => {
 
   it('wrong secrets arriving together share one read', async () => {
     let reads = 0;
-    const secrets = cachedWebhookSecrets(async () => (reads++, INITIAL_WEBHOOK_SECRET), () => 0, () => new Promise((resolve) => setTimeout(resolve, 20)));
+    const secrets = cachedWebhookSecrets(
+      async () => {
+        reads++;
+        return INITIAL_WEBHOOK_SECRET;
+      },
+      () => 0,
+      () => new Promise((resolve) => setTimeout(resolve, 20)),
+    );
     await secrets.get('p1');
     await Promise.all(Array.from({ length: 50 }, () => secrets.refresh('p1')));
     expect(reads).toBe(2);
@@ -106,16 +112,20 @@ describe('webhook secret generations', () => {
 });
 
 describe('what is queued is bounded, not only what arrives', () => {
-  it('a body under the webhook limit whose queued form would be over the queue\'s limit is refused with 413, nothing sent', async () => {
+  it("a body under the webhook limit whose queued form would be over the queue's limit is refused with 413, nothing sent", async () => {
     // Quotes are one byte in XML and two once JSON-escaped: 256 redirections of 512 quotes each.
     const redirection = `<xsi:redirection><xsi:party><xsi:address>${'"'.repeat(512)}</xsi:address></xsi:party></xsi:redirection>`;
-    const call = (i: number) => `<xsi:call><xsi:callId>callhalf-${i}:0</xsi:callId><xsi:extTrackingId>ext-1</xsi:extTrackingId><xsi:redirections>${redirection.repeat(16)}</xsi:redirections></xsi:call>`;
+    const call = (i: number) =>
+      `<xsi:call><xsi:callId>callhalf-${i}:0</xsi:callId><xsi:extTrackingId>ext-1</xsi:extTrackingId><xsi:redirections>${redirection.repeat(16)}</xsi:redirections></xsi:call>`;
     const body = loadEvent('call-redirected-list').replace(/<xsi:calls>[\s\S]*<\/xsi:calls>/, `<xsi:calls>${Array.from({ length: 16 }, (_, i) => call(i)).join('')}</xsi:calls>`);
     expect(Buffer.byteLength(body)).toBeLessThan(MAX_WEBHOOK_BYTES);
     // The real adapter: it must refuse before it sends (this client could reach no queue).
     const queue = new SqsMessageQueue(new SQSClient({ region: 'eu-central-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), { live: 'http://127.0.0.1:9/000000000000/events' });
     const secrets = cachedWebhookSecrets(async () => INITIAL_WEBHOOK_SECRET);
-    const answer = await acceptWebhook({ projectId: 'p1', secret: webhookSecret(KEY, 'p1'), bodyBytes: Buffer.byteLength(body), body: () => body }, { webhookKey: KEY, secrets, queue, now: Date.now() });
+    const answer = await acceptWebhook(
+      { projectId: 'p1', secret: webhookSecret(KEY, 'p1'), bodyBytes: Buffer.byteLength(body), body: () => body },
+      { webhookKey: KEY, secrets, queue, now: Date.now() },
+    );
     expect(answer).toEqual({ status: 413, error: 'the event is too large to queue' });
   });
 });

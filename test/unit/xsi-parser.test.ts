@@ -318,10 +318,7 @@ describe('parseXsiEvent: special legs', () => {
   });
 
   it('a single redirection is a one-element list', () => {
-    const body = loadEvent('hunt-group-leg-received').replace(
-      /<xsi:redirection>(?:(?!<\/xsi:redirection>)[\s\S])*<xsi:reason>no-answer[\s\S]*?<\/xsi:redirection>/,
-      '',
-    );
+    const body = loadEvent('hunt-group-leg-received').replace(/<xsi:redirection>(?:(?!<\/xsi:redirection>)[\s\S])*<xsi:reason>no-answer[\s\S]*?<\/xsi:redirection>/, '');
     const event = parseEventOk(body);
     expect(event.kind === 'call' && event.call.redirections).toStrictEqual([
       {
@@ -402,32 +399,22 @@ describe('parseXsiEvent: values', () => {
         .replace('<xsi:releaseTime>1800000095250<', '<xsi:releaseTime>99999999999999999<'),
     );
     expect(event.envelope.sequenceNumber).toBeUndefined();
-    expect(event.kind === 'call' && [event.call.startTime, event.call.answerTime, event.call.releaseTime]).toStrictEqual([
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    expect(event.kind === 'call' && [event.call.startTime, event.call.answerTime, event.call.releaseTime]).toStrictEqual([undefined, undefined, undefined]);
   });
 
   it('decodes predefined entities and character references, nothing else', () => {
-    const event = parseEventOk(
-      released.replace('<xsi:name>Petrova &amp; Co</xsi:name>', '<xsi:name>&#1048;&#x432;&amp;lt; &lt;&gt;&quot;&apos; &foo;</xsi:name>'),
-    );
+    const event = parseEventOk(released.replace('<xsi:name>Petrova &amp; Co</xsi:name>', '<xsi:name>&#1048;&#x432;&amp;lt; &lt;&gt;&quot;&apos; &foo;</xsi:name>'));
     expect(event.kind === 'call' && event.call.remoteParty?.name).toBe(`Ив&lt; <>"' &foo;`);
   });
 
   it('trims values, keeps CDATA text, and accepts a BOM or leading whitespace', () => {
-    const event = parseEventOk(
-      `\uFEFF${released.replace('<xsi:name>Petrova &amp; Co</xsi:name>', '<xsi:name>\n  <![CDATA[Petrova <Co>]]>  </xsi:name>')}`,
-    );
+    const event = parseEventOk(`\uFEFF${released.replace('<xsi:name>Petrova &amp; Co</xsi:name>', '<xsi:name>\n  <![CDATA[Petrova <Co>]]>  </xsi:name>')}`);
     expect(event.kind === 'call' && event.call.remoteParty?.name).toBe('Petrova <Co>');
     expect(parseEventOk(`\n  ${released}`)).toStrictEqual(ANSWERED_RELEASED);
   });
 
   it('address without countryCode, and countryCode without address', () => {
-    const event = parseEventOk(
-      released.replace('<xsi:address countryCode="7">tel:+79161234567</xsi:address>', '<xsi:address countryCode="7"/>'),
-    );
+    const event = parseEventOk(released.replace('<xsi:address countryCode="7">tel:+79161234567</xsi:address>', '<xsi:address countryCode="7"/>'));
     expect(event.kind === 'call' && event.call.remoteParty).toStrictEqual({
       name: 'Petrova & Co',
       countryCode: '7',
@@ -438,9 +425,7 @@ describe('parseXsiEvent: values', () => {
   });
 
   it('an eventData type without a prefix, and a missing one', () => {
-    expect(parseEventOk(released.replace('xsi1:type="xsi:CallReleasedEvent"', 'xsi1:type="CallReleasedEvent"'))).toStrictEqual(
-      ANSWERED_RELEASED,
-    );
+    expect(parseEventOk(released.replace('xsi1:type="xsi:CallReleasedEvent"', 'xsi1:type="CallReleasedEvent"'))).toStrictEqual(ANSWERED_RELEASED);
     expect(errorOf(released.replace('xsi1:type="xsi:CallReleasedEvent"', ''))).toBe('missing eventData type');
   });
 });
@@ -490,12 +475,7 @@ describe('parseXsiEvent: rejections', () => {
 
   it('errors are short and never quote the body', () => {
     const secret = 'hook-token';
-    const bodies = [
-      released.replace('</xsi:httpContact>', ''),
-      released.replace('</xsi:uri>', `</xsi:${secret}${'x'.repeat(5000)}>`),
-      `<${secret}${'x'.repeat(100_000)}>`,
-      BILLION_LAUGHS,
-    ];
+    const bodies = [released.replace('</xsi:httpContact>', ''), released.replace('</xsi:uri>', `</xsi:${secret}${'x'.repeat(5000)}>`), `<${secret}${'x'.repeat(100_000)}>`, BILLION_LAUGHS];
     for (const body of bodies) {
       const error = errorOf(body);
       expect(error.length).toBeLessThanOrEqual(200);
@@ -522,12 +502,7 @@ describe('parseXsiEvent: rejections', () => {
     for (let i = 0; i < 400; i++) {
       const base = loadEvent(names[i % names.length] ?? 'hook-status');
       const at = random(base.length);
-      const mangled =
-        i % 3 === 0
-          ? base.slice(0, at)
-          : i % 3 === 1
-            ? base.slice(0, at) + base.slice(at + 1 + random(20))
-            : base.slice(0, at) + (pieces[random(pieces.length)] ?? '') + base.slice(at);
+      const mangled = i % 3 === 0 ? base.slice(0, at) : i % 3 === 1 ? base.slice(0, at) + base.slice(at + 1 + random(20)) : base.slice(0, at) + (pieces[random(pieces.length)] ?? '') + base.slice(at);
       const result = parseXsiEvent(mangled);
       expect(typeof result.ok).toBe('boolean');
       if (result.ok) {

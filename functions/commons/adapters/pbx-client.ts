@@ -247,14 +247,16 @@ export class BeelinePbxClient {
     for (const [name, value] of Object.entries(spec.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
     const started = Date.now();
     const observed = (status: number, body: string) =>
-      this.options.observe?.({
-        method: spec.method,
-        path: `${spec.path}${url.search}`,
-        status,
-        ...(spec.body !== undefined && { requestBody: JSON.stringify(spec.body) }),
-        body,
-        durationMs: Date.now() - started,
-      }).catch(() => undefined);
+      this.options
+        .observe?.({
+          method: spec.method,
+          path: `${spec.path}${url.search}`,
+          status,
+          ...(spec.body !== undefined && { requestBody: JSON.stringify(spec.body) }),
+          body,
+          durationMs: Date.now() - started,
+        })
+        .catch(() => undefined);
     try {
       const { status, text } = await this.exchange(spec, url);
       await observed(status, text);

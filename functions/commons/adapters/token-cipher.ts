@@ -41,9 +41,7 @@ export class KmsTokenCipher implements TokenCipher {
   ) {}
 
   async encrypt(plaintext: string, projectId: string): Promise<string> {
-    const { CiphertextBlob } = await this.kms.send(
-      new EncryptCommand({ KeyId: this.keyId, Plaintext: Buffer.from(plaintext, 'utf8'), EncryptionContext: { projectId } }),
-    );
+    const { CiphertextBlob } = await this.kms.send(new EncryptCommand({ KeyId: this.keyId, Plaintext: Buffer.from(plaintext, 'utf8'), EncryptionContext: { projectId } }));
     return `kms:v1:${Buffer.from(CiphertextBlob!).toString('base64')}`;
   }
 

@@ -16,9 +16,7 @@ export type Access = 'open' | 'platform' | 'project' | 'call';
 export const KEY_SCOPES = ['admin', 'call'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
-export type Principal =
-  | { kind: 'platform' }
-  | { kind: 'key'; projectId: string; keyId: string; scope: KeyScope };
+export type Principal = { kind: 'platform' } | { kind: 'key'; projectId: string; keyId: string; scope: KeyScope };
 
 /** What the audit log says of a caller: `platform` or `key:<keyId>`, never a secret. */
 export function principalLabel(principal: Principal): string {
@@ -101,7 +99,17 @@ export interface ProjectKey {
 
 // ---------------------------------------------------------------- audit
 
-export const AUDIT_ACTIONS = ['key.created', 'key.revoked', 'pbx-token.set', 'pbx-token.removed', 'pbx-watch.set', 'capture.started', 'capture.stopped', 'webhook-secret.rotated', 'record-links.revoked'] as const;
+export const AUDIT_ACTIONS = [
+  'key.created',
+  'key.revoked',
+  'pbx-token.set',
+  'pbx-token.removed',
+  'pbx-watch.set',
+  'capture.started',
+  'capture.stopped',
+  'webhook-secret.rotated',
+  'record-links.revoked',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One change to a project's credentials: who made it (a credential's label) and what it was, never a secret. */

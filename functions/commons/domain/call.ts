@@ -113,9 +113,7 @@ export interface IncomingEvent {
   wholePbx?: boolean;
 }
 
-export type ApplyResult =
-  | { kind: 'duplicate'; state: CallState }
-  | { kind: 'applied'; state: CallState };
+export type ApplyResult = { kind: 'duplicate'; state: CallState } | { kind: 'applied'; state: CallState };
 
 /** What a call keeps is bounded whatever the PBX sends: event ids seen (enough to recognise redeliveries; an older one re-applied changes nothing), other events, legs. */
 export const MAX_SEEN_EVENT_IDS = 256;
@@ -225,17 +223,8 @@ function legFingerprint(leg: Leg): string {
   return JSON.stringify(leg, Object.keys(leg).sort());
 }
 
-function mergeLeg(
-  previous: Leg | undefined,
-  call: XsiCall,
-  type: string,
-  targetId: string | undefined,
-  receivedAt: number,
-  operatorNumber: string | undefined,
-): Leg {
-  const leg: Leg = previous
-    ? { ...previous }
-    : { callId: call.callId, released: false, remoteInternal: false, remotePrivacy: false, recorded: false, firstSeenAt: receivedAt };
+function mergeLeg(previous: Leg | undefined, call: XsiCall, type: string, targetId: string | undefined, receivedAt: number, operatorNumber: string | undefined): Leg {
+  const leg: Leg = previous ? { ...previous } : { callId: call.callId, released: false, remoteInternal: false, remotePrivacy: false, recorded: false, firstSeenAt: receivedAt };
   leg.firstSeenAt = Math.min(leg.firstSeenAt, receivedAt);
   leg.targetId ??= targetId;
   // The targetId first: a subscription may watch more than one abonent (a whole PBX).
@@ -266,12 +255,7 @@ function mergeLeg(
 
 /** Legs in the order they were rung. */
 export function orderedLegs(state: CallState): Leg[] {
-  return Object.values(state.legs).sort(
-    (a, b) =>
-      (a.startTime ?? a.firstSeenAt) - (b.startTime ?? b.firstSeenAt) ||
-      a.firstSeenAt - b.firstSeenAt ||
-      a.callId.localeCompare(b.callId),
-  );
+  return Object.values(state.legs).sort((a, b) => (a.startTime ?? a.firstSeenAt) - (b.startTime ?? b.firstSeenAt) || a.firstSeenAt - b.firstSeenAt || a.callId.localeCompare(b.callId));
 }
 
 /**
@@ -295,9 +279,7 @@ export function summarise(state: CallState): CallSummary {
   const clientPhone = clientLegs.find((leg) => leg.remotePhone !== undefined)?.remotePhone;
   const allLegsEnded = legs.length > 0 && legs.every((leg) => leg.released);
 
-  const answeredLegs = clientLegs
-    .filter((leg) => leg.answerTime !== undefined)
-    .sort((a, b) => (a.answerTime ?? 0) - (b.answerTime ?? 0));
+  const answeredLegs = clientLegs.filter((leg) => leg.answerTime !== undefined).sort((a, b) => (a.answerTime ?? 0) - (b.answerTime ?? 0));
   // A call picked up or transferred ends with the colleague who took it last: theirs is the follow-up.
   const takers = answeredLegs.filter((leg) => leg.continuing === true && leg.operatorPhone !== undefined);
   const answeringLeg = takers.at(-1) ?? answeredLegs.find((leg) => leg.operatorPhone !== undefined) ?? answeredLegs[0];

@@ -56,10 +56,7 @@ export function isValidTimeZone(timeZone: string): boolean {
 export function callDescription(summary: CallSummary, timeZone: string): string {
   const answered = summary.outcome === 'answered' ? 'принят' : 'пропущен';
   const direction = summary.direction === 'Incoming' ? 'входящий' : 'исходящий';
-  return (
-    `${formatCallTime(summary.startedAt, timeZone)} ${answered} ${direction}. ` +
-    `Абонент: ${summary.operatorPhone ?? ''} Клиент: ${summary.clientPhone ?? ''}`
-  );
+  return `${formatCallTime(summary.startedAt, timeZone)} ${answered} ${direction}. ` + `Абонент: ${summary.operatorPhone ?? ''} Клиент: ${summary.clientPhone ?? ''}`;
 }
 
 export function callVariables(summary: CallSummary, timeZone: string, recordLink = ''): CallVariables {

@@ -176,7 +176,9 @@ function mapCall(node: unknown): XsiCall | undefined {
     endpointAddressOfRecord: textAt(child(node, 'endpoint'), 'addressOfRecord'),
     releasingParty: textAt(node, 'releasingParty'),
     internalReleaseCause: textAt(child(node, 'releaseCause'), 'internalReleaseCause'),
-    redirections: asList(child(child(node, 'redirections'), 'redirection')).slice(0, MAX_REDIRECTIONS).map(mapRedirection),
+    redirections: asList(child(child(node, 'redirections'), 'redirection'))
+      .slice(0, MAX_REDIRECTIONS)
+      .map(mapRedirection),
     acdCall: present(node, 'acdCallInfo'),
     huntGroupUserId: textAt(node, 'huntGroupUserId'),
     startTime: integerAt(node, 'startTime'),
@@ -220,9 +222,7 @@ function mapEvent(root: XmlNode): XsiEvent | string {
     }
   }
   // The initial CallSubscriptionEvent's `calls` list is a snapshot, not a change: never read.
-  return single === undefined
-    ? { kind: 'ignored', envelope, type: eventType }
-    : { kind: 'ignored', envelope, type: eventType, call: single };
+  return single === undefined ? { kind: 'ignored', envelope, type: eventType } : { kind: 'ignored', envelope, type: eventType, call: single };
 }
 
 /** Parses one webhook body. Never throws. */

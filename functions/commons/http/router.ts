@@ -86,7 +86,10 @@ export class Router {
     if (spec.access !== 'open' && !principal) return refuse(...REFUSED.unauthenticated);
     const invalid = Object.entries(params).find(([name, value]) => name !== 'secret' && !(name === 'extTrackingId' ? TRACKING_ID_PATTERN : ID_PATTERN).test(value));
     if (invalid) {
-      return refuse(400, invalid[0] === 'extTrackingId' ? 'extTrackingId must be 1-128 characters of A-Z, a-z, 0-9 and _ : . @ + = ~ -' : `${invalid[0]} must be 1-64 characters of A-Z, a-z, 0-9, _ and -`);
+      return refuse(
+        400,
+        invalid[0] === 'extTrackingId' ? 'extTrackingId must be 1-128 characters of A-Z, a-z, 0-9 and _ : . @ + = ~ -' : `${invalid[0]} must be 1-64 characters of A-Z, a-z, 0-9, _ and -`,
+      );
     }
     const decision = decideAccess(principal, spec.access, params.projectId);
     if (decision !== 'allow') return refuse(...REFUSED[decision]);

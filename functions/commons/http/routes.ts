@@ -6,7 +6,6 @@
  */
 import type { Access } from '../domain/access';
 
-
 /** The function that serves a route: the API Gateway routes to it, locally and on AWS. */
 export type ServedBy = 'api' | 'ingest' | 'callback';
 

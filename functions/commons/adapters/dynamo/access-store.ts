@@ -58,10 +58,7 @@ export class DynamoAccessStore implements AccessStore {
     return conditionallyTransacted(
       this.db.send(
         new TransactWriteCommand({
-          TransactItems: [
-            { Delete: { TableName: this.tableName, Key: projectKeyKey(projectId, keyId), ConditionExpression: 'attribute_exists(pk)' } },
-            auditPut(this.tableName, projectId, audit),
-          ],
+          TransactItems: [{ Delete: { TableName: this.tableName, Key: projectKeyKey(projectId, keyId), ConditionExpression: 'attribute_exists(pk)' } }, auditPut(this.tableName, projectId, audit)],
         }),
       ),
     );

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isEmployeesCall, summarise, type CallState, type CallSummary, type Direction, type Outcome } from '../../domain/call';
+import { isEmployeesCall, summarise, type CallState, type CallSummary, type Outcome } from '../../domain/call';
 import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, StoredCall } from '../../ports';
 
 export type { CallLogEntry } from '../../ports';
@@ -32,9 +32,7 @@ export class DynamoCallStore implements CallStore {
   ) {}
 
   async load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: callKey(projectId, extTrackingId), ConsistentRead: true }),
-    );
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: callKey(projectId, extTrackingId), ConsistentRead: true }));
     if (!Item) return undefined;
     const item = Item as CallItem;
     return { state: JSON.parse(item.state) as CallState, version: item.version };

@@ -77,7 +77,15 @@ export class DynamoCaptureStore extends DynamoCaptureSink implements CaptureStor
     await this.db.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Update: { TableName: this.tableName, Key: captureSettingKey(projectId), UpdateExpression: 'SET #until = :at', ExpressionAttributeNames: { '#until': 'until' }, ExpressionAttributeValues: { ':at': at } } },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: captureSettingKey(projectId),
+              UpdateExpression: 'SET #until = :at',
+              ExpressionAttributeNames: { '#until': 'until' },
+              ExpressionAttributeValues: { ':at': at },
+            },
+          },
           auditPut(this.tableName, projectId, audit),
         ],
       }),

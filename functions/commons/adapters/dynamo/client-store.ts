@@ -2,15 +2,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentCl
 import { phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
 import type { ClientDirectory, Page } from '../../ports';
 import { cancellationCodes, queryPage } from './document-client';
-import {
-  clientKey,
-  clientPk,
-  MESSAGE_PREFIX,
-  phonePk,
-  TELEPHONY_SK,
-  telephonyIndexKey,
-  variableIndexKey,
-} from './keys';
+import { clientKey, clientPk, MESSAGE_PREFIX, phonePk, TELEPHONY_SK, telephonyIndexKey, variableIndexKey } from './keys';
 
 export interface DialogMessage {
   text: string;
@@ -100,9 +92,7 @@ export class DynamoClientStore implements ClientDirectory {
   }
 
   private async getItem(projectId: string, clientId: string): Promise<ClientItem | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: clientKey(projectId, clientId), ConsistentRead: true }),
-    );
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: clientKey(projectId, clientId), ConsistentRead: true }));
     return Item as ClientItem | undefined;
   }
 

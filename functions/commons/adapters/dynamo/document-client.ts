@@ -92,8 +92,7 @@ function decodeCursor(cursor: string, keyNames: readonly string[], belongs: (key
   if (typeof key !== 'object' || key === null || Array.isArray(key)) throw new InvalidCursorError();
   const entries = Object.entries(key);
   const wellFormed =
-    entries.length === keyNames.length &&
-    entries.every(([name, value]) => keyNames.includes(name) && typeof value === 'string' && value.length > 0 && value.length <= MAX_KEY_VALUE_LENGTH);
+    entries.length === keyNames.length && entries.every(([name, value]) => keyNames.includes(name) && typeof value === 'string' && value.length > 0 && value.length <= MAX_KEY_VALUE_LENGTH);
   if (!wellFormed || !belongs(key as Record<string, string>)) throw new InvalidCursorError();
   return key as Record<string, string>;
 }

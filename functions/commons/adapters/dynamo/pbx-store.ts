@@ -1,12 +1,4 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../domain/subscriptions';
 import { RETIRED_GRACE_MS, RETIRED_RECORD_KEPT_SECONDS } from '../../domain/subscriptions';
 import type { AuditEntry } from '../../domain/access';
@@ -91,10 +83,7 @@ export class DynamoPbxStore {
     return conditionallyTransacted(
       this.db.send(
         new TransactWriteCommand({
-          TransactItems: [
-            { Delete: { TableName: this.tableName, Key: connectionKey(projectId), ConditionExpression: 'attribute_exists(pk)' } },
-            auditPut(this.tableName, projectId, audit),
-          ],
+          TransactItems: [{ Delete: { TableName: this.tableName, Key: connectionKey(projectId), ConditionExpression: 'attribute_exists(pk)' } }, auditPut(this.tableName, projectId, audit)],
         }),
       ),
     );
@@ -174,10 +163,7 @@ export class DynamoPbxStore {
   async putWatch(projectId: string, setting: WatchSetting, audit: AuditEntry): Promise<void> {
     await this.db.send(
       new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tableName, Item: { ...watchSettingKey(projectId), ...setting } } },
-          auditPut(this.tableName, projectId, audit),
-        ],
+        TransactItems: [{ Put: { TableName: this.tableName, Item: { ...watchSettingKey(projectId), ...setting } } }, auditPut(this.tableName, projectId, audit)],
       }),
     );
   }
@@ -217,25 +203,19 @@ export class DynamoPbxStore {
   }
 
   async deleteEmployee(projectId: string, employeeId: string): Promise<boolean> {
-    const { Attributes } = await this.db.send(
-      new DeleteCommand({ TableName: this.tableName, Key: employeeKey(projectId, employeeId), ReturnValues: 'ALL_OLD' }),
-    );
+    const { Attributes } = await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: employeeKey(projectId, employeeId), ReturnValues: 'ALL_OLD' }));
     return Attributes !== undefined;
   }
 
   async getState(projectId: string, employeeId: string): Promise<VersionedState> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: subscriptionStateKey(projectId, employeeId), ConsistentRead: true }),
-    );
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: subscriptionStateKey(projectId, employeeId), ConsistentRead: true }));
     return { state: Item ? toState(Item) : { status: 'none' }, version: (Item?.version as number | undefined) ?? 0 };
   }
 
   /** Replaces the state if nobody changed it since `version` was read; false on a conflict. */
   async putState(projectId: string, employeeId: string, state: SubscriptionState, version: number): Promise<boolean> {
     // Active: when to renew. Failed: when to try again (the sweep is the safety net of retries).
-    const renewal = (state.status === 'active' || state.status === 'failed') && state.renewAt
-      ? { gsi1pk: RENEWALS_INDEX_PK, gsi1sk: renewalsIndexSk(state.renewAt, projectId, employeeId) }
-      : {};
+    const renewal = (state.status === 'active' || state.status === 'failed') && state.renewAt ? { gsi1pk: RENEWALS_INDEX_PK, gsi1sk: renewalsIndexSk(state.renewAt, projectId, employeeId) } : {};
     return conditionally(
       this.db.send(
         new PutCommand({
@@ -264,9 +244,7 @@ export class DynamoPbxStore {
   }
 
   async putSubscriptionRecord(record: SubscriptionRecord): Promise<void> {
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...subscriptionRecordKey(record.projectId, record.subscriptionId), ...record } }),
-    );
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...subscriptionRecordKey(record.projectId, record.subscriptionId), ...record } }));
   }
 
   /** Keeps a replaced subscription's events acceptable for a grace period, then lets TTL remove it. */
@@ -286,9 +264,7 @@ export class DynamoPbxStore {
   }
 
   async getSubscriptionRecord(projectId: string, subscriptionId: string): Promise<SubscriptionRecord | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: subscriptionRecordKey(projectId, subscriptionId), ConsistentRead: true }),
-    );
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: subscriptionRecordKey(projectId, subscriptionId), ConsistentRead: true }));
     if (!Item) return undefined;
     return {
       subscriptionId: Item.subscriptionId,
