@@ -1,6 +1,6 @@
 /**
  * Figure 5: `bundle_kb_<function>` for every Lambda entry (functions/*.ts), bundled with the
- * esbuild options lib/function.ts gives NodejsFunction (read from that file), and
+ * esbuild options the functions are bundled with (contracts/bundling.ts), and
  * `cold_init_ratio_<function>`: a fresh Node process loading the bundle and constructing the
  * handler ÷ the same for an empty handler bundle built with the same options.
  *
@@ -8,10 +8,11 @@
  * nodejs22.x runtime ships SDK v3) and the cold init without `--enable-source-maps`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BENCH_DIR, log, median, ROOT, type Report } from './support';
+import { BUNDLING, MAX_BUNDLE_KB, NODE_OPTIONS } from '../functions/commons/contracts/bundling';
 
 export interface BundleOptions {
   /** Fresh processes per bundle for the figures. */
@@ -22,7 +23,7 @@ export interface BundleOptions {
   variantFunctions: string[];
 }
 
-/** The esbuild options NodejsFunction derives from lib/function.ts's `bundling` block. */
+/** The esbuild options NodejsFunction derives from the functions' bundling options. */
 export interface MirroredOptions {
   esbuild: BuildOptions;
   /** NODE_OPTIONS the function runs with. */
@@ -30,68 +31,30 @@ export interface MirroredOptions {
   source: string[];
 }
 
-/**
- * Reads lib/function.ts (text, so aws-cdk-lib is not loaded) and mirrors what NodejsFunction's
- * Bundling passes to esbuild: `--bundle --platform=node --target --format --minify --sourcemap
- * --external:… --banner:js --main-fields` (aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js).
- */
+/** What NodejsFunction's Bundling passes to esbuild for the options in contracts/bundling.ts (aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js). */
 export function mirroredOptions(): MirroredOptions {
-  const file = join(ROOT, 'lib', 'function.ts');
-  const text = readFileSync(file, 'utf8');
-  const source: string[] = [];
-  const block = /bundling:\s*\{([\s\S]*?)\n\s*\},/.exec(text)?.[1];
-  if (!block) throw new Error('bench: no `bundling: { … }` block found in lib/function.ts');
-  const constant = (name: string) => /=\s*(['"`])((?:\\.|(?!\1).)*)\1\s*;/.exec(text.slice(text.indexOf(`const ${name}`)))?.[2];
-  const field = (name: string) => new RegExp(`\\b${name}:\\s*([^,\\n]+(?:\\[[^\\]]*\\])?)`).exec(block)?.[1]?.trim();
-  const list = (raw: string | undefined) => (raw ? [...raw.matchAll(/['"`]([^'"`]+)['"`]/g)].map((m) => m[1]!) : undefined);
-  const known = new Set(['minify', 'sourceMap', 'sourcesContent', 'target', 'format', 'mainFields', 'banner', 'externalModules']);
-  for (const [, name] of block.matchAll(/^\s*(\w+):/gm)) {
-    if (!known.has(name!)) throw new Error(`bench: lib/function.ts bundling option "${name}" is not mirrored by bench/bundles.ts`);
-  }
-
-  const minify = field('minify') === 'true';
-  const sourcemap = field('sourceMap') === 'true';
-  const runtime = /runtime:\s*Runtime\.NODEJS_(\d+)_X/.exec(text)?.[1];
-  const target = list(field('target'))?.[0] ?? (runtime ? `node${runtime}` : 'node22');
-  const formatRaw = field('format');
-  const format = formatRaw?.includes('ESM') ? 'esm' : formatRaw?.includes('CJS') ? 'cjs' : undefined;
-  const mainFields = list(/mainFields:\s*\[([^\]]*)\]/.exec(block)?.[1]);
-  const bannerRaw = field('banner');
-  const banner = bannerRaw && /^['"`]/.test(bannerRaw) ? list(bannerRaw)?.[0] : bannerRaw ? constant(bannerRaw) : undefined;
-  if (bannerRaw && banner === undefined) throw new Error(`bench: cannot read the banner ${bannerRaw} from lib/function.ts`);
-  const externalField = field('externalModules');
-  const externalRaw = externalField?.startsWith('[')
-    ? /externalModules:\s*\[([^\]]*)\]/.exec(block)?.[1]
-    : externalField
-      ? new RegExp(`const ${externalField.replace(/,$/, '')}\\s*=\\s*\\[([^\\]]*)\\]`).exec(text)?.[1]
-      : undefined;
-  if (externalField && externalRaw === undefined) throw new Error(`bench: cannot read externalModules ${externalField} from lib/function.ts`);
-  const sourcesContent = field('sourcesContent') !== 'false';
-  // Not set = NodejsFunction's default for Node 18+: the runtime's SDK v3.
-  const external = externalRaw === undefined ? ['@aws-sdk/*'] : (list(externalRaw) ?? []);
-  const nodeOptions = (/NODE_OPTIONS:\s*['"`]([^'"`]*)['"`]/.exec(text)?.[1] ?? '').split(/\s+/).filter(Boolean);
-  source.push(
-    `minify=${minify} sourcemap=${sourcemap} sourcesContent=${sourcesContent} target=${target} format=${format ?? '(default)'} mainFields=${mainFields?.join(',') ?? '(default)'} ` +
-      `external=[${external.join(',')}] banner=${banner ? JSON.stringify(banner) : 'none'} NODE_OPTIONS=${nodeOptions.join(' ') || '(none)'}`,
-  );
+  const { minify, sourceMap, sourcesContent, target, format, mainFields, banner, externalModules } = BUNDLING;
   return {
     esbuild: {
       bundle: true,
       platform: 'node',
       target,
-      ...(format && { format }),
+      format,
       minify,
-      sourcemap,
+      sourcemap: sourceMap,
       sourcesContent,
-      external,
-      ...(banner && { banner: { js: banner } }),
-      ...(mainFields && { mainFields }),
+      external: [...externalModules],
+      banner: { js: banner },
+      mainFields: [...mainFields],
       absWorkingDir: ROOT,
       logLevel: 'warning',
       metafile: true,
     },
-    nodeOptions,
-    source,
+    nodeOptions: NODE_OPTIONS.split(/\s+/).filter(Boolean),
+    source: [
+      `minify=${minify} sourcemap=${sourceMap} sourcesContent=${sourcesContent} target=${target} format=${format} mainFields=${mainFields.join(',')} ` +
+        `external=[${externalModules.join(',')}] banner=${JSON.stringify(banner)} NODE_OPTIONS=${NODE_OPTIONS}`,
+    ],
   };
 }
 
@@ -183,7 +146,7 @@ function coldStart(file: string, nodeOptions: string[]): Promise<{ wallMs: numbe
 
 export async function benchBundles(report: Report, options: BundleOptions): Promise<void> {
   const mirrored = mirroredOptions();
-  log(`  esbuild options from lib/function.ts: ${mirrored.source.join('; ')}`);
+  log(`  esbuild options (contracts/bundling.ts): ${mirrored.source.join('; ')}`);
   const entries = lambdaEntries();
   const sdkExternal: BuildOptions = { ...mirrored.esbuild, external: [...new Set([...(mirrored.esbuild.external ?? []), '@aws-sdk/*'])] };
 
@@ -227,7 +190,7 @@ export async function benchBundles(report: Report, options: BundleOptions): Prom
   const details: Record<string, unknown> = {};
   for (const b of configured) {
     const kb = b.bytes / 1024;
-    report.figure(`bundle_kb_${b.name}`, kb, 'KB', { max: 400 });
+    report.figure(`bundle_kb_${b.name}`, kb, 'KB', { max: MAX_BUNDLE_KB });
     report.figure(`cold_init_ratio_${b.name}`, wall(b.name) / emptyMs, 'ratio', { max: 3 });
     const ext = external.find((e) => e.name === b.name)!;
     const top = b.topPackages.slice(0, 5);

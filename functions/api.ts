@@ -4,11 +4,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { tokenCipherFrom } from './commons/adapters/token-cipher';
 import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
+import { FUNCTIONS } from './commons/contracts/functions';
 import { lazyHandler, recordLinkTtlDaysFrom, required, type Environment } from './commons/environment';
 import { error } from './commons/http/responses';
 import { createPlatformApi } from './commons/platform-api';
 
-export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-api' }) } = {}) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.api.serviceName }) } = {}) {
   const stores = storesFrom(env);
   const api = createPlatformApi({
     credentials: credentialsFrom(env, stores, (error) => logger.warn('lastUsedAt not written', { error: error as Error })),

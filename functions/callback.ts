@@ -10,17 +10,18 @@ import { clickToCallFrom, type CallAnswer, type CallAttempt } from './commons/cl
 import { credentialsFrom, storesFrom } from './commons/composition';
 import { maskedPhone } from './commons/domain/phone';
 import { lazyHandler, type Environment } from './commons/environment';
-import { createMetrics, METRIC } from './commons/metrics';
+import { createMetrics } from './commons/metrics';
+import { FUNCTIONS } from './commons/contracts/functions';
 import { Router } from './commons/http/router';
 import { bodyText, json } from './commons/http/responses';
 import { ROUTES } from './commons/http/routes';
 
-export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-callback' }) } = {}) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.callback.serviceName }) } = {}) {
   const stores = storesFrom(env);
-  const metrics = createMetrics('beeline-callback');
+  const metrics = createMetrics('callback');
   const startCall = clickToCallFrom(env, stores, (attempt) => {
     logAttempt(logger, attempt);
-    metrics.count(attempt.outcome === 'started' ? METRIC.callStarted : METRIC.callStartFailed);
+    metrics.count(attempt.outcome === 'started' ? 'callStarted' : 'callStartFailed');
   });
   const router = new Router(credentialsFrom(env, stores, (error) => logger.warn('lastUsedAt not written', { error: error as Error }))).on(
     ROUTES.beelineCall,

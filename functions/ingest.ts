@@ -9,11 +9,12 @@ import { secretFromEnvironment } from './commons/adapters/secrets';
 import { captureCheckMsFrom, captureRecorder } from './commons/capture-recorder';
 import { lazyHandler, required, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
-import { createMetrics, METRIC } from './commons/metrics';
-import { QUEUE_LANES } from './commons/queue-message';
+import { createMetrics } from './commons/metrics';
+import { FUNCTIONS } from './commons/contracts/functions';
+import { QUEUE_LANES } from './commons/contracts/queues';
 import { acceptWebhook, cachedWebhookSecrets } from './commons/webhook-intake';
 
-export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-ingest' }) } = {}) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.ingest.serviceName }) } = {}) {
   const queue = new SqsMessageQueue(sqsClientFrom(env), { live: required(env, QUEUE_LANES.live.envVar) });
   const db = documentClientFrom(env);
   const pbxStore = new DynamoPbxStore(db, required(env, 'TABLE_NAME'));
@@ -23,16 +24,16 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     checkMs: captureCheckMsFrom(env),
     onError: (error) => logger.warn('webhook not captured', { error: error as Error }),
   });
-  const metrics = createMetrics('beeline-ingest');
+  const metrics = createMetrics('ingest');
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const answer = await accept(event);
-      metrics.count(answer.statusCode === 200 ? METRIC.webhookAccepted : METRIC.webhookRejected);
+      metrics.count(answer.statusCode === 200 ? 'webhookAccepted' : 'webhookRejected');
       return answer;
     } catch (caught) {
       // Not queued, so not accepted: a 5xx tells the sender the event is not ours yet.
       logger.error('webhook not queued', { projectId: event.pathParameters?.projectId, error: caught as Error });
-      metrics.count(METRIC.webhookNotQueued);
+      metrics.count('webhookNotQueued');
       return error(503, 'the event could not be queued; send it again');
     } finally {
       metrics.publish();

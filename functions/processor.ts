@@ -9,7 +9,8 @@ import type { FinalizedCall } from './commons/call-pipeline';
 import { pipelineFrom, processingStoresFrom, queueFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
 import type { QueueMessage } from './commons/ports';
-import { createMetrics, METRIC } from './commons/metrics';
+import { createMetrics } from './commons/metrics';
+import { FUNCTIONS } from './commons/contracts/functions';
 import { parseQueueMessage } from './commons/queue-message';
 
 export interface ProcessorOptions {
@@ -24,33 +25,33 @@ export interface ProcessorOptions {
 const UNKNOWN_SUBSCRIPTION_RETRY_SECONDS = 5;
 
 export function createHandler(env: Environment = process.env, options: ProcessorOptions = {}) {
-  const logger = options.logger ?? new Logger({ serviceName: 'beeline-processor' });
+  const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS.processor.serviceName });
   const stores = processingStoresFrom(env);
   const queue = queueFrom(env);
   const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details), options.now);
   const pipeline = pipelineFrom(env, stores, options.now);
   const processor = new BatchProcessor(EventType.SQS);
-  const metrics = createMetrics('beeline-processor');
+  const metrics = createMetrics('processor');
 
   async function handle(message: QueueMessage): Promise<void> {
     const { projectId } = message;
     if (message.kind === 'subscription') {
       const state = await subscriptions.reconcile(projectId, message.employeeId, message.reason);
-      if (state.status === 'active') metrics.count(METRIC.subscriptionActive);
-      if (state.status === 'failed') metrics.count(METRIC.subscriptionFailed);
+      if (state.status === 'active') metrics.count('subscriptionActive');
+      if (state.status === 'failed') metrics.count('subscriptionFailed');
       return;
     }
     if (message.kind === 'recover') {
       const { recovered, completed, known } = await pipeline.recoverLostCalls(projectId, message.page);
       if (recovered.length + completed.length > 0) logger.info('lost calls recovered', { projectId, recovered, completed, known });
-      metrics.count(METRIC.callsRecovered, recovered.length + completed.length);
+      metrics.count('callsRecovered', recovered.length + completed.length);
       return;
     }
     if (message.kind === 'record') {
       const outcome = await pipeline.handleRecordLookup(projectId, message.extTrackingId, message.attempt);
       logger.info('recording lookup', { projectId, extTrackingId: message.extTrackingId, attempt: message.attempt, outcome });
-      if (outcome === 'found') metrics.count(METRIC.recordLinkFound);
-      if (outcome === 'gave-up') metrics.count(METRIC.recordGaveUp);
+      if (outcome === 'found') metrics.count('recordLinkFound');
+      if (outcome === 'gave-up') metrics.count('recordGaveUp');
       return;
     }
     if (message.kind === 'settle') {
@@ -59,8 +60,8 @@ export function createHandler(env: Environment = process.env, options: Processor
         const { summary, clientId } = result;
         // No client id: a new client's id holds its phone number.
         logger.info('call finalized', { projectId, extTrackingId: message.extTrackingId, direction: summary.direction, outcome: summary.outcome, clientCreated: result.clientCreated });
-        metrics.count(summary.outcome === 'answered' ? METRIC.callAnswered : summary.outcome === 'missed' ? METRIC.callMissed : METRIC.callWithoutClient);
-        if (result.clientCreated) metrics.count(METRIC.clientCreated);
+        metrics.count(summary.outcome === 'answered' ? 'callAnswered' : summary.outcome === 'missed' ? 'callMissed' : 'callWithoutClient');
+        if (result.clientCreated) metrics.count('clientCreated');
         options.onCallFinalized?.({ projectId, extTrackingId: message.extTrackingId, summary, clientId });
       }
       return;
@@ -73,12 +74,12 @@ export function createHandler(env: Environment = process.env, options: Processor
       return;
     }
     if (source === 'foreign') {
-      metrics.count(METRIC.eventForeign);
+      metrics.count('eventForeign');
       logger.warn('event from a subscription this project does not have: ignored', { projectId, eventId, subscriptionId });
       return;
     }
     if (event.kind === 'subscriptionTerminated') {
-      metrics.count(METRIC.subscriptionTerminated);
+      metrics.count('subscriptionTerminated');
       const employeeId = await subscriptions.terminatedEmployee(projectId, subscriptionId);
       if (employeeId) await queue.send({ v: 1, kind: 'subscription', projectId, employeeId, reason: 'terminated' });
       logger.info('subscription terminated by the PBX', { projectId, subscriptionId, resubscribing: employeeId !== undefined });
@@ -86,7 +87,7 @@ export function createHandler(env: Environment = process.env, options: Processor
     }
     const delivered = await subscriptions.subscriptionOf(projectId, subscriptionId);
     const outcome = await pipeline.handleEvent(projectId, event, receivedAt, delivered);
-    metrics.count(outcome === 'duplicate' ? METRIC.eventDuplicate : METRIC.eventProcessed);
+    metrics.count(outcome === 'duplicate' ? 'eventDuplicate' : 'eventProcessed');
     logger.debug('event processed', { projectId, eventId, outcome });
   }
 

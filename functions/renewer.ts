@@ -7,14 +7,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { queueFrom, storesFrom } from './commons/composition';
 import { isQuiet } from './commons/domain/subscriptions';
 import { lazyHandler, secondsFrom, type Environment } from './commons/environment';
-import { createMetrics, METRIC } from './commons/metrics';
+import { createMetrics } from './commons/metrics';
+import { FUNCTIONS } from './commons/contracts/functions';
 
-export type SweepTask = 'renew' | 'recover';
+import type { SweepTask } from './commons/contracts/schedules';
 
-export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-renewer' }) } = {}) {
+export type { SweepTask };
+
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.renewer.serviceName }) } = {}) {
   const { pbx } = storesFrom(env);
   const queue = queueFrom(env, ['work']);
-  const metrics = createMetrics('beeline-renewer');
+  const metrics = createMetrics('renewer');
   const quietPeriodMs = secondsFrom(env, 'QUIET_PERIOD_SECONDS', 86_400, 30 * 86_400) * 1000;
   /** `renew` (often: renewals, retries, the quiet check) or `recover` (less often: it reads the PBX's history). */
   return async (event: { task?: SweepTask } = {}): Promise<{ renewals: number; recoveries: number; quiet: number }> => {
@@ -36,8 +39,8 @@ export function createHandler(env: Environment = process.env, { logger = new Log
       }
     }
     if (due.length > 0) logger.info('renewals queued', { count: due.length });
-    metrics.count(METRIC.renewalsQueued, due.length);
-    metrics.count(METRIC.quietEmployees, quiet);
+    metrics.count('renewalsQueued', due.length);
+    metrics.count('quietEmployees', quiet);
     metrics.publish();
     return { renewals: due.length, recoveries: 0, quiet };
   };

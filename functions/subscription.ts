@@ -9,15 +9,13 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { EMPLOYEE_SK_PREFIX } from './commons/adapters/dynamo/keys';
 import { storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
-import { createMetrics, METRIC } from './commons/metrics';
+import { createMetrics } from './commons/metrics';
+import { FUNCTIONS } from './commons/contracts/functions';
 
-/** The stream filter, as data: CDK and the local stream poller both build theirs from it. */
-export const EMPLOYEE_STREAM_FILTER = { sortKeyPrefix: EMPLOYEE_SK_PREFIX } as const;
-
-export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: 'beeline-subscription' }) } = {}) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.subscription.serviceName }) } = {}) {
   const subscriptions = subscriptionServiceFrom(env, storesFrom(env), (message, details) => logger.info(message, details));
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  const metrics = createMetrics('beeline-subscription');
+  const metrics = createMetrics('subscription');
 
   const processRecord = async (record: DynamoDBRecord): Promise<void> => {
     const pk = record.dynamodb?.Keys?.pk?.S;
@@ -27,8 +25,8 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     const employeeId = sk.slice(EMPLOYEE_SK_PREFIX.length);
     const state = await subscriptions.reconcile(projectId, employeeId, record.eventName === 'REMOVE' ? 'removed' : 'saved');
     logger.info('employee reconciled', { projectId, employeeId, status: state.status });
-    if (state.status === 'active') metrics.count(METRIC.subscriptionActive);
-    if (state.status === 'failed') metrics.count(METRIC.subscriptionFailed);
+    if (state.status === 'active') metrics.count('subscriptionActive');
+    if (state.status === 'failed') metrics.count('subscriptionFailed');
   };
 
   return async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {

@@ -1,3 +1,4 @@
+import { MAX_SQS_DELAY_SECONDS } from '../functions/commons/contracts/sqs.js';
 import { DEFAULT_RECORD_LINK_TTL_DAYS, MAX_RECORD_LINK_TTL_DAYS } from '../functions/commons/domain/record-links.js';
 import type { Construct } from 'constructs';
 
@@ -137,7 +138,6 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
 };
 
 /** SQS caps per-message delays at 15 minutes. */
-const MAX_SQS_DELAY_SECONDS = 900;
 /** The renewer accepts a quiet period of at most 30 days (functions/renewer.ts). */
 export const MAX_QUIET_PERIOD_HOURS = 30 * 24;
 

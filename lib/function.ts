@@ -10,14 +10,12 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../functions/commons/metrics.js';
+import { BUNDLING, NODE_OPTIONS, NODE_RUNTIME_MAJOR } from '../functions/commons/contracts/bundling.js';
+import { METRICS_NAMESPACE } from '../functions/commons/contracts/metrics.js';
 import { acknowledge, nagArnRef } from './nag.js';
 
 /** Repository root (the folder holding package.json, package-lock.json and functions/). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Shims `require` for CommonJS dependencies (some AWS SDK internals) inside the ESM bundle. */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface TelephonyFunctionProps {
   /** Handler entry file relative to functions/, e.g. `ingest.ts`. Must export `handler`. */
@@ -28,8 +26,7 @@ export interface TelephonyFunctionProps {
   readonly memorySize?: number;
   /**
    * Powertools `POWERTOOLS_SERVICE_NAME`: the `service` dimension of the function's EMF metrics and
-   * the `service` key of its logs. The handlers name themselves (`createMetrics('beeline-processor')`);
-   * the stack passes the same name (see SERVICE_NAMES in lib/monitoring.ts, checked by a test).
+   * the `service` key of its logs; the stack and the handlers both take it from contracts/functions.ts.
    */
   readonly serviceName: string;
   /** Powertools `LOG_LEVEL`. @default 'INFO' */
@@ -41,32 +38,14 @@ export interface TelephonyFunctionProps {
   readonly description?: string;
 }
 
-/**
- * Modules left out of every bundle because no function reaches them on Lambda, each imported
- * only through a dynamic `import()` (test/infra/stack.test.ts loads every bundle with no
- * node_modules in reach): the SDK's credential providers after the environment one (Lambda puts
- * the role's credentials in the environment, which the default chain tries first; these and the
- * STS/SSO clients behind them are 125 KB of each bundle), and the event-stream codec (no
- * DynamoDB, SQS, KMS or Secrets Manager operation the functions call streams events).
- */
-export const UNREACHED_MODULES = [
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  // The container (ECS) and instance (EC2) metadata providers of the same chain: never reached on Lambda either.
-  '@aws-sdk/credential-provider-http',
-  '@smithy/credential-provider-imds',
-  '@smithy/core/event-streams',
-];
-
 /** The Lambda runtime of every function (see the AwsSolutions-L1 acknowledgement below). */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
+if (FUNCTION_RUNTIME.name !== `nodejs${NODE_RUNTIME_MAJOR}.x`) throw new Error(`lib/function.ts: the runtime ${FUNCTION_RUNTIME.name} is not the bundles' Node.js ${NODE_RUNTIME_MAJOR}`);
 
 /**
  * A Lambda function with the house defaults: Node.js 22 on arm64, minified ESM bundle with
  * source maps (all dependencies bundled, AWS SDK included, so what runs is what was tested;
- * only modules no function reaches on Lambda are left out: UNREACHED_MODULES),
+ * only modules no function reaches on Lambda are left out: UNREACHED_MODULES in contracts/bundling.ts),
  * X-Ray tracing, Powertools service name and metrics namespace, an explicit log group with
  * retention that outlives the stack, and a role of its own that may write to that log group only
  * (no AWSLambdaBasicExecutionRole, which allows logs:CreateLogGroup/PutLogEvents on every group).
@@ -104,19 +83,19 @@ export class TelephonyFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       ...(props.description !== undefined && { description: props.description }),
+      // contracts/bundling.ts: the bench bundles with the same options.
       bundling: {
-        minify: true,
-        sourceMap: true,
-        // Stack traces need names and lines, not the sources: a third of the map, a faster cold start.
-        sourcesContent: false,
-        target: 'node22',
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
+        sourcesContent: BUNDLING.sourcesContent,
+        target: BUNDLING.target,
         format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        externalModules: UNREACHED_MODULES,
+        mainFields: [...BUNDLING.mainFields],
+        banner: BUNDLING.banner,
+        externalModules: [...BUNDLING.externalModules],
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         // The handlers pass the namespace to Powertools themselves; this keeps anything that builds
         // its own Metrics (and the Powertools defaults) in the namespace the alarms read.

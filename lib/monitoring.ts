@@ -9,55 +9,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, type MetricName, METRICS_NAMESPACE } from '../functions/commons/metrics.js';
+import { FUNCTION_KEYS, type FunctionKey, SERVICE_NAMES } from '../functions/commons/contracts/functions.js';
+import { METRIC, METRIC_EMITTERS, type MetricKey, type MetricName, METRICS_NAMESPACE } from '../functions/commons/contracts/metrics.js';
 
-/** The functions of the stack, by role. */
-export type FunctionKey = 'ingest' | 'processor' | 'api' | 'subscription' | 'renewer' | 'callback';
-export const FUNCTION_KEYS: readonly FunctionKey[] = ['ingest', 'processor', 'api', 'subscription', 'renewer', 'callback'];
-
-/**
- * Each function's Powertools service name: `POWERTOOLS_SERVICE_NAME`, the `service` key of its
- * logs and the `service` dimension of its EMF metrics. The handlers pass the same name to
- * `createMetrics(...)` / `new Logger({ serviceName })`; a test reads functions/*.ts to keep the two equal.
- */
-export const SERVICE_NAMES: Readonly<Record<FunctionKey, string>> = {
-  ingest: 'beeline-ingest',
-  processor: 'beeline-processor',
-  api: 'beeline-api',
-  subscription: 'beeline-subscription',
-  renewer: 'beeline-renewer',
-  callback: 'beeline-callback',
-};
-
-type MetricKey = keyof typeof METRIC;
-
-/**
- * Which function emits which metric (with dimension `service` = its service name). The dashboard
- * and alarms read a metric only from the functions listed here; a test checks each handler really
- * counts these (`METRIC.<key>` in functions/<function>.ts).
- */
-export const METRIC_EMITTERS: Readonly<Record<MetricKey, readonly FunctionKey[]>> = {
-  webhookAccepted: ['ingest'],
-  webhookRejected: ['ingest'],
-  webhookNotQueued: ['ingest'],
-  eventProcessed: ['processor'],
-  eventDuplicate: ['processor'],
-  eventForeign: ['processor'],
-  callAnswered: ['processor'],
-  callMissed: ['processor'],
-  callWithoutClient: ['processor'],
-  clientCreated: ['processor'],
-  callsRecovered: ['processor'],
-  recordLinkFound: ['processor'],
-  recordGaveUp: ['processor'],
-  subscriptionActive: ['processor', 'subscription'],
-  subscriptionFailed: ['processor', 'subscription'],
-  subscriptionTerminated: ['processor'],
-  renewalsQueued: ['renewer'],
-  quietEmployees: ['renewer'],
-  callStarted: ['callback'],
-  callStartFailed: ['callback'],
-};
+export { FUNCTION_KEYS, type FunctionKey, SERVICE_NAMES } from '../functions/commons/contracts/functions.js';
+export { METRIC_EMITTERS } from '../functions/commons/contracts/metrics.js';
 
 /** Alarms of the stack, by key; each is named `beeline-telephony-<stage>-<ALARM_SUFFIXES[key]>`. */
 export const ALARM_SUFFIXES = {

@@ -14,14 +14,15 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../functions/commons/http/routes.js';
-import { METRICS_NAMESPACE } from '../functions/commons/metrics.js';
-import { QUEUE_LANES } from '../functions/commons/queue-message.js';
-import type { SweepTask } from '../functions/renewer.js';
-// Plain data; importing the handler module only defines functions (its handler is built lazily).
-import { EMPLOYEE_STREAM_FILTER } from '../functions/subscription.js';
+import { FUNCTIONS } from '../functions/commons/contracts/functions.js';
+import { METRICS_NAMESPACE } from '../functions/commons/contracts/metrics.js';
+import { QUEUE_LANES } from '../functions/commons/contracts/queues.js';
+import { RECOVER_INPUT, RENEW_INPUT } from '../functions/commons/contracts/schedules.js';
+import { MAX_RECEIVE_COUNT } from '../functions/commons/contracts/sqs.js';
+import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream.js';
 import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
-import { SERVICE_NAMES, TelephonyMonitoring } from './monitoring.js';
+import { TelephonyMonitoring } from './monitoring.js';
 import { acknowledge } from './nag.js';
 import { tableFromDefinition } from './table.js';
 
@@ -29,7 +30,6 @@ import { tableFromDefinition } from './table.js';
 export const PROCESSOR_TIMEOUT = Duration.seconds(30);
 /** AWS guidance for SQS event sources: visibility timeout ≥ 6 × function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
-export const MAX_RECEIVE_COUNT = 5;
 /**
  * The work queue (PBX work: recovery, recording look-ups, subscriptions) feeds the processor
  * with at most this many batches at a time: PBX work never takes the concurrency live events
@@ -55,9 +55,6 @@ export const SUBSCRIPTION_TIMEOUT = Duration.seconds(30);
 export const RENEWER_TIMEOUT = Duration.seconds(60);
 /** Stream retries of a failed batch (bisected) before it is reported to the stream DLQ. */
 export const STREAM_RETRY_ATTEMPTS = 5;
-/** The event each schedule sends the renewer (functions/renewer.ts reads `task`). */
-export const RENEW_INPUT: { readonly task: SweepTask } = { task: 'renew' };
-export const RECOVER_INPUT: { readonly task: SweepTask } = { task: 'recover' };
 
 /**
  * The stream filter of the subscription function: employee items (`sk` beginning with
@@ -190,8 +187,7 @@ export class BeelineTelephonyStack extends Stack {
 
     this.ingestFunction = new TelephonyFunction(this, 'Ingest', {
       ...common,
-      entryFile: 'ingest.ts',
-      serviceName: SERVICE_NAMES.ingest,
+      ...FUNCTIONS.ingest,
       description: 'Beeline PBX webhooks: validate, queue',
       timeout: Duration.seconds(10),
     })
@@ -203,8 +199,7 @@ export class BeelineTelephonyStack extends Stack {
 
     this.processorFunction = new TelephonyFunction(this, 'Processor', {
       ...common,
-      entryFile: 'processor.ts',
-      serviceName: SERVICE_NAMES.processor,
+      ...FUNCTIONS.processor,
       description: 'Beeline PBX events: match clients, track calls, write variables',
       timeout: PROCESSOR_TIMEOUT,
       memorySize: 512,
@@ -242,8 +237,7 @@ export class BeelineTelephonyStack extends Stack {
 
     this.apiFunction = new TelephonyFunction(this, 'Api', {
       ...common,
-      entryFile: 'api.ts',
-      serviceName: SERVICE_NAMES.api,
+      ...FUNCTIONS.api,
       description: 'Platform API (/projects/...), recording links (/records/...) and 404 for anything else',
       // PBX reads (3 attempts × PBX_TIMEOUT_MS ≤ 8 s, plus back-off) must fit; 29 s ends before
       // the HTTP API's 30 s integration limit, so the function answers (and logs) instead of a 503.
@@ -259,8 +253,7 @@ export class BeelineTelephonyStack extends Stack {
 
     this.subscriptionFunction = new TelephonyFunction(this, 'Subscription', {
       ...common,
-      entryFile: 'subscription.ts',
-      serviceName: SERVICE_NAMES.subscription,
+      ...FUNCTIONS.subscription,
       description: 'Employee changes (table stream) → PBX webhook subscriptions',
       timeout: SUBSCRIPTION_TIMEOUT,
       memorySize: 256,
@@ -284,8 +277,7 @@ export class BeelineTelephonyStack extends Stack {
 
     this.callbackFunction = new TelephonyFunction(this, 'Callback', {
       ...common,
-      entryFile: 'callback.ts',
-      serviceName: SERVICE_NAMES.callback,
+      ...FUNCTIONS.callback,
       description: 'beeline_call: starts a call at the PBX for bots (POST /projects/{projectId}/beeline/call)',
       timeout: CALLBACK_TIMEOUT,
       memorySize: 256,
@@ -304,8 +296,7 @@ export class BeelineTelephonyStack extends Stack {
 
     this.renewerFunction = new TelephonyFunction(this, 'Renewer', {
       ...common,
-      entryFile: 'renewer.ts',
-      serviceName: SERVICE_NAMES.renewer,
+      ...FUNCTIONS.renewer,
       description: 'Scheduled: queues due subscription renewals and checks for quiet employees (renew), queues a lost-call recovery per connected project (recover)',
       timeout: RENEWER_TIMEOUT,
       environment: { QUIET_PERIOD_SECONDS: String(config.quietPeriodHours * 3600) },

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { secondsFrom } from '../functions/commons/environment';
 import { startLocalStack, type LocalStack } from './stack';
+import { MAX_SQS_DELAY_SECONDS } from '../functions/commons/contracts/sqs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -60,8 +61,8 @@ async function main(): Promise<void> {
     previousAdminToken: process.env.ADMIN_TOKEN_PREVIOUS || undefined,
     webhookKey: process.env.WEBHOOK_KEY || persistedKey(dataDir, 'webhook-key'),
     tokenKey: persistedKey(dataDir, 'token-key'),
-    settleSeconds: secondsFrom(process.env, 'CALL_SETTLE_SECONDS', 15, 900),
-    recordFirstDelaySeconds: secondsFrom(process.env, 'RECORD_FIRST_DELAY_SECONDS', 90, 900),
+    settleSeconds: secondsFrom(process.env, 'CALL_SETTLE_SECONDS', 15, MAX_SQS_DELAY_SECONDS),
+    recordFirstDelaySeconds: secondsFrom(process.env, 'RECORD_FIRST_DELAY_SECONDS', 90, MAX_SQS_DELAY_SECONDS),
     recordGiveUpSeconds: secondsFrom(process.env, 'RECORD_GIVE_UP_SECONDS', 1200, 86_400),
     dataDir,
     logLevel: 'WARN',

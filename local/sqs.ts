@@ -18,8 +18,7 @@ export interface LocalQueues {
   stop(): Promise<void>;
 }
 
-/** Same redrive as on AWS (lib/): a message failing this many receives is parked in the DLQ. */
-export const MAX_RECEIVE_COUNT = 5;
+import { MAX_RECEIVE_COUNT, MAX_SQS_DELAY_SECONDS } from '../functions/commons/contracts/sqs';
 
 interface SavedMessage {
   body: string;
@@ -101,7 +100,7 @@ async function restore(sqs: SQSClient, queueUrl: string, messages: SavedMessage[
     const entries = messages.slice(i, i + 10).map((message, j) => ({
       Id: String(j),
       MessageBody: message.body,
-      DelaySeconds: message.delayUntil ? Math.min(900, Math.max(0, Math.ceil((message.delayUntil - Date.now()) / 1000))) : undefined,
+      DelaySeconds: message.delayUntil ? Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((message.delayUntil - Date.now()) / 1000))) : undefined,
     }));
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
   }

@@ -8,9 +8,8 @@ import { callVariables, notificationText } from './domain/effects';
 import type { XsiEvent } from './domain/xsi-event';
 import { completeFromRecords, rebuildCalls } from './domain/recovery';
 import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource, RecoveryPage } from './ports';
+import { MAX_SQS_DELAY_SECONDS } from './contracts/sqs';
 
-/** SQS caps per-message delays at 15 minutes. */
-const MAX_DELAY_SECONDS = 900;
 const MAX_ATTEMPTS = 8;
 /** An event of a busy call (a ring-all group's legs all at once) may need more: with the capped back-off, 20 attempts stay within ~12 s. */
 const MAX_EVENT_ATTEMPTS = 20;
@@ -335,7 +334,7 @@ export class CallPipeline {
   private async scheduleRecordLookup(state: CallState, summary: CallSummary, attempt: number): Promise<void> {
     const recordings = this.deps.recordings;
     if (!recordings || !summary.operatorTargetId || !state.finalized) return;
-    const backoff = Math.min(MAX_DELAY_SECONDS, recordings.firstDelaySeconds * 2 ** attempt);
+    const backoff = Math.min(MAX_SQS_DELAY_SECONDS, recordings.firstDelaySeconds * 2 ** attempt);
     // The last attempt falls on the give-up time; past it (a PBX outage) the back-off goes on.
     const remaining = Math.ceil((state.finalized.finalizedAt + recordings.giveUpSeconds * 1000 - this.now()) / 1000);
     const delaySeconds = remaining > 0 ? Math.min(backoff, remaining) : backoff;
@@ -403,7 +402,7 @@ export class CallPipeline {
   }
 
   private schedule(projectId: string, extTrackingId: string, delayMs: number): Promise<void> {
-    const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
+    const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
     return this.deps.queue.send({ v: 1, kind: 'settle', projectId, extTrackingId }, delaySeconds);
   }
 }

@@ -20,7 +20,7 @@ import { CallPipeline } from './call-pipeline';
 import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './capture-recorder';
 import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
 import type { ProjectStore, RecordingSource } from './ports';
-import { QUEUE_LANES, type QueueLane } from './queue-message';
+import { QUEUE_LANES, type QueueLane } from './contracts/queues';
 import { recordLink } from './domain/record-links';
 import { recordLinkTtlDaysFrom, required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
 import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './project-pbx';

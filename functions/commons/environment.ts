@@ -1,3 +1,4 @@
+import { MAX_SQS_DELAY_SECONDS } from './contracts/sqs';
 import { DEFAULT_RECORD_LINK_TTL_DAYS, MAX_RECORD_LINK_TTL_DAYS } from './domain/record-links';
 
 /**
@@ -32,9 +33,9 @@ export function recordLinkTtlDaysFrom(env: Environment): number {
   return value;
 }
 
-/** SQS caps message delays (the settle timer) at 900 s. */
+/** The settle timer is an SQS delay. */
 export function settleSecondsFrom(env: Environment): number {
-  return secondsFrom(env, 'CALL_SETTLE_SECONDS', 15, 900);
+  return secondsFrom(env, 'CALL_SETTLE_SECONDS', 15, MAX_SQS_DELAY_SECONDS);
 }
 
 /** Builds a handler on first use: module load stays cheap, configuration errors surface per request. */

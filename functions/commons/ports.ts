@@ -10,6 +10,7 @@ import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
 import type { XsiEvent } from './domain/xsi-event';
+import { MAX_QUEUED_BYTES } from './contracts/sqs';
 
 /** One entry of the project's call log (`GET /projects/{id}/calls`). */
 export interface CallLogEntry {
@@ -138,9 +139,6 @@ export interface Page<T> {
   items: T[];
   next?: string;
 }
-
-/** SQS takes messages of at most 256 KiB. */
-export const MAX_QUEUED_BYTES = 256 * 1024;
 
 export class MessageTooLargeError extends Error {
   constructor(readonly bytes: number) {

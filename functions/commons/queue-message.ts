@@ -20,27 +20,6 @@ const queueMessageSchema = z.discriminatedUnion('kind', [
   z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry', 'rotated', 'terminated']) }),
 ]);
 
-/**
- * Two queues: `live` (call events and settle timers, which never wait for the PBX) and `work`
- * (everything that talks to the PBX: recovery, recording look-ups, subscriptions), so a slow PBX
- * or one tenant's big recovery never holds up another call's events.
- */
-export type QueueLane = 'live' | 'work';
-export const QUEUE_LANES: Record<QueueLane, { envVar: string }> = {
-  live: { envVar: 'QUEUE_URL' },
-  work: { envVar: 'WORK_QUEUE_URL' },
-};
-const LANE_OF_KIND: Record<QueueMessage['kind'], QueueLane> = {
-  event: 'live',
-  settle: 'live',
-  recover: 'work',
-  record: 'work',
-  subscription: 'work',
-};
-export function laneOf(message: Pick<QueueMessage, 'kind'>): QueueLane {
-  return LANE_OF_KIND[message.kind];
-}
-
 export class PoisonMessageError extends Error {}
 
 /** A queued message, checked: anything else is poison and goes to the dead-letter queue. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import type { PbxSimulator } from '../../local/pbx-sim/index';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
+import { queueDepth } from '../reliability/mixed-calls';
 
 let stack: TestStack;
 let sim: PbxSimulator;
@@ -65,8 +66,9 @@ describe('contention without storms', () => {
     const renewal = JSON.stringify({ v: 1, kind: 'subscription', projectId, employeeId: 'e', reason: 'renewal' });
     const sqs = sqsClientFrom(stack.env);
     for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: renewal }));
+    // The copies went to the events queue: done when it has nothing visible or in flight (PBX work elsewhere may still run).
     await eventually(async () => {
-      const depth = await stack.queueDepth();
+      const depth = await queueDepth(stack, stack.queueUrl);
       return depth.visible + depth.inFlight === 0 ? true : undefined;
     });
     // The subscription was not due: nothing was made again at the PBX.

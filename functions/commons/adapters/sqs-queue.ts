@@ -1,7 +1,8 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Environment } from '../environment';
-import { MAX_QUEUED_BYTES, MessageTooLargeError, type MessageQueue, type QueueMessage } from '../ports';
-import { laneOf, type QueueLane } from '../queue-message';
+import { MAX_QUEUED_BYTES } from '../contracts/sqs';
+import { MessageTooLargeError, type MessageQueue, type QueueMessage } from '../ports';
+import { laneOf, type QueueLane } from '../contracts/queues';
 
 /** Each message goes to the queue of its lane; a function given no URL for a lane may not queue there. */
 export class SqsMessageQueue implements MessageQueue {

@@ -5,6 +5,7 @@
  */
 
 import { normaliseEmployeeNumber } from './phone';
+import { MAX_SQS_DELAY_SECONDS } from '../contracts/sqs';
 
 export const BEELINE_CALL_METHOD = 'beeline_api';
 export type CallMethod = typeof BEELINE_CALL_METHOD | 'none';
@@ -135,7 +136,7 @@ export function renewalTime(now: number, grantedSeconds: number): number {
 
 /** Back-off for retries after a failure: 5 s, 10 s, 20 s … capped at SQS's 15-minute delay. */
 export function retryDelaySeconds(failures: number): number {
-  return Math.min(900, 5 * 2 ** Math.max(0, failures - 1));
+  return Math.min(MAX_SQS_DELAY_SECONDS, 5 * 2 ** Math.max(0, failures - 1));
 }
 
 export type EventSource = 'accepted' | 'foreign' | 'maybe-new';

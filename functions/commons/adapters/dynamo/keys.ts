@@ -70,7 +70,9 @@ export const watchSettingKey = (projectId: string) => ({ pk: `P#${projectId}`, s
 export const webhookSecretStateKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'WEBHOOK' });
 /** The generation the project's record links are signed with (a revocation is a new one). */
 export const recordLinksKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'RECORD_LINKS' });
-export const EMPLOYEE_SK_PREFIX = 'EMP#';
+import { EMPLOYEE_SK_PREFIX } from '../../contracts/stream';
+
+export { EMPLOYEE_SK_PREFIX };
 export const employeeKey = (projectId: string, employeeId: string) => ({ pk: `P#${projectId}`, sk: `${EMPLOYEE_SK_PREFIX}${employeeId}` });
 export const SUBSCRIPTION_STATE_SK_PREFIX = 'SUBSTATE#';
 export const subscriptionStateKey = (projectId: string, employeeId: string) => ({
