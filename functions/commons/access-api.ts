@@ -1,15 +1,11 @@
 /** Routes of project keys and of the audit log. */
-import { auditEntry, issueKey, isKeyId, KEY_SCOPES, type ProjectKey } from './domain/access';
+import { auditEntry, issueKey, isKeyId, type ProjectKey } from './domain/access';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { bodyText, error, json } from './http/responses';
+import { keyBody } from './http/bodies';
 import { ROUTES } from './http/routes';
 import type { AccessStore } from './ports';
-import * as z from './schema';
 
-const keyBody = z.strictObject({
-  scope: z.enum(KEY_SCOPES),
-  name: z.optional(z.string().check(z.maxLength(100), z.regex(/^[^\u0000-\u001f\u007f]*$/, 'name: no control characters'))),
-});
 const MAX_KEYS_PER_PROJECT = 50;
 export const DEFAULT_AUDIT_LIMIT = 50;
 const MAX_AUDIT_LIMIT = 200;

@@ -1,13 +1,12 @@
 /** Routes of capture mode: start, look, stop, and read what was kept (to export as fixtures). */
 import { auditEntry } from './domain/access';
-import { CAPTURE_MAX_ITEMS, CAPTURE_MAX_MINUTES, CAPTURE_RETENTION_SECONDS, captureUntil, isCapturing, type CaptureSetting } from './domain/capture';
+import { CAPTURE_MAX_ITEMS, CAPTURE_RETENTION_SECONDS, captureUntil, isCapturing, type CaptureSetting } from './domain/capture';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { bodyText, json } from './http/responses';
+import { captureBody } from './http/bodies';
 import { ROUTES } from './http/routes';
 import type { CaptureStore } from './ports';
-import * as z from './schema';
 
-const startBody = z.strictObject({ minutes: z.int().check(z.minimum(1), z.maximum(CAPTURE_MAX_MINUTES)) });
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 200;
 /** A cursor is an item's sort key: an ISO time and a random suffix. */
@@ -17,7 +16,7 @@ export function addCaptureRoutes(router: Router, store: CaptureStore, now: () =>
   router
     .on(ROUTES.startCapture, async (request) => {
       const projectId = request.params.projectId!;
-      const { minutes } = parseBody(bodyText(request.event), startBody);
+      const { minutes } = parseBody(bodyText(request.event), captureBody);
       const at = now();
       const setting = { until: captureUntil(at.getTime(), minutes), startedAt: at.toISOString() };
       await store.start(projectId, setting, auditEntry(callerOf(request), 'capture.started', at, { until: setting.until }));

@@ -13,9 +13,9 @@ import { normaliseClientPhone } from './domain/phone';
 import { BEELINE_CALL_METHOD, pbxPatternOf } from './domain/subscriptions';
 import { secondsFrom, type Environment } from './environment';
 import type { CallCounter } from './ports';
+import { callBody } from './http/bodies';
 import { ID_PATTERN } from './http/responses';
 import { NotConnectedError } from './project-pbx';
-import * as z from './schema';
 
 // ---------------------------------------------------------------- the answer contract
 
@@ -96,18 +96,7 @@ export interface CallRequest {
   user: string;
 }
 
-const CLIENT_PHONE_HINT = 'the client\'s phone number as a string, e.g. "79220001122"';
-const USER_HINT = 'the employee\'s PBX number as a string of 10 digits starting with 9, e.g. "9333221100" (a SIP account\'s extension, e.g. "101")';
 const MAX_BODY_CHARS = 4096;
-
-const typed = (hint: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `required (${hint})` : `must be ${hint} (got ${jsonType(issue.input)})`);
-
-const callBody = z.strictObject({
-  client_phone: z
-    .string({ error: typed(CLIENT_PHONE_HINT) })
-    .check(z.refine((value) => normaliseClientPhone(value) !== undefined, 'not a client phone number (expected e.g. "79220001122"; extensions and short numbers are not client numbers)')),
-  user: z.string({ error: typed(USER_HINT) }).check(z.regex(/^(9[0-9]{9}|[0-9]{2,6})$/, `must be ${USER_HINT}`)),
-});
 
 /** The body as a call request, or a message naming what is wrong (every field at fault). */
 export function parseCallRequest(text: string): { request: CallRequest } | { error: string } {
@@ -132,13 +121,6 @@ export function parseCallRequest(text: string): { request: CallRequest } | { err
     return { error: messages.join('; ') };
   }
   return { request: { clientPhone: normaliseClientPhone(result.data.client_phone)!, user: result.data.user } };
-}
-
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
 }
 
 // ---------------------------------------------------------------- starting the call

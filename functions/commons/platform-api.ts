@@ -1,14 +1,14 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
-import * as z from './schema';
 import type { CallLogEntry } from './adapters/dynamo/call-store';
 import type { DialogMessage } from './adapters/dynamo/client-store';
 import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dynamo/client-store';
 import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from './domain/clients';
-import { DEFAULT_TIMEZONE, isValidTimeZone } from './domain/effects';
+import { DEFAULT_TIMEZONE } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
 import { addAccessRoutes } from './access-api';
 import { addCaptureRoutes } from './capture-api';
 import { HttpError, parseBody, Router, type Credentials } from './http/router';
+import { clientBody, projectBody } from './http/bodies';
 import { ROUTES } from './http/routes';
 import { InvalidCursorError, type AccessStore, type CallStore, type CaptureStore, type Page } from './ports';
 import { orderedLegs, type Leg } from './domain/call';
@@ -57,26 +57,6 @@ async function listed<T>(list: () => Promise<Page<T>>): Promise<Page<T>> {
     throw caught;
   }
 }
-
-const channel = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'channel must be a lower-case channel name such as telephony or whatsapp'));
-const projectBody = z.strictObject({
-  name: z.optional(z.string().check(z.maxLength(200))),
-  timezone: z.optional(z.string().check(z.maxLength(64), z.refine(isValidTimeZone, 'timezone must be an IANA time zone name such as Europe/Moscow'))),
-  messengers: z.optional(z.array(channel).check(z.maxLength(20))),
-});
-const MAX_VARIABLES_BYTES = 64 * 1024;
-const clientBody = z
-  .strictObject({
-    channel,
-    phone: z.optional(z.string().check(z.maxLength(64))),
-    variables: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(4096)))),
-  })
-  .check(
-    z.refine((body) => Object.keys(body.variables ?? {}).length <= 200, 'variables: at most 200 variables'),
-    // A client is one item (DynamoDB's limit is 400 KB) that every call of it rewrites: its
-    // variables stay far below, so a call can always be finalized.
-    z.refine((body) => Buffer.byteLength(JSON.stringify(body.variables ?? {}), 'utf8') <= MAX_VARIABLES_BYTES, `variables: at most ${MAX_VARIABLES_BYTES / 1024} KB in total`),
-  );
 
 export function createPlatformApi(deps: PlatformApiDeps) {
   const now = deps.now ?? (() => new Date());

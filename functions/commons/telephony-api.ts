@@ -8,10 +8,10 @@ import { checkRecordLink, recordLink, recordLinkTtlSeconds } from './domain/reco
 import type { CallStore, MessageQueue } from './ports';
 import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, WHOLE_PBX_WATCH, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
+import { connectBody, employeeBody, watchBody } from './http/bodies';
 import { ROUTES } from './http/routes';
 import { auditEntry } from './domain/access';
 import { bodyText, error, json } from './http/responses';
-import * as z from './schema';
 import { NotConnectedError } from './project-pbx';
 import type { SubscriptionService } from './subscription-service';
 
@@ -28,22 +28,6 @@ export interface TelephonyApiDeps {
   /** Subscription work queued for the workers (re-subscribing after a webhook secret rotation). */
   queue: MessageQueue;
 }
-
-const connectBody = z.strictObject({
-  apiToken: z.string().check(
-    z.trim(),
-    z.minLength(8, 'apiToken: the PBX API token is required'),
-    z.maxLength(256),
-    // It travels in an HTTP header: printable ASCII only.
-    z.regex(/^[\x21-\x7e]+$/, 'apiToken: only printable ASCII characters, no spaces'),
-  ),
-});
-const watchBody = z.strictObject({ wholePbx: z.boolean() });
-const employeeBody = z.strictObject({
-  name: z.optional(z.string().check(z.maxLength(200))),
-  callMethod: z.enum([BEELINE_CALL_METHOD, 'none']),
-  beelineNumber: z.optional(z.string().check(z.maxLength(64))),
-});
 
 export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: () => Date): void {
   const { store } = deps;
