@@ -26,7 +26,7 @@ export interface TelephonyConfig {
   /** Base URL of the Beeline Cloud PBX API: https, ending with `/`. Context `beelineApiUrl`. */
   readonly beelineApiUrl: string;
   /**
-   * Timeout of one PBX API request attempt, in ms (1000–8000, see MAX_PBX_TIMEOUT_MS). Context `pbxTimeoutMs`.
+   * Timeout of one PBX API request attempt, in ms (1000–8000, see MAX_PBX_ATTEMPT_TIMEOUT_MS). Context `pbxTimeoutMs`.
    * The callback function caps it at 4000 on its own (it answers within 5 s).
    */
   readonly pbxTimeoutMs: number;
@@ -112,7 +112,7 @@ export const PBX_READ_ATTEMPTS = 3;
 /** Upper bound of the client's back-off between attempts (≤ 125 ms, then ≤ 225 ms). */
 export const PBX_MAX_BACKOFF_TOTAL_MS = 350;
 export const MIN_PBX_TIMEOUT_MS = 1000;
-export const MAX_PBX_TIMEOUT_MS = 8000;
+export const MAX_PBX_ATTEMPT_TIMEOUT_MS = 8000;
 /** HTTP API (v2) integrations time out after 30 s; the api function ends before. */
 export const API_FUNCTION_TIMEOUT_SECONDS = 29;
 
@@ -172,8 +172,8 @@ export function readConfig(scope: Construct): TelephonyConfig {
   };
 
   const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), 'beelineApiUrl', 'base');
-  // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_TIMEOUT_MS).
-  const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', MIN_PBX_TIMEOUT_MS, MAX_PBX_TIMEOUT_MS);
+  // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_ATTEMPT_TIMEOUT_MS).
+  const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', MIN_PBX_TIMEOUT_MS, MAX_PBX_ATTEMPT_TIMEOUT_MS);
   const pbxBackgroundTimeoutMs = intOr(ctx('pbxBackgroundTimeoutMs'), DEFAULT_CONFIG.pbxBackgroundTimeoutMs, 'pbxBackgroundTimeoutMs', 1000, 13_000);
   const rawPublicUrl = ctx('publicUrl');
   const publicUrl = rawPublicUrl === undefined || rawPublicUrl === null || rawPublicUrl === '' ? undefined : httpsUrl(String(rawPublicUrl), 'publicUrl', 'origin');

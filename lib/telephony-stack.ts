@@ -44,7 +44,7 @@ export const CALLBACK_ROUTE_PATH = ROUTES.beelineCall.path;
 /**
  * Platform API timeout: it makes PBX reads (up to 3 attempts × PBX_TIMEOUT_MS plus back-off)
  * inside HTTP API requests, whose integration limit is 30 s; see API_FUNCTION_TIMEOUT_SECONDS
- * and MAX_PBX_TIMEOUT_MS in lib/config.ts.
+ * and MAX_PBX_ATTEMPT_TIMEOUT_MS in lib/config.ts.
  */
 export const API_TIMEOUT = Duration.seconds(API_FUNCTION_TIMEOUT_SECONDS);
 /** Callback timeout; the handler answers within its own 4.5 s budget. */

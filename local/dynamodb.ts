@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { createTableInput, TABLE_DEFINITION } from '../functions/commons/table-definition';
-import { freePort } from './ports';
+import { freePort } from './free-port';
 
 export interface DynamoDbLocal {
   endpoint: string;

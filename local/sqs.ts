@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_AWS } from './dynamodb';
-import { freePort } from './ports';
+import { freePort } from './free-port';
 
 export interface LocalQueues {
   endpoint: string;

@@ -24,7 +24,7 @@ import { withProcessorFaults, type ProcessorFaults } from './fault-injection';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb';
 import { createGateway } from './gateway';
 import { seedDefaultPbx, startPbxSimulator, type PbxSimulator } from './pbx-sim/index';
-import { freePort } from './ports';
+import { freePort } from './free-port';
 import { QueuePoller } from './queue-poller';
 import { StreamPoller } from './stream-poller';
 import { startLocalQueues } from './sqs';

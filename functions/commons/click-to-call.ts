@@ -75,7 +75,7 @@ export function callRateLimitFrom(env: Environment): CallRateLimit {
 // ---------------------------------------------------------------- time limits
 
 /** The PBX request's timeout never exceeds this, whatever `PBX_TIMEOUT_MS` says. */
-export const MAX_PBX_TIMEOUT_MS = 4000;
+export const CALL_START_TIMEOUT_CAP_MS = 4000;
 /** Everything (connection lookup + PBX request) fits in this, so the answer comes within 5 s. */
 export const ANSWER_BUDGET_MS = 4500;
 /** Less than this left after the lookup: the call is not started at all. */
@@ -84,7 +84,7 @@ const MIN_PBX_TIMEOUT_MS = 1000;
 /** min(`PBX_TIMEOUT_MS` (default 5000), 4000); a missing or unusable value gives 4000. */
 export function clickToCallTimeoutMs(env: Environment): number {
   const configured = Number(env.PBX_TIMEOUT_MS ?? 5000);
-  return Number.isFinite(configured) && configured > 0 ? Math.min(configured, MAX_PBX_TIMEOUT_MS) : MAX_PBX_TIMEOUT_MS;
+  return Number.isFinite(configured) && configured > 0 ? Math.min(configured, CALL_START_TIMEOUT_CAP_MS) : CALL_START_TIMEOUT_CAP_MS;
 }
 
 // ---------------------------------------------------------------- the request body
@@ -173,7 +173,7 @@ export interface ClickToCallDeps {
   noteOwnCallId?: (projectId: string, callId: string, user: string, at: number) => Promise<void>;
   /** Default DEFAULT_CALL_RATE_LIMIT. */
   rateLimit?: CallRateLimit;
-  /** The PBX request's timeout (at most MAX_PBX_TIMEOUT_MS). */
+  /** The PBX request's timeout (at most CALL_START_TIMEOUT_CAP_MS). */
   timeoutMs: number;
   /** Default ANSWER_BUDGET_MS. */
   budgetMs?: number;
@@ -188,7 +188,7 @@ class DeadlineError extends Error {}
 export function createClickToCall(deps: ClickToCallDeps) {
   const now = deps.now ?? Date.now;
   const budgetMs = deps.budgetMs ?? ANSWER_BUDGET_MS;
-  const timeoutMs = Math.min(deps.timeoutMs, MAX_PBX_TIMEOUT_MS);
+  const timeoutMs = Math.min(deps.timeoutMs, CALL_START_TIMEOUT_CAP_MS);
   const rateLimit = deps.rateLimit ?? DEFAULT_CALL_RATE_LIMIT;
   const windowMs = rateLimit.windowSeconds * 1000;
 

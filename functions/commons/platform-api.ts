@@ -1,7 +1,4 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
-import type { CallLogEntry } from './adapters/dynamo/call-store';
-import type { DialogMessage } from './adapters/dynamo/client-store';
-import { ConcurrentUpdateError, TelephonyNumberTakenError } from './adapters/dynamo/client-store';
 import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from './domain/clients';
 import { DEFAULT_TIMEZONE } from './domain/effects';
 import { normaliseClientPhone } from './domain/phone';
@@ -10,7 +7,7 @@ import { addCaptureRoutes } from './capture-api';
 import { HttpError, parseBody, Router, type Credentials } from './http/router';
 import { clientBody, projectBody } from './http/bodies';
 import { ROUTES } from './http/routes';
-import { InvalidCursorError, type AccessStore, type CallStore, type CaptureStore, type Page } from './ports';
+import { ConcurrentUpdateError, InvalidCursorError, TelephonyNumberTakenError, type AccessStore, type CallLogEntry, type CallStore, type CaptureStore, type DialogMessage, type Page } from './ports';
 import { orderedLegs, type Leg } from './domain/call';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './http/responses';

@@ -181,3 +181,36 @@ export interface CallCounter {
   /** Counts one call in the window starting at `windowStart` (epoch ms); false (nothing counted) when `limit` calls are there already. */
   take(projectId: string, windowStart: number, windowSeconds: number, limit: number): Promise<boolean>;
 }
+
+/** A client's dialog message. */
+export interface DialogMessage {
+  text: string;
+  at: string;
+  kind: string;
+}
+
+export class TelephonyNumberTakenError extends Error {
+  constructor(readonly phone: string) {
+    super(`a telephony client with phone ${phone} already exists`);
+  }
+}
+
+export class ConcurrentUpdateError extends Error {
+  constructor() {
+    super('the client was changed at the same time; try again');
+  }
+}
+
+/** PBX API tokens at rest, bound to their project (KMS on AWS, a local key in the local stack). */
+export interface TokenCipher {
+  encrypt(plaintext: string, projectId: string): Promise<string>;
+  decrypt(ciphertext: string, projectId: string): Promise<string>;
+}
+
+/** A project's PBX connection as stored. */
+export interface StoredConnection {
+  /** Encrypted with the project's TokenCipher; never returned by any API. */
+  encryptedToken: string;
+  tokenHint: string;
+  connectedAt: string;
+}

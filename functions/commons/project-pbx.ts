@@ -1,7 +1,6 @@
 /** A project's PBX: its stored connection, decrypted on use, as a ready API client. */
-import type { StoredConnection } from './adapters/dynamo/pbx-store';
 import type { BeelinePbxClient } from './adapters/pbx-client';
-import type { TokenCipher } from './adapters/token-cipher';
+import type { StoredConnection, TokenCipher } from './ports';
 import type { PbxExchange } from './domain/capture';
 
 export class NotConnectedError extends Error {

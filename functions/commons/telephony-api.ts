@@ -1,11 +1,10 @@
 /** Routes of the PBX connection and of employees (product spec §1–§2). */
 import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
-import type { TokenCipher } from './adapters/token-cipher';
 import { summarise } from './domain/call';
 import { rotated } from './domain/webhook-secret';
 import { checkRecordLink, recordLink, recordLinkTtlSeconds } from './domain/record-links';
-import type { CallStore, MessageQueue } from './ports';
+import type { CallStore, MessageQueue, TokenCipher } from './ports';
 import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, WHOLE_PBX_WATCH, type Employee, type SubscriptionState } from './domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './http/router';
 import { connectBody, employeeBody, watchBody } from './http/bodies';

@@ -20,7 +20,7 @@ import { createHandler as createProcessorHandler } from '../../functions/process
 import { createHandler as createRenewerHandler } from '../../functions/renewer.js';
 import { createHandler as createSubscriptionHandler } from '../../functions/subscription.js';
 import { addTelephonyStack } from '../../lib/app.js';
-import { API_FUNCTION_TIMEOUT_SECONDS, CLICK_TO_CALL_NUMBER_FORMATS, DEFAULT_CONFIG, MAX_PBX_TIMEOUT_MS, PBX_MAX_BACKOFF_TOTAL_MS, PBX_READ_ATTEMPTS } from '../../lib/config.js';
+import { API_FUNCTION_TIMEOUT_SECONDS, CLICK_TO_CALL_NUMBER_FORMATS, DEFAULT_CONFIG, MAX_PBX_ATTEMPT_TIMEOUT_MS, PBX_MAX_BACKOFF_TOTAL_MS, PBX_READ_ATTEMPTS } from '../../lib/config.js';
 import { ESM_REQUIRE_BANNER, MAX_BUNDLE_KB, UNREACHED_MODULES } from '../../functions/commons/contracts/bundling.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
 import { SERVICE_NAMES } from '../../lib/monitoring.js';
@@ -623,7 +623,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
 
     it('gives the PBX-calling functions timeouts that fit 3 attempts at the largest pbxTimeoutMs', () => {
       // pbx-client: 3 attempts of a read, back-off ≤ 125 ms then ≤ 225 ms.
-      const worstReadMs = PBX_READ_ATTEMPTS * MAX_PBX_TIMEOUT_MS + PBX_MAX_BACKOFF_TOTAL_MS;
+      const worstReadMs = PBX_READ_ATTEMPTS * MAX_PBX_ATTEMPT_TIMEOUT_MS + PBX_MAX_BACKOFF_TOTAL_MS;
       expect(worstReadMs).toBeLessThan(25_000); // leaves ≥ 4 s for cold start, secret, KMS, DynamoDB
       expect(API_TIMEOUT.toSeconds()).toBe(API_FUNCTION_TIMEOUT_SECONDS);
       expect(fnProps(ids.api).Timeout * 1000).toBeLessThan(30_000); // HTTP API integration limit

@@ -7,10 +7,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { Environment } from '../environment';
 
-export interface TokenCipher {
-  encrypt(plaintext: string, projectId: string): Promise<string>;
-  decrypt(ciphertext: string, projectId: string): Promise<string>;
-}
+import type { TokenCipher } from '../ports';
+
+export type { TokenCipher };
 
 export class LocalTokenCipher implements TokenCipher {
   private readonly key: Buffer;

@@ -1,26 +1,10 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
-import type { ClientDirectory, Page } from '../../ports';
+import { ConcurrentUpdateError, TelephonyNumberTakenError, type ClientDirectory, type DialogMessage, type Page } from '../../ports';
 import { cancellationCodes, queryPage } from './document-client';
 import { clientKey, clientPk, MESSAGE_PREFIX, phonePk, TELEPHONY_SK, telephonyIndexKey, variableIndexKey } from './keys';
 
-export interface DialogMessage {
-  text: string;
-  at: string;
-  kind: string;
-}
-
-export class TelephonyNumberTakenError extends Error {
-  constructor(readonly phone: string) {
-    super(`a telephony client with phone ${phone} already exists`);
-  }
-}
-
-export class ConcurrentUpdateError extends Error {
-  constructor() {
-    super('the client was changed at the same time; try again');
-  }
-}
+export { ConcurrentUpdateError, type DialogMessage, TelephonyNumberTakenError } from '../../ports';
 
 interface ClientItem extends Client {
   pk: string;

@@ -20,12 +20,9 @@ import {
   webhookSecretStateKey,
 } from './keys';
 
-export interface StoredConnection {
-  /** Encrypted with the project's TokenCipher; never returned by any API. */
-  encryptedToken: string;
-  tokenHint: string;
-  connectedAt: string;
-}
+import type { StoredConnection } from '../../ports';
+
+export type { StoredConnection };
 
 /** What the project watches at the PBX beyond its employees. */
 export interface WatchSetting {
