@@ -22,7 +22,7 @@ import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials
 import type { ProjectStore, RecordingSource } from './ports';
 import { QUEUE_LANES, type QueueLane } from './contracts/queues';
 import { recordLink } from './domain/record-links';
-import { recordLinkTtlDaysFrom, required, secondsFrom, settleSecondsFrom, type Environment } from './environment';
+import { recordLinkTtlDaysFrom, required, secondsFrom, settleSecondsFrom, wholeNumberFrom, type Environment } from './environment';
 import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './project-pbx';
 import { SubscriptionService } from './subscription-service';
 
@@ -137,12 +137,7 @@ export const MAX_PBX_BACKGROUND_TIMEOUT_MS = 13_000;
 const PBX_BACKGROUND_RETRIES = 1;
 
 export function pbxBackgroundTimeoutMsFrom(env: Environment): number {
-  const raw = env.PBX_BACKGROUND_TIMEOUT_MS ?? String(DEFAULT_PBX_BACKGROUND_TIMEOUT_MS);
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1000 || value > MAX_PBX_BACKGROUND_TIMEOUT_MS) {
-    throw new Error(`configuration: PBX_BACKGROUND_TIMEOUT_MS must be a whole number of ms from 1000 to ${MAX_PBX_BACKGROUND_TIMEOUT_MS}, got "${raw}"`);
-  }
-  return value;
+  return wholeNumberFrom(env, 'PBX_BACKGROUND_TIMEOUT_MS', DEFAULT_PBX_BACKGROUND_TIMEOUT_MS, 1000, MAX_PBX_BACKGROUND_TIMEOUT_MS, 'ms');
 }
 
 /** A project's PBX client for background reads (longer timeout, one retry). */

@@ -23,14 +23,19 @@ export function secondsFrom(env: Environment, name: string, fallback: number, ma
   return value;
 }
 
-/** How long a record link works, in days (default 30, from 1 to 365). */
-export function recordLinkTtlDaysFrom(env: Environment): number {
-  const raw = env.RECORD_LINK_TTL_DAYS ?? String(DEFAULT_RECORD_LINK_TTL_DAYS);
+/** A whole number from the environment within [min, max] (its unit named in the error), checked. */
+export function wholeNumberFrom(env: Environment, name: string, fallback: number, min: number, max: number, unit: string): number {
+  const raw = env[name] ?? String(fallback);
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_RECORD_LINK_TTL_DAYS) {
-    throw new Error(`configuration: RECORD_LINK_TTL_DAYS must be a whole number of days from 1 to ${MAX_RECORD_LINK_TTL_DAYS}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`configuration: ${name} must be a whole number of ${unit} from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/** How long a record link works, in days (default 30, from 1 to 365). */
+export function recordLinkTtlDaysFrom(env: Environment): number {
+  return wholeNumberFrom(env, 'RECORD_LINK_TTL_DAYS', DEFAULT_RECORD_LINK_TTL_DAYS, 1, MAX_RECORD_LINK_TTL_DAYS, 'days');
 }
 
 /** The settle timer is an SQS delay. */
