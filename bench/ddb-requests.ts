@@ -13,7 +13,7 @@ import { DynamoCallStore } from '../functions/commons/adapters/dynamo/call-store
 import { DynamoClientStore } from '../functions/commons/adapters/dynamo/client-store';
 import { createDocumentClient } from '../functions/commons/adapters/dynamo/document-client';
 import { DynamoProjectStore } from '../functions/commons/adapters/dynamo/project-store';
-import { CallPipeline } from '../functions/commons/call-pipeline';
+import { CallPipeline } from '../functions/commons/app/calls/call-pipeline';
 import { parseXsiEvent } from '../functions/commons/domain/xsi-parser';
 import type { MessageQueue, QueueMessage } from '../functions/commons/ports';
 import { ensureTable, LOCAL_AWS } from '../local/dynamodb';

@@ -19,7 +19,8 @@ import { INITIAL_WEBHOOK_SECRET, secretsEqual, webhookSecret } from '../function
 import { xsiEventSchema } from '../functions/commons/domain/xsi-event-schema';
 import { parseXsiEvent } from '../functions/commons/domain/xsi-parser';
 import type { MessageQueue, QueueMessage } from '../functions/commons/ports';
-import { acceptWebhook, cachedWebhookSecrets } from '../functions/commons/webhook-intake';
+import { acceptWebhook, cachedWebhookSecrets } from '../functions/commons/app/webhook-intake';
+import { createMetrics } from '../functions/commons/adapters/metrics';
 import { createHandler } from '../functions/ingest';
 import { answeredIncomingCall, elapsedMs, formatMs, log, median, now, phoneFor, type Report } from './support';
 
@@ -145,21 +146,12 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
       return r.event;
     });
     const secret = webhookSecret(KEY, PROJECT);
-    // Metrics, where this version has them (functions/commons/metrics.ts, in progress): one EMF line per webhook.
-    let metricsPublishUs: number | undefined;
-    try {
-      const metricsModule = (await import(new URL('../functions/commons/metrics.ts', import.meta.url).href)) as {
-        createMetrics?: (service: string) => { count(name: string, value?: number): void; publish(): void };
-      };
-      const sink = metricsModule.createMetrics?.('beeline-ingest');
-      if (sink)
-        metricsPublishUs = perOp(3000, () => {
-          sink.count('WebhookAccepted');
-          sink.publish();
-        });
-    } catch {
-      // no metrics module in this version
-    }
+    // One EMF line per webhook.
+    const sink = createMetrics('ingest');
+    const metricsPublishUs = perOp(3000, () => {
+      sink.count('webhookAccepted');
+      sink.publish();
+    });
     const parts = {
       metricsPublishUs,
       secretCheckUs: perOp(5000, () => secretsEqual(secret, webhookSecret(KEY, PROJECT))),

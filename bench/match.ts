@@ -13,7 +13,7 @@ import { createDocumentClient } from '../functions/commons/adapters/dynamo/docum
 import { clientKey, telephonyIndexKey, variableIndexKey } from '../functions/commons/adapters/dynamo/keys';
 import { phoneIndexEntries, type Client } from '../functions/commons/domain/clients';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../functions/commons/table-definition';
+import { createTableInput } from '../functions/commons/contracts/table';
 import { ensureTable, LOCAL_AWS } from '../local/dynamodb';
 import { countRequests, elapsedMs, formatMs, log, median, now, phoneFor, pool, type Report } from './support';
 

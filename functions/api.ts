@@ -7,7 +7,7 @@ import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionSer
 import { FUNCTIONS } from './commons/contracts/functions';
 import { lazyHandler, recordLinkTtlDaysFrom, required, type Environment } from './commons/environment';
 import { error } from './commons/http/responses';
-import { createPlatformApi } from './commons/platform-api';
+import { createPlatformApi } from './commons/http/platform-api';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.api.serviceName }) } = {}) {
   const stores = storesFrom(env);

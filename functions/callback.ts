@@ -2,15 +2,16 @@
  * `POST /projects/{projectId}/beeline/call`: `beeline_call(client_phone, user)` from bots
  * (product spec §6). The platform token, an admin key or a call key of the project (401/403
  * only for bad auth); every other answer is HTTP 200 in the call contract of
- * functions/commons/click-to-call.ts.
+ * functions/commons/app/click-to-call/answer.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { clickToCallFrom, type CallAnswer, type CallAttempt } from './commons/click-to-call';
-import { credentialsFrom, storesFrom } from './commons/composition';
+import type { CallAnswer } from './commons/app/click-to-call/answer';
+import type { CallAttempt } from './commons/app/click-to-call/start-call';
+import { clickToCallFrom, credentialsFrom, storesFrom } from './commons/composition';
 import { maskedPhone } from './commons/domain/phone';
 import { lazyHandler, type Environment } from './commons/environment';
-import { createMetrics } from './commons/metrics';
+import { createMetrics } from './commons/adapters/metrics';
 import { FUNCTIONS } from './commons/contracts/functions';
 import { Router } from './commons/http/router';
 import { bodyText, json } from './commons/http/responses';

@@ -6,13 +6,13 @@ import { documentClientFrom } from './commons/adapters/dynamo/document-client';
 import { DynamoPbxStore } from './commons/adapters/dynamo/pbx-store';
 import { SqsMessageQueue, sqsClientFrom } from './commons/adapters/sqs-queue';
 import { secretFromEnvironment } from './commons/adapters/secrets';
-import { captureCheckMsFrom, captureRecorder } from './commons/capture-recorder';
+import { captureCheckMsFrom, captureRecorder } from './commons/app/capture-recorder';
 import { lazyHandler, required, type Environment } from './commons/environment';
 import { bodyBytes, bodyText, error, json } from './commons/http/responses';
-import { createMetrics } from './commons/metrics';
+import { createMetrics } from './commons/adapters/metrics';
 import { FUNCTIONS } from './commons/contracts/functions';
 import { QUEUE_LANES } from './commons/contracts/queues';
-import { acceptWebhook, cachedWebhookSecrets } from './commons/webhook-intake';
+import { acceptWebhook, cachedWebhookSecrets } from './commons/app/webhook-intake';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.ingest.serviceName }) } = {}) {
   const queue = new SqsMessageQueue(sqsClientFrom(env), { live: required(env, QUEUE_LANES.live.envVar) });

@@ -5,13 +5,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { FinalizedCall } from './commons/call-pipeline';
+import type { FinalizedCall } from './commons/app/calls/call-pipeline';
 import { pipelineFrom, processingStoresFrom, queueFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
 import type { QueueMessage } from './commons/ports';
-import { createMetrics } from './commons/metrics';
+import { createMetrics } from './commons/adapters/metrics';
 import { FUNCTIONS } from './commons/contracts/functions';
-import { parseQueueMessage } from './commons/queue-message';
+import { parseQueueMessage } from './commons/app/queue-message';
 
 export interface ProcessorOptions {
   logger?: Logger;

@@ -9,7 +9,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { EMPLOYEE_SK_PREFIX } from './commons/adapters/dynamo/keys';
 import { storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { lazyHandler, type Environment } from './commons/environment';
-import { createMetrics } from './commons/metrics';
+import { createMetrics } from './commons/adapters/metrics';
 import { FUNCTIONS } from './commons/contracts/functions';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.subscription.serviceName }) } = {}) {

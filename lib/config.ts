@@ -1,5 +1,6 @@
+import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS, type NumberFormat } from '../functions/commons/contracts/click-to-call.js';
 import { MAX_SQS_DELAY_SECONDS } from '../functions/commons/contracts/sqs.js';
-import { DEFAULT_RECORD_LINK_TTL_DAYS, MAX_RECORD_LINK_TTL_DAYS } from '../functions/commons/domain/record-links.js';
+import { DEFAULT_BEELINE_API_URL, SETTINGS } from '../functions/commons/contracts/settings.js';
 import type { Construct } from 'constructs';
 
 /** Deployment settings read from CDK context (`cdk.json` or `-c key=value`). */
@@ -39,7 +40,7 @@ export interface TelephonyConfig {
    * How the callback sends the client's number to the PBX: `canonical` (79161234567), `national`
    * (9161234567), `trunk` (89161234567) or `plus` (+79161234567). Context `clickToCallNumberFormat`.
    */
-  readonly clickToCallNumberFormat: ClickToCallNumberFormat;
+  readonly clickToCallNumberFormat: NumberFormat;
   /**
    * First recording look-up after a call ends, in s (1–900, doubling after). At least 1: on AWS a
    * 0 would make the processor query the PBX again immediately, in a tight loop, until the
@@ -76,7 +77,7 @@ export interface TelephonyConfig {
   readonly recoveryMinutes: number;
   /**
    * A subscribed employee with no PBX event for this long counts as quiet (the "notifications
-   * stopped" alarm), in hours (1–720). Passed to the renewer as `QUIET_PERIOD_SECONDS`.
+   * stopped" alarm), in hours (1–720). Passed to the sweeper as `QUIET_PERIOD_SECONDS`.
    * Context `quietPeriodHours`.
    */
   readonly quietPeriodHours: number;
@@ -92,13 +93,6 @@ export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * The values `CLICK_TO_CALL_NUMBER_FORMAT` accepts (NUMBER_FORMATS of functions/commons/click-to-call.ts;
- * a test keeps the two equal, so the app does not load the handler's code to validate context).
- */
-export const CLICK_TO_CALL_NUMBER_FORMATS = ['canonical', 'national', 'trunk', 'plus'] as const;
-export type ClickToCallNumberFormat = (typeof CLICK_TO_CALL_NUMBER_FORMATS)[number];
-
-/**
  * Time limits of the functions that call the PBX API, and why `pbxTimeoutMs` is capped.
  *
  * The PBX client (functions/commons/adapters/pbx-client.ts) sends a safe request (a read) up to
@@ -111,35 +105,35 @@ export type ClickToCallNumberFormat = (typeof CLICK_TO_CALL_NUMBER_FORMATS)[numb
 export const PBX_READ_ATTEMPTS = 3;
 /** Upper bound of the client's back-off between attempts (≤ 125 ms, then ≤ 225 ms). */
 export const PBX_MAX_BACKOFF_TOTAL_MS = 350;
-export const MIN_PBX_TIMEOUT_MS = 1000;
-export const MAX_PBX_ATTEMPT_TIMEOUT_MS = 8000;
+export const MIN_PBX_TIMEOUT_MS = SETTINGS.pbxTimeoutMs.min;
+export const MAX_PBX_ATTEMPT_TIMEOUT_MS = SETTINGS.pbxTimeoutMs.max;
 /** HTTP API (v2) integrations time out after 30 s; the api function ends before. */
 export const API_FUNCTION_TIMEOUT_SECONDS = 29;
 
 export const DEFAULT_CONFIG: TelephonyConfig = {
   stage: 'dev',
   logLevel: 'INFO',
-  callSettleSeconds: 15,
+  callSettleSeconds: SETTINGS.callSettleSeconds.default,
   apiThrottle: { rateLimit: 200, burstLimit: 400 },
   webhookThrottle: { rateLimit: 500, burstLimit: 1000 },
-  callRateLimit: { calls: 30, windowSeconds: 60 },
-  beelineApiUrl: 'https://cloudpbx.beeline.ru/apis/portal/',
-  pbxTimeoutMs: 5000,
-  pbxBackgroundTimeoutMs: 12_000,
+  callRateLimit: { calls: SETTINGS.callRateLimit.default, windowSeconds: SETTINGS.callRateWindowSeconds.default },
+  beelineApiUrl: DEFAULT_BEELINE_API_URL,
+  pbxTimeoutMs: SETTINGS.pbxTimeoutMs.default,
+  pbxBackgroundTimeoutMs: SETTINGS.pbxBackgroundTimeoutMs.default,
   renewSweepMinutes: 5,
   recoveryMinutes: 10,
-  quietPeriodHours: 24,
-  clickToCallNumberFormat: 'national',
-  recordFirstDelaySeconds: 90,
-  recordGiveUpSeconds: 1200,
-  recordLinkTtlDays: DEFAULT_RECORD_LINK_TTL_DAYS,
-  recoveryWindowSeconds: 7200,
-  recoveryLagSeconds: 300,
+  quietPeriodHours: SETTINGS.quietPeriodSeconds.default / 3600,
+  clickToCallNumberFormat: DEFAULT_NUMBER_FORMAT,
+  recordFirstDelaySeconds: SETTINGS.recordFirstDelaySeconds.default,
+  recordGiveUpSeconds: SETTINGS.recordGiveUpSeconds.default,
+  recordLinkTtlDays: SETTINGS.recordLinkTtlDays.default,
+  recoveryWindowSeconds: SETTINGS.recoveryWindowSeconds.default,
+  recoveryLagSeconds: SETTINGS.recoveryLagSeconds.default,
 };
 
 /** SQS caps per-message delays at 15 minutes. */
-/** The renewer accepts a quiet period of at most 30 days (functions/renewer.ts). */
-export const MAX_QUIET_PERIOD_HOURS = 30 * 24;
+/** The sweeper's limit for its quiet period. */
+export const MAX_QUIET_PERIOD_HOURS = SETTINGS.quietPeriodSeconds.max / 3600;
 
 /**
  * Reads the configuration from the construct tree's context. Values given on the command line
@@ -167,30 +161,36 @@ export function readConfig(scope: Construct): TelephonyConfig {
     burstLimit: intOr(ctx('webhookThrottleBurstLimit'), DEFAULT_CONFIG.webhookThrottle.burstLimit, 'webhookThrottleBurstLimit', 1, 1_000_000),
   };
   const callRateLimit = {
-    calls: intOr(ctx('callRateLimit'), DEFAULT_CONFIG.callRateLimit.calls, 'callRateLimit', 1, 10_000),
-    windowSeconds: intOr(ctx('callRateWindowSeconds'), DEFAULT_CONFIG.callRateLimit.windowSeconds, 'callRateWindowSeconds', 1, 3600),
+    calls: intOr(ctx('callRateLimit'), DEFAULT_CONFIG.callRateLimit.calls, 'callRateLimit', SETTINGS.callRateLimit.min, SETTINGS.callRateLimit.max),
+    windowSeconds: intOr(ctx('callRateWindowSeconds'), DEFAULT_CONFIG.callRateLimit.windowSeconds, 'callRateWindowSeconds', SETTINGS.callRateWindowSeconds.min, SETTINGS.callRateWindowSeconds.max),
   };
 
   const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), 'beelineApiUrl', 'base');
   // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_ATTEMPT_TIMEOUT_MS).
   const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', MIN_PBX_TIMEOUT_MS, MAX_PBX_ATTEMPT_TIMEOUT_MS);
-  const pbxBackgroundTimeoutMs = intOr(ctx('pbxBackgroundTimeoutMs'), DEFAULT_CONFIG.pbxBackgroundTimeoutMs, 'pbxBackgroundTimeoutMs', 1000, 13_000);
+  const pbxBackgroundTimeoutMs = intOr(
+    ctx('pbxBackgroundTimeoutMs'),
+    DEFAULT_CONFIG.pbxBackgroundTimeoutMs,
+    'pbxBackgroundTimeoutMs',
+    SETTINGS.pbxBackgroundTimeoutMs.min,
+    SETTINGS.pbxBackgroundTimeoutMs.max,
+  );
   const rawPublicUrl = ctx('publicUrl');
   const publicUrl = rawPublicUrl === undefined || rawPublicUrl === null || rawPublicUrl === '' ? undefined : httpsUrl(String(rawPublicUrl), 'publicUrl', 'origin');
   const renewSweepMinutes = intOr(ctx('renewSweepMinutes'), DEFAULT_CONFIG.renewSweepMinutes, 'renewSweepMinutes', 1, 60);
   const recoveryMinutes = intOr(ctx('recoveryMinutes'), DEFAULT_CONFIG.recoveryMinutes, 'recoveryMinutes', 5, 120);
-  // The renewer accepts QUIET_PERIOD_SECONDS up to 30 days.
+  // The sweeper accepts QUIET_PERIOD_SECONDS up to 30 days.
   const quietPeriodHours = intOr(ctx('quietPeriodHours'), DEFAULT_CONFIG.quietPeriodHours, 'quietPeriodHours', 1, MAX_QUIET_PERIOD_HOURS);
   const alarmEmail = emailOrUndefined(ctx('alarmEmail'), 'alarmEmail');
 
   const clickToCallNumberFormat = stringOr(ctx('clickToCallNumberFormat'), DEFAULT_CONFIG.clickToCallNumberFormat).trim().toLowerCase();
-  if (!(CLICK_TO_CALL_NUMBER_FORMATS as readonly string[]).includes(clickToCallNumberFormat)) {
-    throw new Error(`context "clickToCallNumberFormat" must be one of ${CLICK_TO_CALL_NUMBER_FORMATS.join(', ')}, got "${clickToCallNumberFormat}"`);
+  if (!(NUMBER_FORMATS as readonly string[]).includes(clickToCallNumberFormat)) {
+    throw new Error(`context "clickToCallNumberFormat" must be one of ${NUMBER_FORMATS.join(', ')}, got "${clickToCallNumberFormat}"`);
   }
 
   const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, 'recordFirstDelaySeconds', 1, MAX_SQS_DELAY_SECONDS);
   const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, 'recordGiveUpSeconds', 60, 86_400);
-  const recordLinkTtlDays = intOr(ctx('recordLinkTtlDays'), DEFAULT_CONFIG.recordLinkTtlDays, 'recordLinkTtlDays', 1, MAX_RECORD_LINK_TTL_DAYS);
+  const recordLinkTtlDays = intOr(ctx('recordLinkTtlDays'), DEFAULT_CONFIG.recordLinkTtlDays, 'recordLinkTtlDays', SETTINGS.recordLinkTtlDays.min, SETTINGS.recordLinkTtlDays.max);
   const recoveryWindowSeconds = intOr(ctx('recoveryWindowSeconds'), DEFAULT_CONFIG.recoveryWindowSeconds, 'recoveryWindowSeconds', 600, 7 * 86_400);
   const recoveryLagSeconds = intOr(ctx('recoveryLagSeconds'), DEFAULT_CONFIG.recoveryLagSeconds, 'recoveryLagSeconds', 60, 86_400);
   // Each recovery run covers [now - window, now - lag]; the next one runs recoveryMinutes later. A
@@ -217,7 +217,7 @@ export function readConfig(scope: Construct): TelephonyConfig {
     recoveryMinutes,
     quietPeriodHours,
     ...(alarmEmail !== undefined && { alarmEmail }),
-    clickToCallNumberFormat: clickToCallNumberFormat as ClickToCallNumberFormat,
+    clickToCallNumberFormat: clickToCallNumberFormat as NumberFormat,
     recordFirstDelaySeconds,
     recordGiveUpSeconds,
     recordLinkTtlDays,

@@ -20,7 +20,7 @@ export const ALARM_SUFFIXES = {
   eventsDlqNotEmpty: 'events-dlq-not-empty',
   subscriptionStreamDlqNotEmpty: 'subscription-stream-dlq-not-empty',
   processorErrors: 'processor-errors',
-  renewerErrors: 'renewer-errors',
+  sweeperErrors: 'sweeper-errors',
   functionThrottles: 'function-throttles',
   webhook5xx: 'http-api-5xx',
   subscriptionFailures: 'subscription-failures',
@@ -44,7 +44,7 @@ export interface TelephonyMonitoringProps {
   readonly stage: string;
   /** Subscribed to the alarm topic by e-mail when given. */
   readonly alarmEmail?: string;
-  /** The renewer's `renew` interval: the period of the alarms on its output. */
+  /** The sweeper's `renew` interval: the period of the alarms on its output. */
   readonly renewSweepMinutes: number;
   /** Shown in the "notifications stopped" alarm's description. */
   readonly quietPeriodHours: number;
@@ -65,7 +65,7 @@ export const WEBHOOK_REFUSALS_THRESHOLD = 20;
  * Alarms, their SNS topic and the dashboard of the telephony stack.
  *
  * Business metrics are the EMF metrics the functions emit through Powertools (namespace
- * METRICS_NAMESPACE, dimension `service`, names from METRIC in functions/commons/metrics.ts);
+ * METRICS_NAMESPACE, dimension `service`, names from METRIC in functions/commons/contracts/metrics.ts);
  * the rest are the AWS/Lambda, AWS/SQS and AWS/ApiGateway metrics of the stack's resources.
  * Every alarm notifies the topic on ALARM and on OK.
  */
@@ -191,12 +191,12 @@ export class TelephonyMonitoring extends Construct {
           'The processor function failed whole invocations (crash, timeout, out of memory) in the last 5 minutes; failed events are ' +
           'retried and go to the DLQ after 5 receives. Check its logs and X-Ray traces; a PBX or DynamoDB outage shows here first.',
       }),
-      renewerErrors: alarm('renewerErrors', fn.renewer.metricErrors({ statistic: Stats.SUM, period: sweepPeriod }), {
+      sweeperErrors: alarm('sweeperErrors', fn.sweeper.metricErrors({ statistic: Stats.SUM, period: sweepPeriod }), {
         threshold: 0,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         description:
-          'The scheduled renewer failed: PBX subscriptions may not be renewed (they lapse and the PBX stops sending calls), lost calls ' +
-          'are not recovered and the quiet-employee check does not run. Check the renewer logs (service beeline-renewer).',
+          'The scheduled sweeper failed: PBX subscriptions may not be renewed (they lapse and the PBX stops sending calls), lost calls ' +
+          'are not recovered and the quiet-employee check does not run. Check the sweeper logs (service beeline-sweeper).',
       }),
       functionThrottles: alarm('functionThrottles', throttles, {
         threshold: 0,
@@ -237,13 +237,13 @@ export class TelephonyMonitoring extends Construct {
       }),
       notificationsStopped: alarm('notificationsStopped', business('quietEmployees', 'Quiet employees', sweepPeriod, Stats.MAXIMUM), {
         threshold: 0,
-        // The renewer reports on every renew run (0 when all is well); no data means it did not run,
-        // which the renewer-errors alarm covers, or that the stack was just deployed.
+        // The sweeper reports on every renew run (0 when all is well); no data means it did not run,
+        // which the sweeper-errors alarm covers, or that the stack was just deployed.
         treatMissingData: TreatMissingData.NOT_BREACHING,
         description:
           `Subscribed employees have had no PBX event for more than ${props.quietPeriodHours} h (context quietPeriodHours): the PBX may have ` +
           'stopped sending webhooks (subscription lost at the PBX, webhook URL changed, PBX-side problem), or they simply had no calls. ' +
-          'The renewer logs each quiet employee (warn, with projectId/employeeId); re-save the employee to subscribe again and make a test call.',
+          'The sweeper logs each quiet employee (warn, with projectId/employeeId); re-save the employee to subscribe again and make a test call.',
       }),
       eventsQueueAge: alarm('eventsQueueAge', props.eventsQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }), {
         threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
@@ -292,7 +292,7 @@ export class TelephonyMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       graph('beeline_call', [business('callStarted', 'started'), business('callStartFailed', 'failed')]),
-      graph('Renewer', [business('renewalsQueued', 'renewals queued')], 8, [business('quietEmployees', 'quiet employees', Duration.minutes(5), Stats.MAXIMUM)]),
+      graph('Sweeper', [business('renewalsQueued', 'renewals queued')], 8, [business('quietEmployees', 'quiet employees', Duration.minutes(5), Stats.MAXIMUM)]),
       graph('DLQ depth', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'events DLQ', statistic: Stats.MAXIMUM }),
         props.subscriptionStreamDlq.metricApproximateNumberOfMessagesVisible({ label: 'subscription stream DLQ', statistic: Stats.MAXIMUM }),

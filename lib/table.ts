@@ -1,10 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { TABLE_DEFINITION } from '../functions/commons/table-definition.js';
+import { TABLE_DEFINITION } from '../functions/commons/contracts/table.js';
 
 /**
- * The shape of a table definition (functions/commons/table-definition.ts). Kept structural so the
+ * The shape of a table definition (functions/commons/contracts/table.ts). Kept structural so the
  * definition module stays plain data with no AWS imports. All key attributes are strings, as in
  * `createTableInput` (the local stack's CreateTable input), so both tables agree.
  */

@@ -20,6 +20,7 @@ import { QUEUE_LANES } from '../functions/commons/contracts/queues.js';
 import { RECOVER_INPUT, RENEW_INPUT } from '../functions/commons/contracts/schedules.js';
 import { MAX_RECEIVE_COUNT } from '../functions/commons/contracts/sqs.js';
 import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream.js';
+import { SETTINGS } from '../functions/commons/contracts/settings.js';
 import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
 import { TelephonyMonitoring } from './monitoring.js';
@@ -73,7 +74,7 @@ export interface BeelineTelephonyStackProps extends StackProps {
 /**
  * Beeline Cloud PBX telephony: HTTP API → ingest → SQS → processor → DynamoDB, plus the
  * platform API function, and the subscription lifecycle: employee changes on the table's
- * stream → subscription function → PBX; a scheduled renewer queues due renewals and recoveries;
+ * stream → subscription function → PBX; a scheduled sweeper queues due renewals and recoveries;
  * the callback function starts calls at the PBX for bots (`beeline_call`).
  */
 export class BeelineTelephonyStack extends Stack {
@@ -94,7 +95,7 @@ export class BeelineTelephonyStack extends Stack {
   public readonly processorFunction: TelephonyFunction;
   public readonly apiFunction: TelephonyFunction;
   public readonly subscriptionFunction: TelephonyFunction;
-  public readonly renewerFunction: TelephonyFunction;
+  public readonly sweeperFunction: TelephonyFunction;
   /** `POST /projects/{projectId}/beeline/call` (click-to-call). */
   public readonly callbackFunction: TelephonyFunction;
   /** `{"task":"renew"}` every renewSweepMinutes: due renewals, retries, the quiet-employee check. */
@@ -183,7 +184,7 @@ export class BeelineTelephonyStack extends Stack {
     // ---- Functions ---------------------------------------------------------------------------
     const common = { logLevel: config.logLevel };
     /** Functions that talk to the PBX API. */
-    const pbxEnvironment = { BEELINE_API_URL: config.beelineApiUrl, PBX_TIMEOUT_MS: String(config.pbxTimeoutMs) };
+    const pbxEnvironment = { BEELINE_API_URL: config.beelineApiUrl, [SETTINGS.pbxTimeoutMs.env]: String(config.pbxTimeoutMs) };
 
     this.ingestFunction = new TelephonyFunction(this, 'Ingest', {
       ...common,
@@ -204,13 +205,13 @@ export class BeelineTelephonyStack extends Stack {
       timeout: PROCESSOR_TIMEOUT,
       memorySize: 512,
       environment: {
-        CALL_SETTLE_SECONDS: String(config.callSettleSeconds),
-        RECORD_FIRST_DELAY_SECONDS: String(config.recordFirstDelaySeconds),
-        RECORD_GIVE_UP_SECONDS: String(config.recordGiveUpSeconds),
-        RECORD_LINK_TTL_DAYS: String(config.recordLinkTtlDays),
-        RECOVERY_WINDOW_SECONDS: String(config.recoveryWindowSeconds),
-        RECOVERY_LAG_SECONDS: String(config.recoveryLagSeconds),
-        PBX_BACKGROUND_TIMEOUT_MS: String(config.pbxBackgroundTimeoutMs),
+        [SETTINGS.callSettleSeconds.env]: String(config.callSettleSeconds),
+        [SETTINGS.recordFirstDelaySeconds.env]: String(config.recordFirstDelaySeconds),
+        [SETTINGS.recordGiveUpSeconds.env]: String(config.recordGiveUpSeconds),
+        [SETTINGS.recordLinkTtlDays.env]: String(config.recordLinkTtlDays),
+        [SETTINGS.recoveryWindowSeconds.env]: String(config.recoveryWindowSeconds),
+        [SETTINGS.recoveryLagSeconds.env]: String(config.recoveryLagSeconds),
+        [SETTINGS.pbxBackgroundTimeoutMs.env]: String(config.pbxBackgroundTimeoutMs),
         ...pbxEnvironment,
       },
     })
@@ -242,7 +243,7 @@ export class BeelineTelephonyStack extends Stack {
       // PBX reads (3 attempts × PBX_TIMEOUT_MS ≤ 8 s, plus back-off) must fit; 29 s ends before
       // the HTTP API's 30 s integration limit, so the function answers (and logs) instead of a 503.
       timeout: API_TIMEOUT,
-      environment: { ...pbxEnvironment, RECORD_LINK_TTL_DAYS: String(config.recordLinkTtlDays) },
+      environment: { ...pbxEnvironment, [SETTINGS.recordLinkTtlDays.env]: String(config.recordLinkTtlDays) },
     })
       .bindTable(this.table, 'readWrite')
       // The subscription service it composes queues subscription retries and re-subscriptions.
@@ -284,8 +285,8 @@ export class BeelineTelephonyStack extends Stack {
       environment: {
         ...pbxEnvironment,
         CLICK_TO_CALL_NUMBER_FORMAT: config.clickToCallNumberFormat,
-        CALL_RATE_LIMIT: String(config.callRateLimit.calls),
-        CALL_RATE_WINDOW_SECONDS: String(config.callRateLimit.windowSeconds),
+        [SETTINGS.callRateLimit.env]: String(config.callRateLimit.calls),
+        [SETTINGS.callRateWindowSeconds.env]: String(config.callRateLimit.windowSeconds),
       },
     })
       // Reads the project's connection item and decrypts its token, checks project keys (and notes
@@ -294,24 +295,24 @@ export class BeelineTelephonyStack extends Stack {
       .bindKey(this.tokenKey, 'decrypt')
       .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN');
 
-    this.renewerFunction = new TelephonyFunction(this, 'Renewer', {
+    this.sweeperFunction = new TelephonyFunction(this, 'Sweeper', {
       ...common,
-      ...FUNCTIONS.renewer,
+      ...FUNCTIONS.sweeper,
       description: 'Scheduled: queues due subscription renewals and checks for quiet employees (renew), queues a lost-call recovery per connected project (recover)',
       timeout: RENEWER_TIMEOUT,
-      environment: { QUIET_PERIOD_SECONDS: String(config.quietPeriodHours * 3600) },
+      environment: { [SETTINGS.quietPeriodSeconds.env]: String(config.quietPeriodHours * 3600) },
     })
       .bindTable(this.table, 'read') // queries the gsi1 index (due renewals, connected projects); writes nothing
       .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar);
     this.renewalSchedule = new Rule(this, 'RenewalSchedule', {
-      description: 'Beeline telephony: subscription renewals and the quiet-employee check (renewer, task "renew")',
+      description: 'Beeline telephony: subscription renewals and the quiet-employee check (sweeper, task "renew")',
       schedule: Schedule.rate(Duration.minutes(config.renewSweepMinutes)),
-      targets: [new LambdaFunction(this.renewerFunction, { event: RuleTargetInput.fromObject(RENEW_INPUT) })],
+      targets: [new LambdaFunction(this.sweeperFunction, { event: RuleTargetInput.fromObject(RENEW_INPUT) })],
     });
     this.recoverySchedule = new Rule(this, 'RecoverySchedule', {
-      description: 'Beeline telephony: recovery of calls whose webhooks were lost (renewer, task "recover")',
+      description: 'Beeline telephony: recovery of calls whose webhooks were lost (sweeper, task "recover")',
       schedule: Schedule.rate(Duration.minutes(config.recoveryMinutes)),
-      targets: [new LambdaFunction(this.renewerFunction, { event: RuleTargetInput.fromObject(RECOVER_INPUT) })],
+      targets: [new LambdaFunction(this.sweeperFunction, { event: RuleTargetInput.fromObject(RECOVER_INPUT) })],
     });
 
     // ---- HTTP API ----------------------------------------------------------------------------
@@ -433,7 +434,7 @@ export class BeelineTelephonyStack extends Stack {
         processor: this.processorFunction,
         api: this.apiFunction,
         subscription: this.subscriptionFunction,
-        renewer: this.renewerFunction,
+        sweeper: this.sweeperFunction,
         callback: this.callbackFunction,
       },
       eventsQueue: this.eventsQueue,

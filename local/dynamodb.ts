@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { createTableInput, TABLE_DEFINITION } from '../functions/commons/table-definition';
+import { createTableInput, TABLE_DEFINITION } from '../functions/commons/contracts/table';
 import { freePort } from './free-port';
 
 export interface DynamoDbLocal {

@@ -15,9 +15,9 @@ import { createHandler as createIngestHandler } from '../functions/ingest';
 import { ROUTES } from '../functions/commons/http/routes';
 import { QUEUE_LANES } from '../functions/commons/contracts/queues';
 import type { SQSEvent } from 'aws-lambda';
-import type { FinalizedCall } from '../functions/commons/call-pipeline';
+import type { FinalizedCall } from '../functions/commons/app/calls/call-pipeline';
 import { createHandler as createProcessorHandler } from '../functions/processor';
-import { createHandler as createRenewerHandler } from '../functions/renewer';
+import { createHandler as createSweeperHandler } from '../functions/sweeper';
 import { createHandler as createSubscriptionHandler } from '../functions/subscription';
 import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream';
 import { withProcessorFaults, type ProcessorFaults } from './fault-injection';
@@ -197,10 +197,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stream.start();
     stops.push(() => stream.stop());
 
-    const renewer = createRenewerHandler(env, { logger: logger('beeline-renewer') });
+    const sweeper = createSweeperHandler(env, { logger: logger('beeline-sweeper') });
     // Two schedules, as on AWS: renewals often, recovery (which reads the PBX's history) less often.
-    const renewals = setInterval(() => void renewer({ task: 'renew' }).catch(onError), (options.renewSweepSeconds ?? 60) * 1000);
-    const recoveries = setInterval(() => void renewer({ task: 'recover' }).catch(onError), (options.recoverySweepSeconds ?? 300) * 1000);
+    const renewals = setInterval(() => void sweeper({ task: 'renew' }).catch(onError), (options.renewSweepSeconds ?? 60) * 1000);
+    const recoveries = setInterval(() => void sweeper({ task: 'recover' }).catch(onError), (options.recoverySweepSeconds ?? 300) * 1000);
     stops.push(async () => {
       clearInterval(renewals);
       clearInterval(recoveries);

@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { laneOf } from '../functions/commons/contracts/queues';
-import { parseQueueMessage } from '../functions/commons/queue-message';
+import { parseQueueMessage } from '../functions/commons/app/queue-message';
 import type { QueueMessage } from '../functions/commons/ports';
 
 export interface DeadLetter {

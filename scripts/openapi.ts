@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { REQUEST_BODIES } from '../functions/commons/http/bodies';
 import { ROUTES, type RouteName, type RouteSpec } from '../functions/commons/http/routes';
-import * as z from '../functions/commons/schema';
+import * as z from '../functions/commons/domain/schema';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 export const OPENAPI_FILE = join(ROOT, 'docs', 'openapi.json');

@@ -16,17 +16,20 @@ import { BeelinePbxClient } from './adapters/pbx-client';
 import { secretFromEnvironment, secretVersionsFromEnvironment } from './adapters/secrets';
 import { SqsMessageQueue, sqsClientFrom } from './adapters/sqs-queue';
 import { tokenCipherFrom } from './adapters/token-cipher';
-import { CallPipeline } from './call-pipeline';
-import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './capture-recorder';
-import { createCredentials, KEY_CACHE_MS, MAX_KEY_CACHE_MS } from './credentials';
+import { CallPipeline } from './app/calls/call-pipeline';
+import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './app/capture-recorder';
+import { createCredentials } from './app/credentials';
+import { DEFAULT_BEELINE_API_URL, SETTINGS } from './contracts/settings';
 import type { ProjectStore, RecordingSource } from './ports';
 import { QUEUE_LANES, type QueueLane } from './contracts/queues';
 import { recordLink } from './domain/record-links';
-import { recordLinkTtlDaysFrom, required, secondsFrom, settleSecondsFrom, wholeNumberFrom, type Environment } from './environment';
-import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './project-pbx';
-import { SubscriptionService } from './subscription-service';
-
-export const DEFAULT_BEELINE_API_URL = 'https://cloudpbx.beeline.ru/apis/portal/';
+import { recordLinkTtlDaysFrom, required, settingFrom, settleSecondsFrom, type Environment } from './environment';
+import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './app/project-pbx';
+import { SubscriptionService } from './app/subscription-service';
+import { createClickToCall, type CallAttempt } from './app/click-to-call/start-call';
+import { callRateLimitFrom, clickToCallTimeoutMs } from './app/click-to-call/limits';
+import { numberFormatFrom } from './app/click-to-call/number-format';
+import { BEELINE_CALL_METHOD, pbxPatternOf } from './domain/subscriptions';
 
 /** The stores call processing uses (the processor builds only these: its bundle has no room for the rest). */
 export function processingStoresFrom(env: Environment) {
@@ -70,7 +73,7 @@ export function credentialsFrom(env: Environment, stores: Pick<Stores, 'access'>
   return createCredentials({
     platformTokens: secretVersionsFromEnvironment('ADMIN_TOKEN', env),
     keys: stores.access,
-    keyCacheMs: secondsFrom(env, 'KEY_CACHE_SECONDS', KEY_CACHE_MS / 1000, MAX_KEY_CACHE_MS / 1000) * 1000,
+    keyCacheMs: settingFrom(env, SETTINGS.keyCacheSeconds) * 1000,
     onTouchError,
   });
 }
@@ -84,7 +87,7 @@ export function queueFrom(env: Environment, lanes: readonly QueueLane[] = ['live
 /** A PBX client factory: one per token, with the configured base URL and (default) timeout. */
 export function pbxClientsFrom(env: Environment): PbxClientFactory {
   const baseUrl = env.BEELINE_API_URL || DEFAULT_BEELINE_API_URL;
-  const defaultTimeoutMs = Number(env.PBX_TIMEOUT_MS ?? 5000);
+  const defaultTimeoutMs = Number(env[SETTINGS.pbxTimeoutMs.env] ?? SETTINGS.pbxTimeoutMs.default);
   return (token, timeoutMs = defaultTimeoutMs, retries, observe) => new BeelinePbxClient({ baseUrl, token, timeoutMs, retries, observe });
 }
 
@@ -127,17 +130,11 @@ function cachedFor<A extends unknown[], V>(ttlMs: number, read: (...args: A) => 
   };
 }
 
-/**
- * Background PBX reads (recordings, statistics, recovery) wait longer than interactive ones: the
- * PBX can take 15 s and more there. Two attempts of `PBX_BACKGROUND_TIMEOUT_MS` (default 12 s,
- * at most 13 s) still end within the processor's 30 s.
- */
-export const DEFAULT_PBX_BACKGROUND_TIMEOUT_MS = 12_000;
-export const MAX_PBX_BACKGROUND_TIMEOUT_MS = 13_000;
+/** Background PBX reads (recordings, statistics, recovery) wait longer than interactive ones (the PBX can take 15 s and more there), with one retry. */
 const PBX_BACKGROUND_RETRIES = 1;
 
 export function pbxBackgroundTimeoutMsFrom(env: Environment): number {
-  return wholeNumberFrom(env, 'PBX_BACKGROUND_TIMEOUT_MS', DEFAULT_PBX_BACKGROUND_TIMEOUT_MS, 1000, MAX_PBX_BACKGROUND_TIMEOUT_MS, 'ms');
+  return settingFrom(env, SETTINGS.pbxBackgroundTimeoutMs);
 }
 
 /** A project's PBX client for background reads (longer timeout, one retry). */
@@ -177,16 +174,16 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores, now: ()
         const [key, generation] = await Promise.all([webhookKey(), stores.pbx.getRecordLinkGeneration(projectId)]);
         return `${publicUrl}${recordLink(key, projectId, extTrackingId, generation, now(), linkTtlDays).path}`;
       },
-      firstDelaySeconds: secondsFrom(env, 'RECORD_FIRST_DELAY_SECONDS', 90),
-      giveUpSeconds: secondsFrom(env, 'RECORD_GIVE_UP_SECONDS', 1200),
+      firstDelaySeconds: settingFrom(env, SETTINGS.recordFirstDelaySeconds),
+      giveUpSeconds: settingFrom(env, SETTINGS.recordGiveUpSeconds),
     },
     recovery: {
       history: {
         statistics: async (projectId, from, to) => (await background(projectId)).statistics(from, to),
         records: async (projectId, from, to) => (await background(projectId)).records(from, to),
       },
-      windowSeconds: secondsFrom(env, 'RECOVERY_WINDOW_SECONDS', 7200, 7 * 86_400),
-      lagSeconds: secondsFrom(env, 'RECOVERY_LAG_SECONDS', 300),
+      windowSeconds: settingFrom(env, SETTINGS.recoveryWindowSeconds),
+      lagSeconds: settingFrom(env, SETTINGS.recoveryLagSeconds),
     },
     now,
   });
@@ -201,5 +198,32 @@ export function subscriptionServiceFrom(env: Environment, stores: Pick<Processin
     publicUrl: required(env, 'PUBLIC_URL'),
     log,
     now,
+  });
+}
+
+/**
+ * The project's PBX through the shared ProjectPbx (connection + token cipher + PBX client),
+ * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
+ * public URL), so it gets no more configuration or grants than it uses.
+ */
+export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls' | 'capture'>, log?: (attempt: CallAttempt) => void) {
+  const projectPbx = projectPbxFrom(env, stores);
+  const format = numberFormatFrom(env);
+  return createClickToCall({
+    callerPattern: async (projectId, user) => {
+      const employee = (await stores.pbx.listEmployees(projectId)).find((e) => e.callMethod === BEELINE_CALL_METHOD && e.beelineNumber === user);
+      return employee && pbxPatternOf(employee);
+    },
+    counter: stores.callCounter,
+    noteOwnCallId: (projectId, callId, user, at) => stores.calls.recordClickToCall(projectId, callId, user, at),
+    rateLimit: callRateLimitFrom(env),
+    // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.
+    connect: async (projectId) => {
+      const clientWith = await projectPbx.connect(projectId);
+      return (timeoutMs) => clientWith(Math.max(1, Math.floor(timeoutMs)));
+    },
+    numberFormat: () => format,
+    timeoutMs: clickToCallTimeoutMs(env),
+    log,
   });
 }

@@ -1,5 +1,4 @@
-import { MAX_SQS_DELAY_SECONDS } from './contracts/sqs';
-import { DEFAULT_RECORD_LINK_TTL_DAYS, MAX_RECORD_LINK_TTL_DAYS } from './domain/record-links';
+import { SETTINGS, type Setting } from './contracts/settings';
 
 /**
  * Functions build their adapters from an environment map: `process.env` on AWS, an explicit
@@ -33,14 +32,19 @@ export function wholeNumberFrom(env: Environment, name: string, fallback: number
   return value;
 }
 
-/** How long a record link works, in days (default 30, from 1 to 365). */
-export function recordLinkTtlDaysFrom(env: Environment): number {
-  return wholeNumberFrom(env, 'RECORD_LINK_TTL_DAYS', DEFAULT_RECORD_LINK_TTL_DAYS, 1, MAX_RECORD_LINK_TTL_DAYS, 'days');
+/** A setting of contracts/settings.ts from its environment variable (its default when unset), checked against its range. */
+export function settingFrom(env: Environment, setting: Setting): number {
+  if (setting.unit === 'seconds' && setting.min === 0) return secondsFrom(env, setting.env, setting.default, setting.max);
+  return wholeNumberFrom(env, setting.env, setting.default, setting.min, setting.max, setting.unit);
 }
 
-/** The settle timer is an SQS delay. */
+/** How long a record link works, in days. */
+export function recordLinkTtlDaysFrom(env: Environment): number {
+  return settingFrom(env, SETTINGS.recordLinkTtlDays);
+}
+
 export function settleSecondsFrom(env: Environment): number {
-  return secondsFrom(env, 'CALL_SETTLE_SECONDS', 15, MAX_SQS_DELAY_SECONDS);
+  return settingFrom(env, SETTINGS.callSettleSeconds);
 }
 
 /** Builds a handler on first use: module load stays cheap, configuration errors surface per request. */

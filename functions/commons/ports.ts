@@ -10,6 +10,8 @@ import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
 import type { XsiEvent } from './domain/xsi-event';
+import type { Employee, SubscriptionRecord, SubscriptionState } from './domain/subscriptions';
+import type { WebhookSecretState } from './domain/webhook-secret';
 import { MAX_QUEUED_BYTES } from './contracts/sqs';
 
 /** One entry of the project's call log (`GET /projects/{id}/calls`). */
@@ -213,4 +215,143 @@ export interface StoredConnection {
   encryptedToken: string;
   tokenHint: string;
   connectedAt: string;
+}
+
+// ---------------------------------------------------------------- the PBX
+
+export interface Abonent {
+  userId: string;
+  phone?: string;
+  firstName?: string;
+  lastName?: string;
+  extension?: string;
+  email?: string;
+  department?: string;
+}
+
+export interface Subscription {
+  subscriptionId: string;
+  /** Seconds granted (on create) or remaining (on read). */
+  expires: number;
+  url?: string;
+  targetId?: string;
+  subscriptionType?: string;
+}
+
+/** A call recording as `GET records` lists it. */
+export interface PbxRecord {
+  id: string;
+  /** The call's extTrackingId. */
+  externalId?: string;
+  /** The other party, 10 digits. */
+  phone?: string;
+  direction?: 'INBOUND' | 'OUTBOUND' | string;
+  /** Epoch ms. */
+  date: number;
+  /** Milliseconds. */
+  duration?: number;
+  abonent?: Abonent;
+}
+
+/** A row of `GET v2/statistics` (one per leg). */
+export interface PbxStatisticsRow {
+  startDate: number;
+  abonent?: Abonent;
+  direction?: 'INBOUND' | 'OUTBOUND' | string;
+  status?: 'MISSED' | 'RECIEVED' | 'PLACED' | string;
+  duration?: number;
+  phone_from?: string;
+  phone_to?: string;
+}
+
+export type PbxFailure = 'refused' | 'unauthorized' | 'unreachable' | 'timeout' | 'invalid-response';
+
+export class PbxError extends Error {
+  constructor(
+    readonly failure: PbxFailure,
+    message: string,
+    readonly status?: number,
+    readonly errorCode?: string,
+    readonly description?: string,
+  ) {
+    super(message);
+    this.name = 'PbxError';
+  }
+
+  /** The text for users: the PBX's own description when it gave one. */
+  get userMessage(): string {
+    return this.description || this.message;
+  }
+}
+
+/** The Beeline Cloud PBX API as this product uses it (one client per token). */
+export interface PbxClient {
+  listAbonents(): Promise<Abonent[]>;
+  /** Whether the abonent's calls are recorded. */
+  recordingEnabled(pattern: string): Promise<boolean>;
+  /** Starts a call (never repeated); `callId` when the PBX's answer names one. */
+  call(pattern: string, phoneNumber: string): Promise<{ callId?: string }>;
+  /** An event subscription of one abonent (`pattern`) or of the whole PBX (no pattern). */
+  subscribe(input: { pattern?: string; expires: number; url: string; subscriptionType?: string }): Promise<Subscription>;
+  /** Undefined when the PBX no longer knows it. */
+  getSubscription(subscriptionId: string): Promise<Subscription | undefined>;
+  unsubscribe(subscriptionId: string): Promise<void>;
+  /** A temporary download link of the call's recording at that abonent, if there is one yet. */
+  recordReference(extTrackingId: string, userId: string): Promise<string | undefined>;
+  records(dateFrom: Date, dateTo: Date, maxPages?: number): Promise<PbxRecord[]>;
+  statistics(dateFrom: Date, dateTo: Date, maxPages?: number): Promise<PbxStatisticsRow[]>;
+}
+
+/** What the project watches at the PBX beyond its employees. */
+export interface WatchSetting {
+  wholePbx: boolean;
+  savedAt?: string;
+}
+
+export interface VersionedState {
+  state: SubscriptionState;
+  version: number;
+}
+
+export interface DueRenewal {
+  projectId: string;
+  employeeId: string;
+}
+
+/** The PBX connection, employees and subscription bookkeeping of every project. */
+export interface PbxStore {
+  getConnection(projectId: string): Promise<StoredConnection | undefined>;
+  /** Stores the connection and the audit entry of the change in one write. */
+  putConnection(projectId: string, connection: StoredConnection, audit: AuditEntry): Promise<void>;
+  /** Every project with a PBX connection (for the scheduled recovery). */
+  connectedProjects(): Promise<string[]>;
+  /** Removes the connection and records the audit entry in one write; false (nothing written) when there was none. */
+  deleteConnection(projectId: string, audit: AuditEntry): Promise<boolean>;
+  getWebhookSecret(projectId: string): Promise<WebhookSecretState>;
+  /** Stores the rotated state if the generation is still `from`'s, with its audit entry; false when someone rotated meanwhile. */
+  rotateWebhookSecret(projectId: string, from: WebhookSecretState, next: WebhookSecretState, audit: AuditEntry): Promise<boolean>;
+  /** The generation the project's record links are signed with (0 until the first revocation). */
+  getRecordLinkGeneration(projectId: string): Promise<number>;
+  /** Every link made so far stops working: the next generation, with the audit entry, in one write. */
+  revokeRecordLinks(projectId: string, at: Date, audit: (generation: number) => AuditEntry): Promise<number>;
+  getWatch(projectId: string): Promise<WatchSetting>;
+  /** Stores the setting and the audit entry of the change in one write. */
+  putWatch(projectId: string, setting: WatchSetting, audit: AuditEntry): Promise<void>;
+  getEmployee(projectId: string, employeeId: string): Promise<Employee | undefined>;
+  listEmployees(projectId: string): Promise<Employee[]>;
+  listStates(projectId: string): Promise<Map<string, SubscriptionState>>;
+  /** Saves the employee and marks its subscription pending (the employee stream does the rest). */
+  saveEmployee(projectId: string, employee: Employee): Promise<void>;
+  deleteEmployee(projectId: string, employeeId: string): Promise<boolean>;
+  getState(projectId: string, employeeId: string): Promise<VersionedState>;
+  /** Replaces the state if nobody changed it since `version` was read; false on a conflict. */
+  putState(projectId: string, employeeId: string, state: SubscriptionState, version: number): Promise<boolean>;
+  /** Notes that events arrive (best effort; the caller throttles it). */
+  touchLastEvent(projectId: string, employeeId: string, at: string): Promise<void>;
+  putSubscriptionRecord(record: SubscriptionRecord): Promise<void>;
+  /** Keeps a replaced subscription's events acceptable for a grace period, then lets TTL remove it. */
+  retireSubscriptionRecord(projectId: string, subscriptionId: string, at: number): Promise<void>;
+  getSubscriptionRecord(projectId: string, subscriptionId: string): Promise<SubscriptionRecord | undefined>;
+  /** Subscriptions whose renewal time has come, across all projects. */
+  dueRenewals(now: string, limit?: number): Promise<DueRenewal[]>;
 }

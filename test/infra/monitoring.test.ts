@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/contracts/metrics.js';
-import { createMetrics } from '../../functions/commons/metrics.js';
+import { createMetrics } from '../../functions/commons/adapters/metrics.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
 import { ALARM_SUFFIXES, type AlarmKey, WEBHOOK_REFUSALS_THRESHOLD, FUNCTION_KEYS, type FunctionKey, METRIC_EMITTERS, SERVICE_NAMES } from '../../lib/monitoring.js';
 import { arnOf, build, CDK_JSON_CONTEXT, type Json, logicalId, ofType, ref } from './support.js';
@@ -46,7 +46,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
     processor: id(stack.processorFunction),
     api: id(stack.apiFunction),
     subscription: id(stack.subscriptionFunction),
-    renewer: id(stack.renewerFunction),
+    sweeper: id(stack.sweeperFunction),
     callback: id(stack.callbackFunction),
   };
   const topicId = id(stack.monitoring.alarmTopic);
@@ -80,15 +80,15 @@ describe('monitoring: alarms, topic, dashboard', () => {
       stats: [{ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: ref(fnIds.processor) }, stat: 'Sum', period: 300 }],
       threshold: 0,
     },
-    renewerErrors: {
+    sweeperErrors: {
       // max(15 min, 2 × renewSweepMinutes): a period always holds a renew run.
-      stats: [{ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: ref(fnIds.renewer) }, stat: 'Sum', period: 900 }],
+      stats: [{ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: ref(fnIds.sweeper) }, stat: 'Sum', period: 900 }],
       threshold: 0,
     },
     functionThrottles: {
       stats: FUNCTION_KEYS.map((k) => ({ namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: { FunctionName: ref(fnIds[k]) }, stat: 'Sum', period: 300 })),
       threshold: 0,
-      expression: /^FILL\(ingest, 0\) \+ FILL\(processor, 0\) \+ FILL\(api, 0\) \+ FILL\(subscription, 0\) \+ FILL\(renewer, 0\) \+ FILL\(callback, 0\)$/,
+      expression: /^FILL\(ingest, 0\) \+ FILL\(processor, 0\) \+ FILL\(api, 0\) \+ FILL\(subscription, 0\) \+ FILL\(sweeper, 0\) \+ FILL\(callback, 0\)$/,
     },
     webhook5xx: {
       stats: [{ namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: ref(id(stack.httpApi)), Stage: '$default' }, stat: 'Sum', period: 300 }],
@@ -99,7 +99,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
       threshold: 0,
       expression: /^FILL\(subscriptionFailed_processor, 0\) \+ FILL\(subscriptionFailed_subscription, 0\)$/,
     },
-    notificationsStopped: { stats: [emf(METRIC.quietEmployees, 'beeline-renewer', 'Maximum', 900)], threshold: 0 },
+    notificationsStopped: { stats: [emf(METRIC.quietEmployees, 'beeline-sweeper', 'Maximum', 900)], threshold: 0 },
     eventsQueueAge: {
       stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queueName(id(stack.eventsQueue)) }, stat: 'Maximum', period: 300 }],
       threshold: 300, // 5 minutes
@@ -156,9 +156,9 @@ describe('monitoring: alarms, topic, dashboard', () => {
     const slow = build({ renewSweepMinutes: '30', quietPeriodHours: '48' });
     const byName = (name: string) => ofType(slow.resources, 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.AlarmName === name)![1].Properties as Json;
     expect(alarmMetrics(byName('beeline-telephony-dev-notifications-stopped')).stats[0]!.period).toBe(3600); // 2 × 30 min
-    expect(alarmMetrics(byName('beeline-telephony-dev-renewer-errors')).stats[0]!.period).toBe(3600);
+    expect(alarmMetrics(byName('beeline-telephony-dev-sweeper-errors')).stats[0]!.period).toBe(3600);
     expect(byName('beeline-telephony-dev-notifications-stopped').AlarmDescription).toContain('more than 48 h');
-    expect(slow.resources[logicalId(slow.stack, slow.stack.renewerFunction)]!.Properties.Environment.Variables.QUIET_PERIOD_SECONDS).toBe(String(48 * 3600));
+    expect(slow.resources[logicalId(slow.stack, slow.stack.sweeperFunction)]!.Properties.Environment.Variables.QUIET_PERIOD_SECONDS).toBe(String(48 * 3600));
   });
 
   it("delivers through an SNS topic encrypted with a rotating KMS key CloudWatch may use, TLS only, publish allowed to this stage's alarms", () => {
@@ -215,7 +215,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
       expect(dashboards[0]![1].Properties.DashboardName).toBe('beeline-telephony-dev');
     });
 
-    it('shows every business metric of functions/commons/metrics.ts from each function that emits it (namespace, name, service)', () => {
+    it('shows every business metric of functions/commons/contracts/metrics.ts from each function that emits it (namespace, name, service)', () => {
       const shown = new Set(
         metricRows()
           .filter((row) => row[0] === METRICS_NAMESPACE)
@@ -236,7 +236,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
         'Subscriptions',
         'Record links',
         'beeline_call',
-        'Renewer',
+        'Sweeper',
         'DLQ depth',
         'Events queue',
         'Work queue (PBX work)',
@@ -300,10 +300,10 @@ describe('context: alarmEmail, quietPeriodHours, recoveryMinutes', () => {
     const { stack, resources } = build({ recoveryMinutes: '30', quietPeriodHours: '72', alarmEmail: 'alerts+telephony@ops.example.co.uk' });
     expect(resources[logicalId(stack, stack.recoverySchedule)]!.Properties.ScheduleExpression).toBe('rate(30 minutes)');
     expect(resources[logicalId(stack, stack.renewalSchedule)]!.Properties.ScheduleExpression).toBe('rate(5 minutes)');
-    expect(resources[logicalId(stack, stack.renewerFunction)]!.Properties.Environment.Variables.QUIET_PERIOD_SECONDS).toBe('259200');
+    expect(resources[logicalId(stack, stack.sweeperFunction)]!.Properties.Environment.Variables.QUIET_PERIOD_SECONDS).toBe('259200');
     expect(stack.config.alarmEmail).toBe('alerts+telephony@ops.example.co.uk');
     expect(() => build({ recoveryMinutes: 120, recoveryWindowSeconds: 7500 })).not.toThrow(); // 300 + 7200
-    expect(() => build({ quietPeriodHours: 720 })).not.toThrow(); // the renewer's 30-day cap
+    expect(() => build({ quietPeriodHours: 720 })).not.toThrow(); // the sweeper's 30-day cap
   });
 
   it('rejects invalid values with a message naming the key', () => {

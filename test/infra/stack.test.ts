@@ -10,17 +10,18 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { createHandler as createApiHandler } from '../../functions/api.js';
 import { createHandler as createCallbackHandler } from '../../functions/callback.js';
-import { ANSWER_BUDGET_MS, DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS } from '../../functions/commons/click-to-call.js';
-import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/composition.js';
+import { ANSWER_BUDGET_MS } from '../../functions/commons/app/click-to-call/limits.js';
+import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS } from '../../functions/commons/contracts/click-to-call.js';
+import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/contracts/settings.js';
 import { METRICS_NAMESPACE } from '../../functions/commons/contracts/metrics.js';
 import { EMPLOYEE_STREAM_FILTER } from '../../functions/commons/contracts/stream.js';
-import { createTableInput, TABLE_DEFINITION } from '../../functions/commons/table-definition.js';
+import { createTableInput, TABLE_DEFINITION } from '../../functions/commons/contracts/table.js';
 import { createHandler as createIngestHandler } from '../../functions/ingest.js';
 import { createHandler as createProcessorHandler } from '../../functions/processor.js';
-import { createHandler as createRenewerHandler } from '../../functions/renewer.js';
+import { createHandler as createSweeperHandler } from '../../functions/sweeper.js';
 import { createHandler as createSubscriptionHandler } from '../../functions/subscription.js';
 import { addTelephonyStack } from '../../lib/app.js';
-import { API_FUNCTION_TIMEOUT_SECONDS, CLICK_TO_CALL_NUMBER_FORMATS, DEFAULT_CONFIG, MAX_PBX_ATTEMPT_TIMEOUT_MS, PBX_MAX_BACKOFF_TOTAL_MS, PBX_READ_ATTEMPTS } from '../../lib/config.js';
+import { API_FUNCTION_TIMEOUT_SECONDS, DEFAULT_CONFIG, MAX_PBX_ATTEMPT_TIMEOUT_MS, PBX_MAX_BACKOFF_TOTAL_MS, PBX_READ_ATTEMPTS } from '../../lib/config.js';
 import { ESM_REQUIRE_BANNER, MAX_BUNDLE_KB, UNREACHED_MODULES } from '../../functions/commons/contracts/bundling.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
 import { SERVICE_NAMES } from '../../lib/monitoring.js';
@@ -153,17 +154,17 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     processor: logicalId(stack, stack.processorFunction),
     api: logicalId(stack, stack.apiFunction),
     subscription: logicalId(stack, stack.subscriptionFunction),
-    renewer: logicalId(stack, stack.renewerFunction),
+    sweeper: logicalId(stack, stack.sweeperFunction),
     callback: logicalId(stack, stack.callbackFunction),
     ingestRole: logicalId(stack, stack.ingestFunction.role!),
     processorRole: logicalId(stack, stack.processorFunction.role!),
     apiRole: logicalId(stack, stack.apiFunction.role!),
     subscriptionRole: logicalId(stack, stack.subscriptionFunction.role!),
-    renewerRole: logicalId(stack, stack.renewerFunction.role!),
+    sweeperRole: logicalId(stack, stack.sweeperFunction.role!),
     callbackRole: logicalId(stack, stack.callbackFunction.role!),
   };
-  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.renewer, ids.callback];
-  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.renewerRole, ids.callbackRole];
+  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.sweeper, ids.callback];
+  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.sweeperRole, ids.callbackRole];
   const fnProps = (id: string) => resources[id]!.Properties as Json;
   const env = (id: string) => fnProps(id).Environment.Variables as Json;
 
@@ -290,7 +291,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.processor]: SERVICE_NAMES.processor,
         [ids.api]: SERVICE_NAMES.api,
         [ids.subscription]: SERVICE_NAMES.subscription,
-        [ids.renewer]: SERVICE_NAMES.renewer,
+        [ids.sweeper]: SERVICE_NAMES.sweeper,
         [ids.callback]: SERVICE_NAMES.callback,
       };
       for (const id of functionIds) {
@@ -311,13 +312,13 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(fnProps(ids.ingest).MemorySize).toBe(256);
       expect(fnProps(ids.api).MemorySize).toBe(256);
       expect(fnProps(ids.subscription).MemorySize).toBe(256);
-      expect(fnProps(ids.renewer).MemorySize).toBe(256);
+      expect(fnProps(ids.sweeper).MemorySize).toBe(256);
       expect(fnProps(ids.callback).MemorySize).toBe(256);
       expect(fnProps(ids.ingest).Timeout).toBe(10);
       expect(fnProps(ids.api).Timeout).toBe(29); // PBX reads; below the HTTP API's 30 s integration limit
       expect(fnProps(ids.callback).Timeout).toBe(10); // the handler answers within its own 4.5 s budget
       expect(fnProps(ids.subscription).Timeout).toBe(30);
-      expect(fnProps(ids.renewer).Timeout).toBe(60);
+      expect(fnProps(ids.sweeper).Timeout).toBe(60);
       expect(
         ofType(resources, 'AWS::Lambda::Function')
           .map(([id]) => id)
@@ -343,8 +344,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN', 'RECORD_LINK_TTL_DAYS'].sort());
       expect(env(ids.api).RECORD_LINK_TTL_DAYS).toBe('30');
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
-      expect(Object.keys(env(ids.renewer)).sort()).toEqual([...base, 'QUIET_PERIOD_SECONDS', 'TABLE_NAME', 'WORK_QUEUE_URL'].sort());
-      expect(env(ids.renewer).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
+      expect(Object.keys(env(ids.sweeper)).sort()).toEqual([...base, 'QUIET_PERIOD_SECONDS', 'TABLE_NAME', 'WORK_QUEUE_URL'].sort());
+      expect(env(ids.sweeper).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
       expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
       expect(env(ids.processor)).toMatchObject({
         QUEUE_URL: ref(ids.events),
@@ -375,7 +376,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         CALL_RATE_WINDOW_SECONDS: '60',
       });
       expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken) });
-      expect(env(ids.renewer)).toEqual(expect.objectContaining({ WORK_QUEUE_URL: ref(ids.work), TABLE_NAME: ref(ids.table) }));
+      expect(env(ids.sweeper)).toEqual(expect.objectContaining({ WORK_QUEUE_URL: ref(ids.work), TABLE_NAME: ref(ids.table) }));
       for (const id of [ids.processor, ids.api, ids.subscription]) {
         expect(env(id)).toMatchObject({
           TABLE_NAME: ref(ids.table),
@@ -389,7 +390,6 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       // The stack's defaults are the code's defaults.
       expect(DEFAULT_CONFIG.beelineApiUrl).toBe(DEFAULT_BEELINE_API_URL);
       expect(DEFAULT_CONFIG.clickToCallNumberFormat).toBe(DEFAULT_NUMBER_FORMAT);
-      expect(CLICK_TO_CALL_NUMBER_FORMATS).toEqual(NUMBER_FORMATS);
     });
 
     it('can each be composed from exactly the environment the stack gives them (handler built, nothing missing)', () => {
@@ -403,7 +403,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.processor, (e) => createProcessorHandler(e)],
         [ids.api, (e) => createApiHandler(e)],
         [ids.subscription, (e) => createSubscriptionHandler(e)],
-        [ids.renewer, (e) => createRenewerHandler(e)],
+        [ids.sweeper, (e) => createSweeperHandler(e)],
         [ids.callback, (e) => createCallbackHandler(e)],
       ];
       expect(builders.map(([id]) => id).sort()).toEqual([...functionIds].sort());
@@ -516,8 +516,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(withPrefix(st, 'secretsmanager:').map((s) => s.Resource)).toEqual([ref(ids.webhookKey)]);
     });
 
-    it('renewer only reads the table (and its indexes) and sends to the work queue: no dynamodb write actions', () => {
-      const st = roleStatements(resources, ids.renewerRole);
+    it('sweeper only reads the table (and its indexes) and sends to the work queue: no dynamodb write actions', () => {
+      const st = roleStatements(resources, ids.sweeperRole);
       const actions = actionsOf(st);
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'sqs:SendMessage']));
       expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
@@ -559,7 +559,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(kmsActions(ids.subscriptionRole)).toEqual(['kms:Decrypt']);
       expect(kmsActions(ids.callbackRole)).toEqual(['kms:Decrypt']);
       expect(kmsActions(ids.ingestRole)).toEqual([]);
-      expect(kmsActions(ids.renewerRole)).toEqual([]);
+      expect(kmsActions(ids.sweeperRole)).toEqual([]);
       for (const roleId of roleIds) {
         for (const s of withPrefix(roleStatements(resources, roleId), 'kms:')) expect(s.Resource).toEqual(arnOf(ids.tokenKey));
       }
@@ -679,7 +679,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         expect(env(id).PUBLIC_URL).toEqual({ 'Fn::GetAtt': [ids.httpApi, 'ApiEndpoint'] });
       }
       expect(env(ids.ingest).PUBLIC_URL).toBeUndefined();
-      expect(env(ids.renewer).PUBLIC_URL).toBeUndefined();
+      expect(env(ids.sweeper).PUBLIC_URL).toBeUndefined();
       expect(env(ids.callback).PUBLIC_URL).toBeUndefined();
       expect(ofType(resources, 'AWS::ApiGatewayV2::Stage').map(([, r]) => r.Properties.StageName)).toEqual(['$default']);
     });
@@ -724,7 +724,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       });
     });
 
-    it('runs the renewer with {"task":"renew"} every 5 minutes and {"task":"recover"} every 10 minutes, invoked only by those rules', () => {
+    it('runs the sweeper with {"task":"renew"} every 5 minutes and {"task":"recover"} every 10 minutes, invoked only by those rules', () => {
       const rules = Object.fromEntries(ofType(resources, 'AWS::Events::Rule'));
       expect(Object.keys(rules).sort()).toEqual([ids.schedule, ids.recoverySchedule].sort());
       const expected: [string, string, { task: string }][] = [
@@ -735,11 +735,11 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         const p = rules[id]!.Properties;
         expect(p).toMatchObject({ ScheduleExpression: rate, State: 'ENABLED' });
         expect(p.Targets).toHaveLength(1);
-        expect(p.Targets[0].Arn).toEqual(arnOf(ids.renewer));
-        expect(JSON.parse(p.Targets[0].Input)).toEqual(input); // what functions/renewer.ts reads (event.task)
+        expect(p.Targets[0].Arn).toEqual(arnOf(ids.sweeper));
+        expect(JSON.parse(p.Targets[0].Input)).toEqual(input); // what functions/sweeper.ts reads (event.task)
         template.hasResourceProperties('AWS::Lambda::Permission', {
           Action: 'lambda:InvokeFunction',
-          FunctionName: arnOf(ids.renewer),
+          FunctionName: arnOf(ids.sweeper),
           Principal: 'events.amazonaws.com',
           SourceArn: arnOf(id),
         });
@@ -966,7 +966,7 @@ describe('real bundling with esbuild', () => {
         [logicalId(stack, stack.processorFunction)]: 'processor.ts',
         [logicalId(stack, stack.apiFunction)]: 'api.ts',
         [logicalId(stack, stack.subscriptionFunction)]: 'subscription.ts',
-        [logicalId(stack, stack.renewerFunction)]: 'renewer.ts',
+        [logicalId(stack, stack.sweeperFunction)]: 'sweeper.ts',
         [logicalId(stack, stack.callbackFunction)]: 'callback.ts',
       };
       const functions = Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');

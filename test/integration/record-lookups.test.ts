@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallPipeline } from '../../functions/commons/call-pipeline';
+import { CallPipeline } from '../../functions/commons/app/calls/call-pipeline';
 import { processingStoresFrom, queueFrom, recordingSourceFrom } from '../../functions/commons/composition';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { MessageQueue, QueueMessage, RecordingSource } from '../../functions/commons/ports';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallPipeline } from '../../functions/commons/call-pipeline';
+import { CallPipeline } from '../../functions/commons/app/calls/call-pipeline';
 import { processingStoresFrom, queueFrom } from '../../functions/commons/composition';
 import type { CallHistorySource, CallStore, MessageQueue, QueueMessage } from '../../functions/commons/ports';
 import { startTestStack, type TestStack } from '../support/harness';

@@ -476,7 +476,7 @@ describe('regressions found by the corpus', () => {
     expect((await stack.api('PUT', `/projects/${victim}/clients/c1`, { channel: 'whatsapp', phone: '+79160000001', variables: { email: 'ceo@victim.example' } })).status).toBe(200);
   });
 
-  // Was CRITICAL: functions/commons/platform-api.ts authenticated only when rawPath started with
+  // Was CRITICAL: the platform API authenticated only when rawPath started with
   // `/projects/`, but the Router drops empty path segments. `/x/..//projects/…` (normalised by
   // the URL parser to `//projects/…`; on API Gateway a literal `//projects/…` likely gets there
   // too) reaches every platform route without a token: read clients, rewrite projects, connect

@@ -1,6 +1,6 @@
 /** Capture mode's rules: what is redacted, how much is kept, when it runs, and that it never fails its caller. */
 import { describe, expect, it } from 'vitest';
-import { captureRecorder } from '../../functions/commons/capture-recorder';
+import { captureRecorder } from '../../functions/commons/app/capture-recorder';
 import { CAPTURE_MAX_BODY_CHARS, CAPTURE_MAX_ITEMS, captureUntil, isCapturing, redacted, type CapturedExchange, type CaptureSetting } from '../../functions/commons/domain/capture';
 import type { CaptureStore } from '../../functions/commons/ports';
 import { loadEvent } from '../fixtures/events';

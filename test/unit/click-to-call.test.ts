@@ -1,18 +1,12 @@
 /** The AWS-free logic of `POST /projects/{projectId}/beeline/call` (product spec §6). */
 import type { CallCounter } from '../../functions/commons/ports';
 import { describe, expect, it } from 'vitest';
-import { PbxError } from '../../functions/commons/adapters/pbx-client';
-import {
-  clickToCallTimeoutMs,
-  createClickToCall,
-  formatPhoneNumber,
-  numberFormatFrom,
-  parseCallRequest,
-  type CallAttempt,
-  type ClickToCallDeps,
-  type NumberFormat,
-} from '../../functions/commons/click-to-call';
-import { NotConnectedError } from '../../functions/commons/project-pbx';
+import { PbxError } from '../../functions/commons/ports';
+import { clickToCallTimeoutMs } from '../../functions/commons/app/click-to-call/limits';
+import { formatPhoneNumber, numberFormatFrom, type NumberFormat } from '../../functions/commons/app/click-to-call/number-format';
+import { parseCallRequest } from '../../functions/commons/app/click-to-call/request';
+import { createClickToCall, type CallAttempt, type ClickToCallDeps } from '../../functions/commons/app/click-to-call/start-call';
+import { NotConnectedError } from '../../functions/commons/app/project-pbx';
 
 describe('formatPhoneNumber', () => {
   it.each<[string, NumberFormat, string]>([

@@ -7,7 +7,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { SECRET_REFRESH_MS, secretVersionsFromEnvironment } from '../../functions/commons/adapters/secrets';
-import { createCredentials, KEY_CACHE_MS, KEY_TOUCH_INTERVAL_MS } from '../../functions/commons/credentials';
+import { createCredentials, KEY_CACHE_MS, KEY_TOUCH_INTERVAL_MS } from '../../functions/commons/app/credentials';
 import { decideAccess, issueKey, parseKey, type ProjectKey } from '../../functions/commons/domain/access';
 
 function keyStore() {

@@ -9,7 +9,7 @@ import { acceptedGenerations, INITIAL_WEBHOOK_SECRET, PREVIOUS_WEBHOOK_SECRET_GR
 import type { QueueMessage } from '../../functions/commons/ports';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsMessageQueue } from '../../functions/commons/adapters/sqs-queue';
-import { acceptWebhook, cachedWebhookSecrets, MAX_WEBHOOK_BYTES, SECRETS_REFRESH_MS } from '../../functions/commons/webhook-intake';
+import { acceptWebhook, cachedWebhookSecrets, MAX_WEBHOOK_BYTES, SECRETS_REFRESH_MS } from '../../functions/commons/app/webhook-intake';
 import { loadEvent } from '../fixtures/events';
 
 const KEY = 'unit-key';

@@ -5,71 +5,9 @@
  * header value only: never in a message, a log line or an error.
  */
 import type { PbxExchange } from '../domain/capture';
+import { PbxError, type Abonent, type PbxClient, type PbxFailure, type PbxRecord, type PbxStatisticsRow, type Subscription } from '../ports';
 
-export interface Abonent {
-  userId: string;
-  phone?: string;
-  firstName?: string;
-  lastName?: string;
-  extension?: string;
-  email?: string;
-  department?: string;
-}
-
-export interface Subscription {
-  subscriptionId: string;
-  /** Seconds granted (on create) or remaining (on read). */
-  expires: number;
-  url?: string;
-  targetId?: string;
-  subscriptionType?: string;
-}
-
-/** A call recording as `GET records` lists it. */
-export interface PbxRecord {
-  id: string;
-  /** The call's extTrackingId. */
-  externalId?: string;
-  /** The other party, 10 digits. */
-  phone?: string;
-  direction?: 'INBOUND' | 'OUTBOUND' | string;
-  /** Epoch ms. */
-  date: number;
-  /** Milliseconds. */
-  duration?: number;
-  abonent?: Abonent;
-}
-
-/** A row of `GET v2/statistics` (one per leg). */
-export interface PbxStatisticsRow {
-  startDate: number;
-  abonent?: Abonent;
-  direction?: 'INBOUND' | 'OUTBOUND' | string;
-  status?: 'MISSED' | 'RECIEVED' | 'PLACED' | string;
-  duration?: number;
-  phone_from?: string;
-  phone_to?: string;
-}
-
-export type PbxFailure = 'refused' | 'unauthorized' | 'unreachable' | 'timeout' | 'invalid-response';
-
-export class PbxError extends Error {
-  constructor(
-    readonly failure: PbxFailure,
-    message: string,
-    readonly status?: number,
-    readonly errorCode?: string,
-    readonly description?: string,
-  ) {
-    super(message);
-    this.name = 'PbxError';
-  }
-
-  /** The text for users: the PBX's own description when it gave one. */
-  get userMessage(): string {
-    return this.description || this.message;
-  }
-}
+export { PbxError, type Abonent, type PbxFailure, type PbxRecord, type PbxStatisticsRow, type Subscription } from '../ports';
 
 export interface PbxClientOptions {
   baseUrl: string;
@@ -92,7 +30,7 @@ interface RequestSpec {
   idempotent: boolean;
 }
 
-export class BeelinePbxClient {
+export class BeelinePbxClient implements PbxClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly retries: number;

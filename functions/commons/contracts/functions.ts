@@ -8,7 +8,7 @@ export const FUNCTIONS = {
   processor: { entryFile: 'processor.ts', serviceName: 'beeline-processor' },
   api: { entryFile: 'api.ts', serviceName: 'beeline-api' },
   subscription: { entryFile: 'subscription.ts', serviceName: 'beeline-subscription' },
-  renewer: { entryFile: 'renewer.ts', serviceName: 'beeline-renewer' },
+  sweeper: { entryFile: 'sweeper.ts', serviceName: 'beeline-sweeper' },
   callback: { entryFile: 'callback.ts', serviceName: 'beeline-callback' },
 } as const;
 

@@ -1,7 +1,7 @@
 /**
  * Business metrics (CloudWatch EMF): their names, and which function emits each. The alarms and
  * the dashboard read a metric only from the functions listed; a function can count only the
- * metrics listed for it (functions/commons/metrics.ts types it so).
+ * metrics listed for it (adapters/metrics.ts types it so).
  */
 import type { FunctionKey } from './functions';
 
@@ -49,8 +49,8 @@ export const METRIC_EMITTERS = {
   subscriptionActive: ['processor', 'subscription'],
   subscriptionFailed: ['processor', 'subscription'],
   subscriptionTerminated: ['processor'],
-  renewalsQueued: ['renewer'],
-  quietEmployees: ['renewer'],
+  renewalsQueued: ['sweeper'],
+  quietEmployees: ['sweeper'],
   callStarted: ['callback'],
   callStartFailed: ['callback'],
 } as const satisfies Record<MetricKey, readonly FunctionKey[]>;

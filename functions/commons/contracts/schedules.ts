@@ -1,5 +1,5 @@
 /**
- * What each schedule asks the renewer: `renew` (often: renewals, retries, the quiet check) or
+ * What each schedule asks the sweeper: `renew` (often: renewals, retries, the quiet check) or
  * `recover` (less often: it reads the PBX's history).
  */
 export type SweepTask = 'renew' | 'recover';

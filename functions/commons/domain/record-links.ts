@@ -7,8 +7,6 @@
 import { createHmac } from 'node:crypto';
 import { secretsEqual } from './webhook-secret';
 
-export const DEFAULT_RECORD_LINK_TTL_DAYS = 30;
-export const MAX_RECORD_LINK_TTL_DAYS = 365;
 const DAY_SECONDS = 86_400;
 
 function signature(key: string, projectId: string, extTrackingId: string, expiresAt: number, generation: number): string {

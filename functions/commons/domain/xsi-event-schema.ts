@@ -4,7 +4,7 @@
  * Strict about types; unknown keys are stripped (not rejected) so a newer producer does not
  * break an older consumer.
  */
-import * as z from '../schema';
+import * as z from './schema';
 import { CALL_EVENT_TYPES, MAX_CALLS_PER_EVENT, MAX_EPOCH_MS, MAX_ID_CHARS, MAX_REDIRECTIONS, MAX_TEXT_CHARS, type XsiEvent } from './xsi-event';
 
 /**

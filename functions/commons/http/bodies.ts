@@ -8,7 +8,7 @@ import { CAPTURE_MAX_MINUTES } from '../domain/capture';
 import { isValidTimeZone } from '../domain/effects';
 import { normaliseClientPhone } from '../domain/phone';
 import { BEELINE_CALL_METHOD } from '../domain/subscriptions';
-import * as z from '../schema';
+import * as z from '../domain/schema';
 import type { RouteName } from './routes';
 
 const channel = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'channel must be a lower-case channel name such as telephony or whatsapp'));

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { decideAccess, type Principal } from '../domain/access';
-import type * as z from '../schema';
+import type * as z from '../domain/schema';
 import { error, ID_PATTERN, TRACKING_ID_PATTERN } from './responses';
 import { PROTECTED_PREFIX, ROUTES, type RouteSpec } from './routes';
 

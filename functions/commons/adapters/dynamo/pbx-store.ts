@@ -20,28 +20,12 @@ import {
   webhookSecretStateKey,
 } from './keys';
 
-import type { StoredConnection } from '../../ports';
+import type { DueRenewal, PbxStore, StoredConnection, VersionedState, WatchSetting } from '../../ports';
 
-export type { StoredConnection };
-
-/** What the project watches at the PBX beyond its employees. */
-export interface WatchSetting {
-  wholePbx: boolean;
-  savedAt?: string;
-}
-
-export interface VersionedState {
-  state: SubscriptionState;
-  version: number;
-}
-
-export interface DueRenewal {
-  projectId: string;
-  employeeId: string;
-}
+export type { DueRenewal, StoredConnection, VersionedState, WatchSetting };
 
 /** The PBX connection, employees and subscription bookkeeping of every project. */
-export class DynamoPbxStore {
+export class DynamoPbxStore implements PbxStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,

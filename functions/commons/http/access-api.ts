@@ -1,10 +1,10 @@
 /** Routes of project keys and of the audit log. */
-import { auditEntry, issueKey, isKeyId, type ProjectKey } from './domain/access';
-import { callerOf, HttpError, parseBody, type Router } from './http/router';
-import { bodyText, error, json } from './http/responses';
-import { keyBody } from './http/bodies';
-import { ROUTES } from './http/routes';
-import type { AccessStore } from './ports';
+import { auditEntry, issueKey, isKeyId, type ProjectKey } from '../domain/access';
+import { callerOf, HttpError, parseBody, type Router } from './router';
+import { bodyText, error, json } from './responses';
+import { keyBody } from './bodies';
+import { ROUTES } from './routes';
+import type { AccessStore } from '../ports';
 
 const MAX_KEYS_PER_PROJECT = 50;
 export const DEFAULT_AUDIT_LIMIT = 50;

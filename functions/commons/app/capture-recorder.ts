@@ -5,9 +5,10 @@
  * capture starts and ends within that time everywhere. Never fails or slows its caller beyond
  * the write itself: a failed capture is only logged.
  */
-import { isCapturing, redacted, type CaptureSetting, type PbxExchange } from './domain/capture';
-import { secondsFrom, type Environment } from './environment';
-import type { CaptureSink } from './ports';
+import { isCapturing, redacted, type CaptureSetting, type PbxExchange } from '../domain/capture';
+import { SETTINGS } from '../contracts/settings';
+import { settingFrom, type Environment } from '../environment';
+import type { CaptureSink } from '../ports';
 
 export interface CaptureRecorder {
   webhook(projectId: string, body: string, contentType: string | undefined, secrets: readonly string[]): Promise<void>;
@@ -15,13 +16,13 @@ export interface CaptureRecorder {
 }
 
 /** How often a process reads a project's capture setting, by default and at most. */
-export const CAPTURE_CHECK_MS = 30_000;
-export const MAX_CAPTURE_CHECK_MS = 60_000;
+export const CAPTURE_CHECK_MS = SETTINGS.captureCheckSeconds.default * 1000;
+export const MAX_CAPTURE_CHECK_MS = SETTINGS.captureCheckSeconds.max * 1000;
 const MAX_CACHED_PROJECTS = 10_000;
 
 /** `CAPTURE_CHECK_SECONDS` (default 30, at most 60) in ms. */
 export function captureCheckMsFrom(env: Environment): number {
-  return secondsFrom(env, 'CAPTURE_CHECK_SECONDS', CAPTURE_CHECK_MS / 1000, MAX_CAPTURE_CHECK_MS / 1000) * 1000;
+  return settingFrom(env, SETTINGS.captureCheckSeconds) * 1000;
 }
 
 export function captureRecorder(

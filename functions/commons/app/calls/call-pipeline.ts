@@ -2,13 +2,13 @@
  * The processor's work, independent of AWS: merge an event into its call, and once the call
  * has settled, decide its outcome and produce its effects exactly once.
  */
-import { applyEvent, callOf, joinContinuation, needsAmend, newCall, seeksContinued, settleDeadline, startedByClickToCall, summarise, type CallState, type CallSummary } from './domain/call';
-import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from './domain/clients';
-import { callVariables, notificationText } from './domain/effects';
-import type { XsiEvent } from './domain/xsi-event';
-import { completeFromRecords, rebuildCalls } from './domain/recovery';
-import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource, RecoveryPage } from './ports';
-import { MAX_SQS_DELAY_SECONDS } from './contracts/sqs';
+import { applyEvent, callOf, joinContinuation, needsAmend, newCall, seeksContinued, settleDeadline, startedByClickToCall, summarise, type CallState, type CallSummary } from '../../domain/call';
+import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from '../../domain/clients';
+import { callVariables, notificationText } from '../../domain/effects';
+import type { XsiEvent } from '../../domain/xsi-event';
+import { completeFromRecords, rebuildCalls } from '../../domain/recovery';
+import type { CallHistorySource, CallStore, ClientDirectory, MessageQueue, ProjectStore, RecordingSource, RecoveryPage } from '../../ports';
+import { MAX_SQS_DELAY_SECONDS } from '../../contracts/sqs';
 
 const MAX_ATTEMPTS = 8;
 /** An event of a busy call (a ring-all group's legs all at once) may need more: with the capped back-off, 20 attempts stay within ~12 s. */

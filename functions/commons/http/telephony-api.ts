@@ -1,28 +1,26 @@
 /** Routes of the PBX connection and of employees (product spec §1–§2). */
-import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
-import { PbxError, type Abonent, type BeelinePbxClient } from './adapters/pbx-client';
-import { summarise } from './domain/call';
-import { rotated } from './domain/webhook-secret';
-import { checkRecordLink, recordLink, recordLinkTtlSeconds } from './domain/record-links';
-import type { CallStore, MessageQueue, TokenCipher } from './ports';
-import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, WHOLE_PBX_WATCH, type Employee, type SubscriptionState } from './domain/subscriptions';
-import { callerOf, HttpError, parseBody, type Router } from './http/router';
-import { connectBody, employeeBody, watchBody } from './http/bodies';
-import { ROUTES } from './http/routes';
-import { auditEntry } from './domain/access';
-import { bodyText, error, json } from './http/responses';
-import { NotConnectedError } from './project-pbx';
-import type { SubscriptionService } from './subscription-service';
+import { summarise } from '../domain/call';
+import { rotated } from '../domain/webhook-secret';
+import { checkRecordLink, recordLink, recordLinkTtlSeconds } from '../domain/record-links';
+import { PbxError, type Abonent, type CallStore, type MessageQueue, type PbxClient, type PbxStore, type TokenCipher } from '../ports';
+import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, WHOLE_PBX_WATCH, type Employee, type SubscriptionState } from '../domain/subscriptions';
+import { callerOf, HttpError, parseBody, type Router } from './router';
+import { connectBody, employeeBody, watchBody } from './bodies';
+import { ROUTES } from './routes';
+import { auditEntry } from '../domain/access';
+import { bodyText, error, json } from './responses';
+import { NotConnectedError } from '../app/project-pbx';
+import type { SubscriptionService } from '../app/subscription-service';
 
 export interface TelephonyApiDeps {
-  store: DynamoPbxStore;
+  store: PbxStore;
   calls: Pick<CallStore, 'load' | 'setRecordLink'>;
   /** Signs and checks record links. */
   webhookKey: () => Promise<string>;
   /** Record links: how long they work, and the base URL they start with. */
   recordLinks: { ttlDays: number; publicUrl: string };
   cipher: TokenCipher;
-  pbx: (token: string) => BeelinePbxClient;
+  pbx: (token: string) => PbxClient;
   subscriptions: SubscriptionService;
   /** Subscription work queued for the workers (re-subscribing after a webhook secret rotation). */
   queue: MessageQueue;

@@ -6,19 +6,20 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { queueFrom, storesFrom } from './commons/composition';
 import { isQuiet } from './commons/domain/subscriptions';
-import { lazyHandler, secondsFrom, type Environment } from './commons/environment';
-import { createMetrics } from './commons/metrics';
+import { SETTINGS } from './commons/contracts/settings';
+import { lazyHandler, settingFrom, type Environment } from './commons/environment';
+import { createMetrics } from './commons/adapters/metrics';
 import { FUNCTIONS } from './commons/contracts/functions';
 
 import type { SweepTask } from './commons/contracts/schedules';
 
 export type { SweepTask };
 
-export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.renewer.serviceName }) } = {}) {
+export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.sweeper.serviceName }) } = {}) {
   const { pbx } = storesFrom(env);
   const queue = queueFrom(env, ['work']);
-  const metrics = createMetrics('renewer');
-  const quietPeriodMs = secondsFrom(env, 'QUIET_PERIOD_SECONDS', 86_400, 30 * 86_400) * 1000;
+  const metrics = createMetrics('sweeper');
+  const quietPeriodMs = settingFrom(env, SETTINGS.quietPeriodSeconds) * 1000;
   /** `renew` (often: renewals, retries, the quiet check) or `recover` (less often: it reads the PBX's history). */
   return async (event: { task?: SweepTask } = {}): Promise<{ renewals: number; recoveries: number; quiet: number }> => {
     const task = event.task ?? 'renew';

@@ -4,9 +4,7 @@
  * One entry point, `reconcile`, makes the PBX match the employee: idempotent and safe to run
  * concurrently (the state item is versioned; a loser removes what it created).
  */
-import type { DynamoPbxStore } from './adapters/dynamo/pbx-store';
-import { PbxError, type BeelinePbxClient } from './adapters/pbx-client';
-import { webhookSecret } from './domain/webhook-secret';
+import { webhookSecret } from '../domain/webhook-secret';
 import {
   DESIRED_LIFETIME_SECONDS,
   employeeWatch,
@@ -18,12 +16,12 @@ import {
   type EventSource,
   type SubscriptionState,
   type WatchTarget,
-} from './domain/subscriptions';
-import type { MessageQueue } from './ports';
+} from '../domain/subscriptions';
+import { PbxError, type MessageQueue, type PbxClient, type PbxStore } from '../ports';
 import { NotConnectedError, type ProjectPbx } from './project-pbx';
 
 export interface SubscriptionServiceDeps {
-  store: DynamoPbxStore;
+  store: PbxStore;
   projectPbx: ProjectPbx;
   queue: MessageQueue;
   webhookKey: () => Promise<string>;
@@ -46,14 +44,14 @@ const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
 export class SubscriptionService {
   private readonly now: () => number;
   private readonly lastEventWrites = new Map<string, number>();
-  private readonly records = new Map<string, { value: Awaited<ReturnType<DynamoPbxStore['getSubscriptionRecord']>>; at: number }>();
+  private readonly records = new Map<string, { value: Awaited<ReturnType<PbxStore['getSubscriptionRecord']>>; at: number }>();
 
   constructor(private readonly deps: SubscriptionServiceDeps) {
     this.now = deps.now ?? Date.now;
   }
 
   /** The project's PBX client, or NotConnectedError. */
-  clientFor(projectId: string): Promise<BeelinePbxClient> {
+  clientFor(projectId: string): Promise<PbxClient> {
     return this.deps.projectPbx.client(projectId);
   }
 
@@ -81,8 +79,8 @@ export class SubscriptionService {
       return next;
     }
 
-    let client: BeelinePbxClient;
-    let created: Awaited<ReturnType<BeelinePbxClient['subscribe']>>;
+    let client: PbxClient;
+    let created: Awaited<ReturnType<PbxClient['subscribe']>>;
     try {
       client = await this.clientFor(projectId);
       const pattern = 'pattern' in target ? target.pattern : undefined;
@@ -166,7 +164,7 @@ export class SubscriptionService {
     return value;
   }
 
-  private async removeAtPbx(projectId: string, subscriptionId: string | undefined, reason: ReconcileReason, client?: BeelinePbxClient): Promise<void> {
+  private async removeAtPbx(projectId: string, subscriptionId: string | undefined, reason: ReconcileReason, client?: PbxClient): Promise<void> {
     if (!subscriptionId) return;
     await this.deps.store.retireSubscriptionRecord(projectId, subscriptionId, this.now());
     try {

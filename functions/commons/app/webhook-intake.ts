@@ -2,10 +2,10 @@
  * What the ingest function does with a PBX webhook, independent of API Gateway: authenticate
  * the URL, bound and parse the body, and queue the typed event durably before answering.
  */
-import { acceptedGenerations, isWebhookSecret, type WebhookSecretState } from './domain/webhook-secret';
-import { parseXsiEvent } from './domain/xsi-parser';
-import { ID_PATTERN } from './http/responses';
-import { MessageTooLargeError, type MessageQueue } from './ports';
+import { acceptedGenerations, isWebhookSecret, type WebhookSecretState } from '../domain/webhook-secret';
+import { parseXsiEvent } from '../domain/xsi-parser';
+import { ID_PATTERN } from '../http/responses';
+import { MessageTooLargeError, type MessageQueue } from '../ports';
 
 export const MAX_WEBHOOK_BYTES = 256 * 1024;
 /** Secrets are 32 characters; anything much longer is refused unread. */

@@ -4,8 +4,8 @@
  * the metrics listed for that function.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { FUNCTIONS, type FunctionKey } from './contracts/functions';
-import { METRIC, METRICS_NAMESPACE, type MetricOf } from './contracts/metrics';
+import { FUNCTIONS, type FunctionKey } from '../contracts/functions';
+import { METRIC, METRICS_NAMESPACE, type MetricOf } from '../contracts/metrics';
 
 export interface MetricsSink<K extends string> {
   count(metric: K, value?: number): void;

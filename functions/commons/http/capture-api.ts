@@ -1,11 +1,11 @@
 /** Routes of capture mode: start, look, stop, and read what was kept (to export as fixtures). */
-import { auditEntry } from './domain/access';
-import { CAPTURE_MAX_ITEMS, CAPTURE_RETENTION_SECONDS, captureUntil, isCapturing, type CaptureSetting } from './domain/capture';
-import { callerOf, HttpError, parseBody, type Router } from './http/router';
-import { bodyText, json } from './http/responses';
-import { captureBody } from './http/bodies';
-import { ROUTES } from './http/routes';
-import type { CaptureStore } from './ports';
+import { auditEntry } from '../domain/access';
+import { CAPTURE_MAX_ITEMS, CAPTURE_RETENTION_SECONDS, captureUntil, isCapturing, type CaptureSetting } from '../domain/capture';
+import { callerOf, HttpError, parseBody, type Router } from './router';
+import { bodyText, json } from './responses';
+import { captureBody } from './bodies';
+import { ROUTES } from './routes';
+import type { CaptureStore } from '../ports';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 200;

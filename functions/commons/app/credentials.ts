@@ -4,14 +4,15 @@
  * KEY_CACHE_MS (`KEY_CACHE_SECONDS`, at most 60), so a revoked key stops working within that on every warm function; `lastUsedAt`
  * is written at most every KEY_TOUCH_INTERVAL_MS per key.
  */
-import { parseKey, type Principal, type ProjectKey } from './domain/access';
-import { secretsEqual } from './domain/webhook-secret';
-import type { Credentials } from './http/router';
-import type { AccessStore } from './ports';
+import { SETTINGS } from '../contracts/settings';
+import { parseKey, type Principal, type ProjectKey } from '../domain/access';
+import { secretsEqual } from '../domain/webhook-secret';
+import type { Credentials } from '../http/router';
+import type { AccessStore } from '../ports';
 
 /** Below the 60 s within which a revoked key must stop working; also the most `KEY_CACHE_SECONDS` may say. */
-export const KEY_CACHE_MS = 30_000;
-export const MAX_KEY_CACHE_MS = 60_000;
+export const KEY_CACHE_MS = SETTINGS.keyCacheSeconds.default * 1000;
+export const MAX_KEY_CACHE_MS = SETTINGS.keyCacheSeconds.max * 1000;
 export const KEY_TOUCH_INTERVAL_MS = 10 * 60_000;
 /** Longer headers are refused unread. */
 const MAX_AUTHORIZATION_CHARS = 1024;

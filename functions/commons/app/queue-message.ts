@@ -1,6 +1,6 @@
-import { xsiEventSchema } from './domain/xsi-event-schema';
-import type { QueueMessage } from './ports';
-import * as z from './schema';
+import { xsiEventSchema } from '../domain/xsi-event-schema';
+import type { QueueMessage } from '../ports';
+import * as z from '../domain/schema';
 
 const id = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/));
 const extTrackingId = z.string().check(z.minLength(1), z.maxLength(200));

@@ -1,16 +1,16 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
-import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from './domain/clients';
-import { DEFAULT_TIMEZONE } from './domain/effects';
-import { normaliseClientPhone } from './domain/phone';
+import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from '../domain/clients';
+import { DEFAULT_TIMEZONE } from '../domain/effects';
+import { normaliseClientPhone } from '../domain/phone';
 import { addAccessRoutes } from './access-api';
 import { addCaptureRoutes } from './capture-api';
-import { HttpError, parseBody, Router, type Credentials } from './http/router';
-import { clientBody, projectBody } from './http/bodies';
-import { ROUTES } from './http/routes';
-import { ConcurrentUpdateError, InvalidCursorError, TelephonyNumberTakenError, type AccessStore, type CallLogEntry, type CallStore, type CaptureStore, type DialogMessage, type Page } from './ports';
-import { orderedLegs, type Leg } from './domain/call';
+import { HttpError, parseBody, Router, type Credentials } from './router';
+import { clientBody, projectBody } from './bodies';
+import { ROUTES } from './routes';
+import { ConcurrentUpdateError, InvalidCursorError, TelephonyNumberTakenError, type AccessStore, type CallLogEntry, type CallStore, type CaptureStore, type DialogMessage, type Page } from '../ports';
+import { orderedLegs, type Leg } from '../domain/call';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
-import { bodyText, error, json } from './http/responses';
+import { bodyText, error, json } from './responses';
 
 export interface PlatformApiDeps {
   /** PBX connection, employees and subscriptions (absent = those routes answer 404). */
