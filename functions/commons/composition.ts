@@ -26,10 +26,9 @@ import { recordLink } from './domain/record-links';
 import { recordLinkTtlDaysFrom, required, settingFrom, settleSecondsFrom, type Environment } from './environment';
 import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './app/project-pbx';
 import { SubscriptionService } from './app/subscription-service';
-import { createClickToCall, type CallAttempt } from './app/click-to-call/start-call';
+import { beelineCallerPattern, connectionOf, createClickToCall, type CallAttempt } from './app/click-to-call/start-call';
 import { callRateLimitFrom, clickToCallTimeoutMs } from './app/click-to-call/limits';
 import { numberFormatFrom } from './app/click-to-call/number-format';
-import { BEELINE_CALL_METHOD, pbxPatternOf } from './domain/subscriptions';
 
 /** The stores call processing uses (the processor builds only these: its bundle has no room for the rest). */
 export function processingStoresFrom(env: Environment) {
@@ -210,18 +209,11 @@ export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | '
   const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
   return createClickToCall({
-    callerPattern: async (projectId, user) => {
-      const employee = (await stores.pbx.listEmployees(projectId)).find((e) => e.callMethod === BEELINE_CALL_METHOD && e.beelineNumber === user);
-      return employee && pbxPatternOf(employee);
-    },
+    callerPattern: beelineCallerPattern(stores.pbx),
     counter: stores.callCounter,
     noteOwnCallId: (projectId, callId, user, at) => stores.calls.recordClickToCall(projectId, callId, user, at),
     rateLimit: callRateLimitFrom(env),
-    // Read (and decrypt) once; the caller picks the timeout from what is left of its budget.
-    connect: async (projectId) => {
-      const clientWith = await projectPbx.connect(projectId);
-      return (timeoutMs) => clientWith(Math.max(1, Math.floor(timeoutMs)));
-    },
+    connect: connectionOf(projectPbx),
     numberFormat: () => format,
     timeoutMs: clickToCallTimeoutMs(env),
     log,

@@ -5,7 +5,8 @@
  */
 import type { AuditEntry, ProjectKey } from './domain/access';
 import type { CapturedExchange, CaptureSetting } from './domain/capture';
-import type { CallState, CallSummary, Direction, Outcome } from './domain/call';
+import type { CallState, CallSummary, Outcome } from './domain/call';
+import type { CallLogEntry } from './domain/call-log';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
@@ -14,20 +15,7 @@ import type { Employee, SubscriptionRecord, SubscriptionState } from './domain/s
 import type { WebhookSecretState } from './domain/webhook-secret';
 import { MAX_QUEUED_BYTES } from './contracts/sqs';
 
-/** One entry of the project's call log (`GET /projects/{id}/calls`). */
-export interface CallLogEntry {
-  extTrackingId: string;
-  direction: Direction;
-  outcome: Outcome;
-  clientPhone?: string;
-  clientId?: string;
-  operatorPhone?: string;
-  startedAt: string;
-  endedAt?: string;
-  recordLink?: string;
-  /** Rebuilt from the PBX's records because its webhooks never arrived. */
-  recovered?: boolean;
-}
+export type { CallLogEntry } from './domain/call-log';
 
 export interface StoredCall {
   state: CallState;

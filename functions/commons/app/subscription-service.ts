@@ -141,7 +141,6 @@ export class SubscriptionService {
     return (await this.deps.store.getWatch(projectId)).wholePbx ? { wholePbx: true } : undefined;
   }
 
-  /** The PBX ended a subscription: if it is the employee's current one, subscribe again now. */
   /**
    * The employee whose current subscription the PBX ended, to subscribe again (through the work
    * queue: events never wait for the PBX); none when it was replaced or removed meanwhile.

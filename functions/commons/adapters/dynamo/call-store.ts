@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isEmployeesCall, summarise, type CallState, type CallSummary, type Outcome } from '../../domain/call';
+import { summarise, type CallState, type CallSummary, type Outcome } from '../../domain/call';
+import { logEntryOf, shownInCallLog } from '../../domain/call-log';
 import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, StoredCall } from '../../ports';
 
 export type { CallLogEntry } from '../../ports';
@@ -263,27 +264,6 @@ export class DynamoCallStore implements CallStore {
       ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':version': expectedVersion },
     };
   }
-}
-
-/** A pickup or transfer joined into another call, and a call of no configured employee, are not listed. */
-function shownInCallLog(state: CallState): boolean {
-  return state.continues === undefined && isEmployeesCall(state);
-}
-
-/** What the call log shows of a call. */
-export function logEntryOf(state: CallState, summary: CallSummary): CallLogEntry {
-  return {
-    extTrackingId: state.extTrackingId,
-    direction: summary.direction,
-    outcome: summary.outcome,
-    clientPhone: summary.clientPhone,
-    clientId: state.finalized?.clientId,
-    operatorPhone: summary.operatorPhone,
-    startedAt: new Date(summary.startedAt).toISOString(),
-    endedAt: summary.endedAt === undefined ? undefined : new Date(summary.endedAt).toISOString(),
-    recordLink: state.recordLink,
-    recovered: state.recovered,
-  };
 }
 
 function toLogEntry(item: CallItem): CallLogEntry {

@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ID_PATTERN } from '../../http/responses';
-import { PbxError, type CallCounter, type PbxFailure } from '../../ports';
-import { NotConnectedError } from '../project-pbx';
+import { BEELINE_CALL_METHOD, pbxPatternOf } from '../../domain/subscriptions';
+import { PbxError, type CallCounter, type PbxFailure, type PbxStore } from '../../ports';
+import { NotConnectedError, type ProjectPbx } from '../project-pbx';
 import { failed, pbxFailureMessage, started, type CallAnswer, type CallFailureCode } from './answer';
 import { ANSWER_BUDGET_MS, CALL_START_TIMEOUT_CAP_MS, DEFAULT_CALL_RATE_LIMIT, MIN_PBX_TIMEOUT_MS, type CallRateLimit } from './limits';
 import { formatPhoneNumber, type NumberFormat } from './number-format';
@@ -159,4 +160,20 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
     work.catch(() => undefined); // a late failure after the deadline is not unhandled
   }
+}
+
+/** ClickToCallDeps.callerPattern over the project's employees: only a `beeline_api` employee with that PBX number is ever dialled. */
+export function beelineCallerPattern(store: Pick<PbxStore, 'listEmployees'>): ClickToCallDeps['callerPattern'] {
+  return async (projectId, user) => {
+    const employee = (await store.listEmployees(projectId)).find((e) => e.callMethod === BEELINE_CALL_METHOD && e.beelineNumber === user);
+    return employee && pbxPatternOf(employee);
+  };
+}
+
+/** ClickToCallDeps.connect over the project's PBX: read (and decrypted) once; the caller picks the timeout from what is left of its budget. */
+export function connectionOf(projectPbx: Pick<ProjectPbx, 'connect'>): ClickToCallDeps['connect'] {
+  return async (projectId) => {
+    const clientWith = await projectPbx.connect(projectId);
+    return (timeoutMs) => clientWith(Math.max(1, Math.floor(timeoutMs)));
+  };
 }

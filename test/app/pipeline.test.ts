@@ -1,0 +1,202 @@
+/**
+ * The call pipeline's use cases on in-memory adapters (the fast tier): events merged into calls,
+ * the effects of a settled call exactly once, recordings, recovery. The same behaviour through
+ * the whole local stack is in test/integration and test/e2e.
+ */
+import { describe, expect, it } from 'vitest';
+import type { StatisticsRow } from '../../functions/commons/domain/recovery';
+import { memoryApp, PUBLIC_URL } from '../support/memory/app';
+import { callEvents, shuffled, type LegSpec } from '../support/xsi';
+
+/** 29.11.2026 12:30:05 in Moscow. */
+const T0 = Date.UTC(2026, 10, 29, 9, 30, 5);
+const PROJECT = 'fast-project';
+const CLIENT = '79161234567';
+const OPERATOR = '9001234567';
+
+const answeredIncoming = (abonent = OPERATOR, phone = CLIENT): LegSpec[] => [{ abonent, remote: { address: `tel:+${phone}` }, startTime: T0, answerTime: T0 + 7000, releaseTime: T0 + 125_000 }];
+
+async function appWithCall(legs: LegSpec[], ext = 'ext-1') {
+  const app = memoryApp({ startAt: T0 + 126_000 });
+  await app.deliver(PROJECT, callEvents(ext, legs));
+  return app;
+}
+
+const SEVEN_VARIABLES = {
+  beeline_call_type: 'Incoming',
+  beeline_client_phone: CLIENT,
+  beeline_operator_phone: OPERATOR,
+  beeline_start_time: '29.11.2026 12:30:05',
+  beeline_release_time: '29.11.2026 12:32:10',
+  beeline_record_link: '',
+  beeline_call_description: `29.11.2026 12:30:05 принят входящий. Абонент: ${OPERATOR} Клиент: ${CLIENT}`,
+};
+
+describe('an answered incoming call', () => {
+  it('settles after the settle period: the client is created with the seven variables and one notification', async () => {
+    const app = await appWithCall(answeredIncoming());
+    expect(app.queue.sent.map((m) => m.message.kind)).toContain('settle');
+    expect(app.calls.callLog(PROJECT)[0]).toMatchObject({ outcome: 'in_progress' });
+
+    await app.drain();
+    const [call] = app.calls.callLog(PROJECT);
+    expect(call).toMatchObject({ extTrackingId: 'ext-1', direction: 'Incoming', outcome: 'answered', clientPhone: CLIENT, operatorPhone: OPERATOR });
+    const client = app.clients.get(PROJECT, call!.clientId!);
+    expect(client).toMatchObject({ channel: 'telephony', phone: CLIENT });
+    expect(client!.dealVariables).toEqual(SEVEN_VARIABLES);
+    expect(app.clients.dialog(PROJECT, call!.clientId!)).toEqual([expect.objectContaining({ text: 'beeline_call_event Incoming', kind: 'notification' })]);
+  });
+
+  it('waits for the settle period after the last event before deciding (the clock is at the deadline, not before)', async () => {
+    const app = await appWithCall(answeredIncoming());
+    const settle = app.queue.sent.find((m) => m.message.kind === 'settle')!;
+    expect(settle.delaySeconds).toBeGreaterThanOrEqual(14);
+    await app.drain();
+    expect(app.clock.now).toBeGreaterThanOrEqual(settle.dueAt);
+  });
+
+  it('redelivered and reordered events still give one call, the same variables and one notification', async () => {
+    const app = memoryApp({ startAt: T0 + 126_000 });
+    const events = callEvents('ext-1', answeredIncoming());
+    for (let seed = 1; seed <= 5; seed++) await app.deliver(PROJECT, shuffled([...events, ...events], seed));
+    await app.drain();
+    // Late redeliveries after the call is final change nothing.
+    await app.deliver(PROJECT, events);
+    await app.drain();
+    const log = app.calls.callLog(PROJECT);
+    expect(log).toHaveLength(1);
+    expect(app.clients.get(PROJECT, log[0]!.clientId!)!.dealVariables).toEqual(SEVEN_VARIABLES);
+    expect(app.clients.dialog(PROJECT, log[0]!.clientId!)).toHaveLength(1);
+  });
+
+  it('a ring-all group whose legs arrive all at once is one call with one notification', async () => {
+    const app = memoryApp({ startAt: T0 + 126_000 });
+    const legs: LegSpec[] = Array.from({ length: 20 }, (_, i) => ({
+      abonent: `90000000${String(i).padStart(2, '0')}`,
+      remote: { address: `tel:+${CLIENT}` },
+      startTime: T0,
+      ...(i === 7 && { answerTime: T0 + 5000 }),
+      releaseTime: i === 7 ? T0 + 60_000 : T0 + 5000,
+    }));
+    await Promise.all(callEvents('ring-all', legs).map((body) => app.deliver(PROJECT, [body])));
+    await app.drain();
+    const [call] = app.calls.callLog(PROJECT);
+    expect(call).toMatchObject({ outcome: 'answered', operatorPhone: '9000000007' });
+    expect(app.clients.dialog(PROJECT, call!.clientId!)).toHaveLength(1);
+  });
+});
+
+describe('client matching', () => {
+  it('a client holding the number in a variable gets the call (no new client)', async () => {
+    const app = await appWithCall(answeredIncoming());
+    app.clients.add(PROJECT, { clientId: 'chat-7', channel: 'telegram', variables: { phone: `+${CLIENT}` }, dealVariables: {}, createdAt: new Date(T0 - 86_400_000).toISOString() });
+    await app.drain();
+    const [call] = app.calls.callLog(PROJECT);
+    expect(call!.clientId).toBe('chat-7');
+    expect(app.clients.get(PROJECT, 'chat-7')!.dealVariables.beeline_client_phone).toBe(CLIENT);
+    expect(app.clients.clients.size).toBe(1);
+  });
+
+  it('two calls from one new number create one client, notified twice, holding the later call', async () => {
+    const app = memoryApp({ startAt: T0 + 200_000 });
+    await app.deliver(PROJECT, callEvents('first', answeredIncoming()));
+    await app.deliver(PROJECT, callEvents('second', [{ abonent: OPERATOR, remote: { address: `tel:+${CLIENT}` }, startTime: T0 + 130_000, releaseTime: T0 + 150_000 }]));
+    await app.drain();
+    expect(app.clients.clients.size).toBe(1);
+    const [latest, earlier] = app.calls.callLog(PROJECT);
+    expect(latest!.clientId).toBe(earlier!.clientId);
+    expect(latest).toMatchObject({ extTrackingId: 'second', outcome: 'missed' });
+    expect(app.clients.dialog(PROJECT, latest!.clientId!)).toHaveLength(2);
+    expect(app.clients.get(PROJECT, latest!.clientId!)!.dealVariables.beeline_start_time).toBe('29.11.2026 12:32:15');
+  });
+});
+
+describe('the recording of an answered call', () => {
+  it('is looked up after the first delay; when the PBX has it, the client gets the stable link (never the PBX URL)', async () => {
+    const app = await appWithCall(answeredIncoming());
+    await app.connect(PROJECT);
+    app.pbx.addAbonent({ userId: `${OPERATOR}@mpbx.sip.beeline.ru`, phone: OPERATOR });
+    app.pbx.recorded.add(`${OPERATOR}@mpbx.sip.beeline.ru`);
+    await app.drain(T0 + 126_000 + 60_000);
+    const record = app.queue.sent.find((m) => m.message.kind === 'record');
+    expect(record?.delaySeconds).toBe(90);
+    // Not there yet at the first look-up: tried again later.
+    await app.drain(record!.dueAt);
+    app.pbx.recordings.set(`ext-1/${OPERATOR}@mpbx.sip.beeline.ru`, 'https://pbx.example/temporary/recording.mp3');
+    await app.drain();
+    const [call] = app.calls.callLog(PROJECT);
+    const link = `${PUBLIC_URL}/projects/${PROJECT}/calls/ext-1/record`;
+    expect(call!.recordLink).toBe(link);
+    expect(app.clients.get(PROJECT, call!.clientId!)!.dealVariables.beeline_record_link).toBe(link);
+    expect(app.handled.filter((m) => m.kind === 'record').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('is not looked up when the employee does not record calls', async () => {
+    const app = await appWithCall(answeredIncoming());
+    await app.connect(PROJECT);
+    app.pbx.addAbonent({ userId: `${OPERATOR}@mpbx.sip.beeline.ru`, phone: OPERATOR });
+    await app.drain();
+    expect(app.handled.filter((m) => m.kind === 'record')).toHaveLength(1);
+    expect(app.calls.callLog(PROJECT)[0]!.recordLink).toBeUndefined();
+  });
+
+  it('a PBX outage does not count against the give-up time: the link comes once the PBX is back', async () => {
+    const app = memoryApp({ startAt: T0 + 126_000, recordGiveUpSeconds: 600 });
+    await app.deliver(PROJECT, callEvents('ext-1', answeredIncoming()));
+    await app.connect(PROJECT);
+    app.pbx.addAbonent({ userId: `${OPERATOR}@mpbx.sip.beeline.ru`, phone: OPERATOR });
+    app.pbx.recorded.add(`${OPERATOR}@mpbx.sip.beeline.ru`);
+    await app.drain(T0 + 126_000 + 100_000);
+    app.pbx.failure = 'unreachable';
+    await app.drain(T0 + 126_000 + 3600_000);
+    app.pbx.failure = undefined;
+    app.pbx.recordings.set(`ext-1/${OPERATOR}@mpbx.sip.beeline.ru`, 'https://pbx.example/r.mp3');
+    await app.drain();
+    expect(app.calls.callLog(PROJECT)[0]!.recordLink).toContain('/calls/ext-1/record');
+  });
+});
+
+describe('recovery of calls whose webhooks never arrived', () => {
+  it('rebuilds a missed call from the PBX statistics once, whatever the number of runs', async () => {
+    const app = memoryApp({ startAt: T0 + 3600_000 });
+    await app.connect(PROJECT);
+    const row: StatisticsRow = {
+      startDate: T0,
+      abonent: { userId: `${OPERATOR}@mpbx.sip.beeline.ru`, phone: OPERATOR },
+      direction: 'INBOUND',
+      status: 'MISSED',
+      duration: 0,
+      phone_from: CLIENT.slice(1),
+      phone_to: OPERATOR,
+    };
+    app.pbx.statisticsRows.push(row as never);
+    const first = await app.pipeline.recoverLostCalls(PROJECT);
+    await app.drain();
+    const second = await app.pipeline.recoverLostCalls(PROJECT);
+    await app.drain();
+    expect(first.recovered).toHaveLength(1);
+    expect(second.recovered).toHaveLength(0);
+    const log = app.calls.callLog(PROJECT);
+    expect(log).toEqual([expect.objectContaining({ outcome: 'missed', clientPhone: CLIENT, recovered: true })]);
+    expect(app.clients.dialog(PROJECT, log[0]!.clientId!)).toEqual([expect.objectContaining({ text: 'beeline_call_event Incoming' })]);
+  });
+
+  it('a call seen through its webhooks is not made twice by recovery', async () => {
+    const app = await appWithCall(answeredIncoming());
+    await app.drain();
+    app.clock.now = T0 + 3600_000;
+    await app.connect(PROJECT);
+    app.pbx.statisticsRows.push({
+      startDate: T0 + 300,
+      abonent: { userId: `${OPERATOR}@mpbx.sip.beeline.ru`, phone: OPERATOR },
+      direction: 'INBOUND',
+      status: 'RECIEVED',
+      duration: 118_000,
+      phone_from: CLIENT.slice(1),
+      phone_to: OPERATOR,
+    });
+    const run = await app.pipeline.recoverLostCalls(PROJECT);
+    expect(run).toMatchObject({ recovered: [], known: 1 });
+    expect(app.calls.callLog(PROJECT)).toHaveLength(1);
+  });
+});
