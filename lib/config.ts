@@ -1,5 +1,4 @@
 import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS, type NumberFormat } from '../functions/commons/contracts/click-to-call.js';
-import { MAX_SQS_DELAY_SECONDS } from '../functions/commons/contracts/sqs.js';
 import { DEFAULT_BEELINE_API_URL, SETTINGS } from '../functions/commons/contracts/settings.js';
 import type { Construct } from 'constructs';
 
@@ -153,7 +152,7 @@ export function readConfig(scope: Construct): TelephonyConfig {
     throw new Error(`context "logLevel" must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
-  const callSettleSeconds = intOr(ctx('callSettleSeconds'), DEFAULT_CONFIG.callSettleSeconds, 'callSettleSeconds', 0, MAX_SQS_DELAY_SECONDS);
+  const callSettleSeconds = intOr(ctx('callSettleSeconds'), DEFAULT_CONFIG.callSettleSeconds, 'callSettleSeconds', SETTINGS.callSettleSeconds.min, SETTINGS.callSettleSeconds.max);
   const rateLimit = intOr(ctx('apiThrottleRateLimit'), DEFAULT_CONFIG.apiThrottle.rateLimit, 'apiThrottleRateLimit', 1, 1_000_000);
   const burstLimit = intOr(ctx('apiThrottleBurstLimit'), DEFAULT_CONFIG.apiThrottle.burstLimit, 'apiThrottleBurstLimit', 1, 1_000_000);
   const webhookThrottle = {
@@ -188,8 +187,8 @@ export function readConfig(scope: Construct): TelephonyConfig {
     throw new Error(`context "clickToCallNumberFormat" must be one of ${NUMBER_FORMATS.join(', ')}, got "${clickToCallNumberFormat}"`);
   }
 
-  const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, 'recordFirstDelaySeconds', 1, MAX_SQS_DELAY_SECONDS);
-  const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, 'recordGiveUpSeconds', 60, 86_400);
+  const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, 'recordFirstDelaySeconds', 1, SETTINGS.recordFirstDelaySeconds.max);
+  const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, 'recordGiveUpSeconds', 60, SETTINGS.recordGiveUpSeconds.max);
   const recordLinkTtlDays = intOr(ctx('recordLinkTtlDays'), DEFAULT_CONFIG.recordLinkTtlDays, 'recordLinkTtlDays', SETTINGS.recordLinkTtlDays.min, SETTINGS.recordLinkTtlDays.max);
   const recoveryWindowSeconds = intOr(ctx('recoveryWindowSeconds'), DEFAULT_CONFIG.recoveryWindowSeconds, 'recoveryWindowSeconds', 600, 7 * 86_400);
   const recoveryLagSeconds = intOr(ctx('recoveryLagSeconds'), DEFAULT_CONFIG.recoveryLagSeconds, 'recoveryLagSeconds', 60, 86_400);

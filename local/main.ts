@@ -6,9 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { secondsFrom } from '../functions/commons/environment';
+import { SETTINGS } from '../functions/commons/contracts/settings';
+import { settingFrom } from '../functions/commons/environment';
+import { removeStackFile, stackFilePath, writeStackFile } from './stack-file';
 import { startLocalStack, type LocalStack } from './stack';
-import { MAX_SQS_DELAY_SECONDS } from '../functions/commons/contracts/sqs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -37,6 +38,7 @@ function persistedKey(dataDir: string, name: 'webhook-key' | 'token-key'): strin
 async function main(): Promise<void> {
   const dataDir = process.env.DATA_DIR || '.data';
   const adminToken = process.env.ADMIN_TOKEN || 'local-admin-token';
+  const stackFile = stackFilePath();
   let stack: LocalStack | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: stopping`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    removeStackFile(stackFile);
     await stack?.stop();
     process.exit(0);
   };
@@ -61,15 +64,24 @@ async function main(): Promise<void> {
     previousAdminToken: process.env.ADMIN_TOKEN_PREVIOUS || undefined,
     webhookKey: process.env.WEBHOOK_KEY || persistedKey(dataDir, 'webhook-key'),
     tokenKey: persistedKey(dataDir, 'token-key'),
-    settleSeconds: secondsFrom(process.env, 'CALL_SETTLE_SECONDS', 15, MAX_SQS_DELAY_SECONDS),
-    recordFirstDelaySeconds: secondsFrom(process.env, 'RECORD_FIRST_DELAY_SECONDS', 90, MAX_SQS_DELAY_SECONDS),
-    recordGiveUpSeconds: secondsFrom(process.env, 'RECORD_GIVE_UP_SECONDS', 1200, 86_400),
+    settleSeconds: settingFrom(process.env, SETTINGS.callSettleSeconds),
+    recordFirstDelaySeconds: settingFrom(process.env, SETTINGS.recordFirstDelaySeconds),
+    recordGiveUpSeconds: settingFrom(process.env, SETTINGS.recordGiveUpSeconds),
     dataDir,
     logLevel: 'WARN',
     console: (line) => console.log(line),
   });
   if (stopping) return;
   const pbx = stack.simulator ? stack.simulator.url.replace(/\/$/, '') : stack.pbxUrl;
+  writeStackFile(stackFile, {
+    pid: process.pid,
+    apiUrl: stack.apiUrl,
+    sqsEndpoint: stack.env.AWS_ENDPOINT_URL_SQS!,
+    queueUrl: stack.queueUrl,
+    workQueueUrl: stack.workQueueUrl,
+    deadLetterQueueUrl: stack.deadLetterQueueUrl,
+    startedAt: new Date().toISOString(),
+  });
   console.log(`ready: api=${stack.apiUrl} pbx=${pbx} token=${adminToken}`);
 }
 

@@ -10,13 +10,13 @@
  *
  * `listDeadLetters` and `replayDeadLetters` are the tool; the CLI below is a thin shell.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { laneOf } from '../functions/commons/contracts/queues';
 import { parseQueueMessage } from '../functions/commons/app/queue-message';
 import type { QueueMessage } from '../functions/commons/ports';
+import { readStackFile, stackFilePath } from '../local/stack-file';
 
 export interface DeadLetter {
   messageId: string;
@@ -219,36 +219,11 @@ async function localQueuesAt(endpoint: string, timeoutMs = 1500): Promise<{ queu
   }
 }
 
-/** Ports listening on 127.0.0.1 (Linux /proc); empty elsewhere. */
-function loopbackListeningPorts(): number[] {
-  const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state !== '0A' || !local) continue; // 0A = LISTEN
-      const [address, port] = local.split(':');
-      if (address === '0100007F' || address === '00000000' || address === '00000000000000000000000001000000') ports.add(parseInt(port!, 16));
-    }
-  }
-  return [...ports].sort((a, b) => a - b);
-}
-
-/** Finds the SQS emulator of a running `npm start` (its port changes per run). */
-export async function discoverLocalQueues(): Promise<(QueueTarget & { endpoint: string })[]> {
-  const found = await Promise.all(
-    loopbackListeningPorts().map(async (port) => {
-      const endpoint = `http://127.0.0.1:${port}`;
-      const queues = await localQueuesAt(endpoint);
-      return queues && { ...queues, endpoint, region: 'us-east-1' };
-    }),
-  );
-  return found.filter((target): target is QueueTarget & { endpoint: string } => target !== undefined);
+/** The queues of the running `npm start`, from the file it writes (local/stack-file.ts). */
+export async function runningLocalQueues(path = stackFilePath()): Promise<(QueueTarget & { endpoint: string }) | undefined> {
+  const file = readStackFile(path);
+  if (!file) return undefined;
+  return { queueUrl: file.queueUrl, workQueueUrl: file.workQueueUrl, deadLetterQueueUrl: file.deadLetterQueueUrl, endpoint: file.sqsEndpoint, region: 'us-east-1' };
 }
 
 function regionOf(queueUrl: string | undefined): string | undefined {
@@ -298,7 +273,7 @@ export function parseArguments(argv: string[]): CliOptions {
 /**
  * Which queues to use. `list`: `--queue-url` (or `--dlq-url`) is the DLQ. `replay`:
  * `--queue-url` is the events queue, `--dlq-url` the DLQ. Missing ones: the local stack's
- * `events`/`events-dlq` at `--endpoint`, `$AWS_ENDPOINT_URL_SQS`, or found on this machine.
+ * `events`/`events-dlq` at `--endpoint`, `$AWS_ENDPOINT_URL_SQS`, or those of the running `npm start`.
  */
 export async function resolveTarget(options: CliOptions): Promise<QueueTarget> {
   let queueUrl = options.command === 'replay' ? options.queueUrl : undefined;
@@ -314,13 +289,10 @@ export async function resolveTarget(options: CliOptions): Promise<QueueTarget> {
       local = await localQueuesAt(endpoint);
       if (!local) throw new Error(`no queues "events" and "events-dlq" at ${endpoint}`);
     } else {
-      const found = await discoverLocalQueues();
-      if (found.length === 0) throw new Error('no local stack found on this machine: start it (npm start), or pass --endpoint, or the queue URLs');
-      if (found.length > 1) {
-        throw new Error(`several local stacks found; pick one with --endpoint: ${found.map((target) => target.endpoint).join(', ')}`);
-      }
-      local = found[0]!;
-      endpoint = found[0]!.endpoint;
+      const running = await runningLocalQueues();
+      if (!running) throw new Error(`no running local stack (${stackFilePath()} names none): start it (npm start), or pass --endpoint, or the queue URLs`);
+      local = running;
+      endpoint = running.endpoint;
     }
     queueUrl ??= local.queueUrl;
     workQueueUrl ??= local.workQueueUrl;

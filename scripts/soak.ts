@@ -26,20 +26,8 @@ import { storesFrom } from '../functions/commons/composition';
 import { webhookSecret } from '../functions/commons/domain/webhook-secret';
 import { faultStats, type ProcessorFaults } from '../local/fault-injection';
 import { startLocalStack, type LocalStack } from '../local/stack';
-import {
-  apiClient,
-  connectProject,
-  formatReport,
-  planMixedCalls,
-  playCalls,
-  queueDepth,
-  verifyCalls,
-  waitFor,
-  waitUntilSettled,
-  type MixedReport,
-  type PlayedCall,
-} from '../test/reliability/mixed-calls';
-import { formatLoad, missingFromCallLog, runWebhookLoad, type LoadResult } from '../test/reliability/webhook-load';
+import { apiClient, connectProject, formatReport, planMixedCalls, playCalls, queueDepth, verifyCalls, waitFor, waitUntilSettled, type MixedReport, type PlayedCall } from '../drivers/mixed-calls';
+import { formatLoad, missingFromCallLog, runWebhookLoad, type LoadResult } from '../drivers/webhook-load';
 import { replayDeadLetters } from './dlq';
 import type { PbxSimulator } from '../local/pbx-sim/index';
 

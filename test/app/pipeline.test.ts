@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StatisticsRow } from '../../functions/commons/domain/recovery';
 import { memoryApp, PUBLIC_URL } from '../support/memory/app';
-import { callEvents, shuffled, type LegSpec } from '../support/xsi';
+import { callEvents, shuffled, type LegSpec } from '../../drivers/xsi';
 
 /** 29.11.2026 12:30:05 in Moscow. */
 const T0 = Date.UTC(2026, 10, 29, 9, 30, 5);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteSpec } from '../../functions/commons/http/routes';
 import { ADMIN_TOKEN, eventually, startTestStack, type TestStack } from '../support/harness';
-import { scanTable } from '../reliability/table';
+import { scanTable } from '../../drivers/table';
 
 const KEY_CACHE_SECONDS = 2;
 const EMPLOYEE = '9000000001';

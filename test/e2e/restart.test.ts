@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack } from '../support/harness';
-import { callEvents } from '../support/xsi';
+import { callEvents } from '../../drivers/xsi';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'beeline-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

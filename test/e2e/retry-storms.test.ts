@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import type { PbxSimulator } from '../../local/pbx-sim/index';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
-import { queueDepth } from '../reliability/mixed-calls';
+import { queueDepth } from '../../drivers/mixed-calls';
 
 let stack: TestStack;
 let sim: PbxSimulator;

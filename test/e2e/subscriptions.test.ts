@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
 import type { PbxSimulator } from '../../local/pbx-sim/index';
 import { eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
-import { callEvents } from '../support/xsi';
+import { callEvents } from '../../drivers/xsi';
 
 let stack: TestStack;
 let sim: PbxSimulator;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PREVIOUS_WEBHOOK_SECRET_GRACE_MS, webhookSecret } from '../../functions/commons/domain/webhook-secret';
 import type { PbxSimulator } from '../../local/pbx-sim/index';
 import { eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
-import { xsiEvent } from '../support/xsi';
+import { xsiEvent } from '../../drivers/xsi';
 
 const TOKEN = 'rotation-pbx-token';
 const NUMBER = '9000000051';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
-import { legEvents, type LegSpec } from '../support/xsi';
+import { legEvents, type LegSpec } from '../../drivers/xsi';
 
 let stack: TestStack;
 beforeAll(async () => {

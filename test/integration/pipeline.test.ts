@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
-import { callEvents, shuffled, type LegSpec } from '../support/xsi';
+import { callEvents, shuffled, type LegSpec } from '../../drivers/xsi';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import { createHandler } from '../../functions/processor';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
-import { legEvents } from '../support/xsi';
+import { legEvents } from '../../drivers/xsi';
 
 let stack: TestStack;
 beforeAll(async () => {

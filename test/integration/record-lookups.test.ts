@@ -10,7 +10,7 @@ import { processingStoresFrom, queueFrom, recordingSourceFrom } from '../../func
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { MessageQueue, QueueMessage, RecordingSource } from '../../functions/commons/ports';
 import { startTestStack, type TestStack } from '../support/harness';
-import { callEvents } from '../support/xsi';
+import { callEvents } from '../../drivers/xsi';
 
 let stack: TestStack;
 beforeAll(async () => {

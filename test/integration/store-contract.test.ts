@@ -15,7 +15,7 @@ import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { CallStore, ClientDirectory, DialogMessage } from '../../functions/commons/ports';
 import { ensureTable } from '../../local/dynamodb';
 import { MemoryCallStore, MemoryClients } from '../support/memory/stores';
-import { callEvents, type LegSpec } from '../support/xsi';
+import { callEvents, type LegSpec } from '../../drivers/xsi';
 
 interface Subject {
   calls: CallStore;

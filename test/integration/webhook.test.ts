@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { startTestStack, type TestStack } from '../support/harness';
-import { xsiEvent } from '../support/xsi';
+import { xsiEvent } from '../../drivers/xsi';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import { listDeadLetters, main as dlqCli, replayDeadLetters } from '../../scripts/dlq';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
-import { legEvents } from '../support/xsi';
+import { legEvents } from '../../drivers/xsi';
 
 let stack: TestStack;
 let sqs: SQSClient;

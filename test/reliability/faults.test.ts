@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultStats, type ProcessorFaults } from '../../local/fault-injection';
 import type { PbxSimulator } from '../../local/pbx-sim/index';
 import { ADMIN_TOKEN, eventually, startTestStack, type TestStack } from '../support/harness';
-import { legEvents } from '../support/xsi';
-import { apiClient, connectProject, formatReport, planMixedCalls, playCalls, verifyCalls, waitUntilSettled, type Api } from './mixed-calls';
+import { legEvents } from '../../drivers/xsi';
+import { apiClient, connectProject, formatReport, planMixedCalls, playCalls, verifyCalls, waitUntilSettled, type Api } from '../../drivers/mixed-calls';
 
 const CALLS = 48;
 const SEED = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/harness';
-import { formatLoad, missingFromCallLog, runWebhookLoad } from './webhook-load';
+import { formatLoad, missingFromCallLog, runWebhookLoad } from '../../drivers/webhook-load';
 
 const projectId = 'load';
 const subscriptionId = '7d2c9a4e-0b1f-4e6a-9c3d-5f8e1a2b3c4d';

@@ -14,7 +14,7 @@ import { createHandler as createApiHandler } from '../../functions/api';
 import { createHandler as createCallbackHandler } from '../../functions/callback';
 import { ROUTES, type RouteSpec } from '../../functions/commons/http/routes';
 import { ADMIN_TOKEN, startTestStack, type TestStack } from '../support/harness';
-import { scanTable } from '../reliability/table';
+import { scanTable } from '../../drivers/table';
 import { rawRequest } from './raw-http';
 
 const A = 'victim';

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
 import { recordLink } from '../../functions/commons/domain/record-links';
 import { ADMIN_TOKEN, eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
-import { xsiEvent } from '../support/xsi';
-import { countItems } from '../reliability/table';
+import { xsiEvent } from '../../drivers/xsi';
+import { countItems } from '../../drivers/table';
 import { rawRequest, type RawAnswer } from './raw-http';
 
 let stack: TestStack;

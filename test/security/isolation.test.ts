@@ -16,8 +16,8 @@ import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
 import { createHandler as createProcessor } from '../../functions/processor';
 import { QueuePoller } from '../../local/queue-poller';
 import { ADMIN_TOKEN, eventually, startTestStack, WEBHOOK_KEY, type TestStack } from '../support/harness';
-import { legEvents } from '../support/xsi';
-import { scanTable, type TableItem } from '../reliability/table';
+import { legEvents } from '../../drivers/xsi';
+import { scanTable, type TableItem } from '../../drivers/table';
 
 // ---------------------------------------------------------------- capturing every output
 

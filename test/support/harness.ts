@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
 import { webhookSecret } from '../../functions/commons/domain/webhook-secret';
 import { storesFrom } from '../../functions/commons/composition';
-import { TEST_SUBSCRIPTION_ID } from './xsi';
+import { TEST_SUBSCRIPTION_ID } from '../../drivers/xsi';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack';
 
 export const ADMIN_TOKEN = 'test-admin-token';

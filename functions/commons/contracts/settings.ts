@@ -23,7 +23,8 @@ const DAY_SECONDS = 86_400;
 export const SETTINGS = {
   /** The settle timer is an SQS delay. */
   callSettleSeconds: seconds('CALL_SETTLE_SECONDS', 15, MAX_SQS_DELAY_SECONDS),
-  recordFirstDelaySeconds: seconds('RECORD_FIRST_DELAY_SECONDS', 90, DAY_SECONDS),
+  /** An SQS delay. */
+  recordFirstDelaySeconds: seconds('RECORD_FIRST_DELAY_SECONDS', 90, MAX_SQS_DELAY_SECONDS),
   recordGiveUpSeconds: seconds('RECORD_GIVE_UP_SECONDS', 1200, DAY_SECONDS),
   recordLinkTtlDays: { env: 'RECORD_LINK_TTL_DAYS', default: 30, min: 1, max: 365, unit: 'days' },
   recoveryWindowSeconds: seconds('RECOVERY_WINDOW_SECONDS', 7200, 7 * DAY_SECONDS),

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClientFrom } from '../../functions/commons/adapters/dynamo/document-client';
-import type { Environment } from '../../functions/commons/environment';
-import { callEvents } from '../support/xsi';
+import { documentClientFrom } from '../functions/commons/adapters/dynamo/document-client';
+import type { Environment } from '../functions/commons/environment';
+import { callEvents } from './xsi';
 
 export interface LoadOptions {
   /** The project's webhook URL (with its secret). */

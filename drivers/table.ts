@@ -1,7 +1,7 @@
 /** Reading the test's own table directly (tests may scan; the product never does). */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClientFrom } from '../../functions/commons/adapters/dynamo/document-client';
-import type { Environment } from '../../functions/commons/environment';
+import { documentClientFrom } from '../functions/commons/adapters/dynamo/document-client';
+import type { Environment } from '../functions/commons/environment';
 
 export type TableItem = Record<string, unknown> & { pk: string; sk: string };
 

@@ -6,9 +6,9 @@
  * (short form) and scripts/soak.ts (500 calls); free of vitest on purpose.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { sqsClientFrom } from '../../functions/commons/adapters/sqs-queue';
-import type { CallView, PbxSimulator } from '../../local/pbx-sim/index';
-import type { LocalStack } from '../../local/stack';
+import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
+import type { CallView, PbxSimulator } from '../local/pbx-sim/index';
+import type { LocalStack } from '../local/stack';
 import { scanTable } from './table';
 
 export const SIM_TOKEN = 'sim-token';

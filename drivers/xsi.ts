@@ -1,4 +1,4 @@
-/** Builds webhook bodies in the PBX's Xsi format for pipeline tests. */
+/** Builds webhook bodies in the PBX's Xsi format, for the tests, the bench and the soak. */
 import { randomUUID } from 'node:crypto';
 
 export interface LegSpec {
