@@ -47,15 +47,7 @@ export interface Abonent {
 }
 
 /** An abonent as `GET abonents` shows it. */
-export interface AbonentJson {
-  userId: string;
-  phone?: string;
-  firstName?: string;
-  lastName?: string;
-  extension?: string;
-  email?: string;
-  department?: string;
-}
+export type AbonentJson = Omit<Abonent, 'recording'>;
 
 /**
  * Where the evidence on the real PBX leaves a point open, the simulated PBX can play each

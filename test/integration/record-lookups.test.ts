@@ -56,6 +56,21 @@ async function answeredCall(pipeline: CallPipeline, projectId: string, ext: stri
   }
 }
 
+/** A PBX that cannot be reached until the test sets `up`; then it has the recording at `url`. */
+function pbxDownUntilUp(url: string): { source: RecordingSource; up: boolean } {
+  const pbx = {
+    up: false,
+    source: {
+      reference: async () => {
+        if (!pbx.up) throw new Error('the PBX could not be reached');
+        return url;
+      },
+      recordsCalls: async () => true,
+    } satisfies RecordingSource,
+  };
+  return pbx;
+}
+
 describe('recording look-ups that must not be lost', () => {
   it('a crash after the finalize commit, before the look-up was queued: the retried settle queues it', async () => {
     const projectId = `p-${randomUUID().slice(0, 8)}`;
@@ -83,22 +98,15 @@ describe('recording look-ups that must not be lost', () => {
     const ext = randomUUID();
     const clock = { now: Date.now() };
     const { queue, sent } = notingQueue();
-    let pbxUp = false;
-    const source: RecordingSource = {
-      reference: async () => {
-        if (!pbxUp) throw new Error('the PBX could not be reached');
-        return 'https://pbx.example.test/records/1.mp3';
-      },
-      recordsCalls: async () => true,
-    };
-    const pipeline = setUp(source, queue, clock);
+    const pbx = pbxDownUntilUp('https://pbx.example.test/records/1.mp3');
+    const pipeline = setUp(pbx.source, queue, clock);
     await answeredCall(pipeline, projectId, ext, clock.now);
     await pipeline.handleSettle(projectId, ext);
     for (let attempt = 0; attempt < 5; attempt++) {
       clock.now += 120_000;
       expect(await pipeline.handleRecordLookup(projectId, ext, attempt)).toBe('retry-scheduled');
     }
-    pbxUp = true;
+    pbx.up = true;
     clock.now += 60_000;
     expect(await pipeline.handleRecordLookup(projectId, ext, 5)).toBe('found');
     expect(sent.filter((m) => m.kind === 'record').map((m) => (m as { attempt: number }).attempt)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -109,15 +117,8 @@ describe('recording look-ups that must not be lost', () => {
     const ext = randomUUID();
     const clock = { now: Date.now() };
     const { queue, sent } = notingQueue();
-    let pbxUp = false;
-    const source: RecordingSource = {
-      reference: async () => {
-        if (!pbxUp) throw new Error('the PBX could not be reached');
-        return 'https://pbx.example.test/records/2.mp3';
-      },
-      recordsCalls: async () => true,
-    };
-    const pipeline = setUp(source, queue, clock);
+    const pbx = pbxDownUntilUp('https://pbx.example.test/records/2.mp3');
+    const pipeline = setUp(pbx.source, queue, clock);
     await answeredCall(pipeline, projectId, ext, clock.now);
     await pipeline.handleSettle(projectId, ext);
     const start = clock.now;
@@ -128,7 +129,7 @@ describe('recording look-ups that must not be lost', () => {
       expect(await pipeline.handleRecordLookup(projectId, ext, attempt)).toBe('retry-scheduled');
       attempt++;
     }
-    pbxUp = true;
+    pbx.up = true;
     clock.now += 60_000;
     expect(await pipeline.handleRecordLookup(projectId, ext, attempt)).toBe('found');
     const { state } = (await processingStoresFrom(stack.env).calls.load(projectId, ext))!;
