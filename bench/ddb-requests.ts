@@ -107,6 +107,7 @@ export async function benchProcessorRequests(report: Report, options: DdbRequest
     AWS_ENDPOINT_URL_DYNAMODB: options.endpoint,
     TABLE_NAME: table,
     QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/events',
+    WORK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/work',
     CALL_SETTLE_SECONDS: '0',
     WEBHOOK_KEY: 'bench-webhook-key',
     ADMIN_TOKEN: 'bench-admin-token',

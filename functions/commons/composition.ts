@@ -26,9 +26,6 @@ import { recordLink } from './domain/record-links';
 import { recordLinkTtlDaysFrom, required, settingFrom, settleSecondsFrom, type Environment } from './environment';
 import { NotConnectedError, ProjectPbx, type PbxClientFactory } from './app/project-pbx';
 import { SubscriptionService } from './app/subscription-service';
-import { beelineCallerPattern, connectionOf, createClickToCall, type CallAttempt } from './app/click-to-call/start-call';
-import { callRateLimitFrom, clickToCallTimeoutMs } from './app/click-to-call/limits';
-import { numberFormatFrom } from './app/click-to-call/number-format';
 
 /** The stores call processing uses (the processor builds only these: its bundle has no room for the rest). */
 export function processingStoresFrom(env: Environment) {
@@ -197,25 +194,5 @@ export function subscriptionServiceFrom(env: Environment, stores: Pick<Processin
     publicUrl: required(env, 'PUBLIC_URL'),
     log,
     now,
-  });
-}
-
-/**
- * The project's PBX through the shared ProjectPbx (connection + token cipher + PBX client),
- * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
- * public URL), so it gets no more configuration or grants than it uses.
- */
-export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls' | 'capture'>, log?: (attempt: CallAttempt) => void) {
-  const projectPbx = projectPbxFrom(env, stores);
-  const format = numberFormatFrom(env);
-  return createClickToCall({
-    callerPattern: beelineCallerPattern(stores.pbx),
-    counter: stores.callCounter,
-    noteOwnCallId: (projectId, callId, user, at) => stores.calls.recordClickToCall(projectId, callId, user, at),
-    rateLimit: callRateLimitFrom(env),
-    connect: connectionOf(projectPbx),
-    numberFormat: () => format,
-    timeoutMs: clickToCallTimeoutMs(env),
-    log,
   });
 }

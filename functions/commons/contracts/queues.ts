@@ -3,20 +3,21 @@
  * (everything that talks to the PBX: recovery, recording look-ups, subscriptions), so a slow PBX
  * or one tenant's big recovery never holds up another call's events.
  */
-import type { QueueMessage } from '../ports';
-
 export type QueueLane = 'live' | 'work';
 export const QUEUE_LANES: Record<QueueLane, { envVar: string }> = {
   live: { envVar: 'QUEUE_URL' },
   work: { envVar: 'WORK_QUEUE_URL' },
 };
-const LANE_OF_KIND: Record<QueueMessage['kind'], QueueLane> = {
+/** The kinds of queued messages (ports.ts types each one). */
+export type QueueMessageKind = 'event' | 'settle' | 'recover' | 'record' | 'subscription';
+
+const LANE_OF_KIND: Record<QueueMessageKind, QueueLane> = {
   event: 'live',
   settle: 'live',
   recover: 'work',
   record: 'work',
   subscription: 'work',
 };
-export function laneOf(message: Pick<QueueMessage, 'kind'>): QueueLane {
+export function laneOf(message: { kind: QueueMessageKind }): QueueLane {
   return LANE_OF_KIND[message.kind];
 }
