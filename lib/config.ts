@@ -1,3 +1,4 @@
+import { maxPbxBackoffTotalMs, PBX_SAFE_RETRIES } from '../functions/commons/contracts/pbx.js';
 import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS, type NumberFormat } from '../functions/commons/contracts/click-to-call.js';
 import { DEFAULT_BEELINE_API_URL, SETTINGS } from '../functions/commons/contracts/settings.js';
 import type { Construct } from 'constructs';
@@ -101,9 +102,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * function ends (and logs) first. 3 × 8000 ms + back-off ≈ 24.4 s leaves ~4.6 s for the cold start,
  * the secret, KMS and DynamoDB, within 29 s and within the 30 s processor and subscription timeouts.
  */
-export const PBX_READ_ATTEMPTS = 3;
-/** Upper bound of the client's back-off between attempts (≤ 125 ms, then ≤ 225 ms). */
-export const PBX_MAX_BACKOFF_TOTAL_MS = 350;
+export const PBX_READ_ATTEMPTS = PBX_SAFE_RETRIES + 1;
+/** Upper bound of the client's back-off between attempts. */
+export const PBX_MAX_BACKOFF_TOTAL_MS = maxPbxBackoffTotalMs();
 export const MIN_PBX_TIMEOUT_MS = SETTINGS.pbxTimeoutMs.min;
 export const MAX_PBX_ATTEMPT_TIMEOUT_MS = SETTINGS.pbxTimeoutMs.max;
 /** HTTP API (v2) integrations time out after 30 s; the api function ends before. */

@@ -4,6 +4,8 @@
  * to repeat (reads and deletes); the PBX's error body mapped to a typed error. The token is a
  * header value only: never in a message, a log line or an error.
  */
+import { PBX_SAFE_RETRIES, pbxBackoffMs } from '../contracts/pbx';
+import { SETTINGS } from '../contracts/settings';
 import type { PbxExchange } from '../domain/capture';
 import { PbxError, type Abonent, type PbxClient, type PbxFailure, type PbxRecord, type PbxStatisticsRow, type Subscription } from '../ports';
 
@@ -38,8 +40,8 @@ export class BeelinePbxClient implements PbxClient {
 
   constructor(private readonly options: PbxClientOptions) {
     this.baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
-    this.timeoutMs = options.timeoutMs ?? 5000;
-    this.retries = options.retries ?? 2;
+    this.timeoutMs = options.timeoutMs ?? SETTINGS.pbxTimeoutMs.default;
+    this.retries = options.retries ?? PBX_SAFE_RETRIES;
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
@@ -167,7 +169,7 @@ export class BeelinePbxClient implements PbxClient {
     const attempts = spec.idempotent ? this.retries + 1 : 1;
     let lastError: PbxError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(backoffMs(attempt));
+      if (attempt > 0) await sleep(pbxBackoffMs(attempt));
       try {
         return await this.once(spec);
       } catch (error) {
@@ -270,11 +272,6 @@ function callIdOf(body: unknown): string | undefined {
 
 function isAbonent(value: unknown): value is Abonent {
   return typeof value === 'object' && value !== null && typeof (value as Abonent).userId === 'string';
-}
-
-/** Exponential back-off with full jitter: 100 ms, 200 ms, 400 ms … scaled by a random factor. */
-function backoffMs(attempt: number): number {
-  return Math.random() * 100 * 2 ** (attempt - 1) + 25;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
