@@ -5,7 +5,8 @@ import { secretFromEnvironment } from './commons/adapters/secrets';
 import { tokenCipherFrom } from './commons/adapters/token-cipher';
 import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { FUNCTIONS } from './commons/contracts/functions';
-import { lazyHandler, recordLinkTtlDaysFrom, required, type Environment } from './commons/environment';
+import { SETTINGS } from './commons/contracts/settings';
+import { lazyHandler, recordLinkTtlDaysFrom, required, settingFrom, type Environment } from './commons/environment';
 import { error } from './commons/http/responses';
 import { createPlatformApi } from './commons/http/platform-api';
 
@@ -18,6 +19,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     projects: stores.projects,
     clients: stores.clients,
     calls: stores.calls,
+    events: { feed: stores.events, lagSeconds: settingFrom(env, SETTINGS.eventFeedLagSeconds) },
     telephony: {
       store: stores.pbx,
       calls: stores.calls,

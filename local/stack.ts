@@ -67,6 +67,8 @@ export interface LocalStackOptions {
   recordGiveUpSeconds?: number;
   /** How long record links work (default 30 days). */
   recordLinkTtlDays?: number;
+  /** The event feed shows events this old (default 35 s; tests use less). */
+  eventFeedLagSeconds?: number;
   /** Recovery of lost calls: how far back, and how old a call must be before it counts as lost. */
   recoveryWindowSeconds?: number;
   recoveryLagSeconds?: number;
@@ -154,6 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RECORD_FIRST_DELAY_SECONDS: String(options.recordFirstDelaySeconds ?? 90),
       RECORD_GIVE_UP_SECONDS: String(options.recordGiveUpSeconds ?? 1200),
       RECORD_LINK_TTL_DAYS: options.recordLinkTtlDays === undefined ? undefined : String(options.recordLinkTtlDays),
+      EVENT_FEED_LAG_SECONDS: options.eventFeedLagSeconds === undefined ? undefined : String(options.eventFeedLagSeconds),
       RECOVERY_WINDOW_SECONDS: String(options.recoveryWindowSeconds ?? 7200),
       RECOVERY_LAG_SECONDS: String(options.recoveryLagSeconds ?? 300),
     };

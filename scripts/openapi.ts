@@ -64,9 +64,16 @@ const SUMMARIES: Record<RouteName, { summary: string; status: number; descriptio
   listCalls: { summary: 'The call log, newest first, a page at a time (`limit`, `cursor`)', status: 200, tag: 'calls' },
   getCall: { summary: 'One call with its legs (by extTrackingId or the Call ID beeline_call gave)', status: 200, tag: 'calls' },
   freshRecordLink: { summary: 'A fresh record link for a call with a recording', status: 200, tag: 'calls' },
+  listEvents: {
+    summary: 'The outbound events of the project, oldest first (`after`, `limit`)',
+    status: 200,
+    tag: 'events',
+    description:
+      'Every outbound event (`beeline_call_event`, `beeline_record_link`) kept 30 days, a page at a time: pass `next` back as `after` to go on (it is always given, so polling can resume). Events appear once they are `EVENT_FEED_LAG_SECONDS` (35) old.',
+  },
 };
 
-type Tag = 'operations' | 'access' | 'projects' | 'pbx' | 'employees' | 'clients' | 'calls';
+type Tag = 'operations' | 'access' | 'projects' | 'pbx' | 'employees' | 'clients' | 'calls' | 'events';
 const TAGS: Record<Tag, string> = {
   operations: 'Health of the service',
   access: 'Project keys and the audit log (platform token only, except the audit log)',
@@ -75,6 +82,7 @@ const TAGS: Record<Tag, string> = {
   employees: 'Employees and their PBX subscriptions',
   clients: 'Clients, their deal variables and dialogs',
   calls: 'The call log, recordings and beeline_call',
+  events: 'Outbound events for the bot engine: the feed',
 };
 
 const WHO: Record<RouteSpec['access'], { security: Record<string, string[]>[]; note: string }> = {

@@ -7,6 +7,7 @@ import { DynamoAccessStore } from './adapters/dynamo/access-store';
 import { DynamoCaptureSink, DynamoCaptureStore } from './adapters/dynamo/capture-store';
 import { DynamoCallCounter } from './adapters/dynamo/call-counter';
 import { DynamoCallStore } from './adapters/dynamo/call-store';
+import { DynamoEventFeed } from './adapters/dynamo/event-feed';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
 import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { DynamoProjectStore } from './adapters/dynamo/project-store';
@@ -53,6 +54,7 @@ export function storesFrom(env: Environment) {
     ...processingStoresOn(db, table),
     access: new DynamoAccessStore(db, table),
     callCounter: new DynamoCallCounter(db, table),
+    events: new DynamoEventFeed(db, table),
     capture: new DynamoCaptureStore(db, table),
   };
 }

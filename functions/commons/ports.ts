@@ -10,6 +10,7 @@ import type { CallLogEntry } from './domain/call-log';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
+import type { OutboundEvent } from './domain/outbound-events';
 import type { XsiEvent } from './domain/xsi-event';
 import type { Employee, SubscriptionRecord, SubscriptionState } from './domain/subscriptions';
 import type { WebhookSecretState } from './domain/webhook-secret';
@@ -29,7 +30,7 @@ export interface CallFinalization {
   state: CallState;
   summary: CallSummary;
   /** The client's effects; `create` when the client does not exist yet (created in the same transaction). */
-  client?: { clientId: string; variables: CallVariables; notification?: string; create?: Client };
+  client?: { clientId: string; variables: CallVariables; notification?: string; create?: Client /** Reports the notification: written with it or not at all. */; event?: OutboundEvent };
   at: Date;
 }
 
@@ -48,9 +49,10 @@ export interface CallStore {
   finalize(input: CallFinalization): Promise<FinalizeResult>;
   /**
    * Sets the call's record link, and the client's `beeline_record_link` unless the client's
-   * variables already belong to a later call. False when the call changed meanwhile.
+   * variables already belong to a later call (`event`, reporting that, is written with it or
+   * not at all). False when the call changed meanwhile.
    */
-  setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean>;
+  setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number, event?: OutboundEvent): Promise<boolean>;
   /** Notes a click-to-call started with this product's own `callId` (the PBX named none), to link it to its call later. */
   recordClickToCall(projectId: string, callId: string, operator: string, at: number): Promise<void>;
   /**
@@ -68,6 +70,12 @@ export interface CallStore {
   findContinued(projectId: string, query: { clientPhone: string; at: number; lookbackMs: number; recentMs: number; excluding: string }): Promise<string | undefined>;
   /** The project's calls with this client number that started within ± toleranceMs. */
   callsNear(projectId: string, startedAt: number, clientPhone: string, toleranceMs: number): Promise<{ extTrackingId: string; outcome: Outcome }[]>;
+}
+
+/** The project's outbound events, oldest first (`GET /projects/{projectId}/events`). */
+export interface OutboundEventFeed {
+  /** Events after the cursor that occurred at or before `until` (later ones may still be committing); `next` always names where to go on from. */
+  list(projectId: string, query: { after?: string; limit: number; until: Date }): Promise<{ items: OutboundEvent[]; next: string }>;
 }
 
 /** What the PBX keeps of past calls (statistics rows, recordings), for recovery. */

@@ -67,6 +67,8 @@ describe('an answered incoming call', () => {
     expect(log).toHaveLength(1);
     expect(app.clients.get(PROJECT, log[0]!.clientId!)!.dealVariables).toEqual(SEVEN_VARIABLES);
     expect(app.clients.dialog(PROJECT, log[0]!.clientId!)).toHaveLength(1);
+    // The bot engine hears of it once, with what the client got.
+    expect(app.calls.events).toEqual([expect.objectContaining({ type: 'beeline_call_event', clientId: log[0]!.clientId, data: expect.objectContaining({ variables: SEVEN_VARIABLES }) })]);
   });
 
   it('a ring-all group whose legs arrive all at once is one call with one notification', async () => {
@@ -128,6 +130,8 @@ describe('the recording of an answered call', () => {
     const link = `${PUBLIC_URL}/projects/${PROJECT}/calls/ext-1/record`;
     expect(call!.recordLink).toBe(link);
     expect(app.clients.get(PROJECT, call!.clientId!)!.dealVariables.beeline_record_link).toBe(link);
+    expect(app.calls.events.map((e) => e.type)).toEqual(['beeline_call_event', 'beeline_record_link']);
+    expect(app.calls.events[1]!.data).toEqual({ extTrackingId: 'ext-1', beeline_record_link: link });
     expect(app.handled.filter((m) => m.kind === 'record').length).toBeGreaterThanOrEqual(2);
   });
 

@@ -11,6 +11,7 @@ import { storesFrom } from '../../functions/commons/composition';
 import { applyEvent, newCall, summarise, type CallState } from '../../functions/commons/domain/call';
 import { newClientForPhone, defaultProject, type Client } from '../../functions/commons/domain/clients';
 import { callVariables } from '../../functions/commons/domain/effects';
+import { callEventOf, recordLinkEventOf, type OutboundEvent } from '../../functions/commons/domain/outbound-events';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { CallStore, ClientDirectory, DialogMessage } from '../../functions/commons/ports';
 import { ensureTable } from '../../local/dynamodb';
@@ -23,6 +24,8 @@ interface Subject {
   addClient(projectId: string, client: Client): Promise<void>;
   variables(projectId: string, clientId: string): Promise<Record<string, string> | undefined>;
   dialog(projectId: string, clientId: string): Promise<DialogMessage[]>;
+  /** The outbound events written with the effects. */
+  events(projectId: string): Promise<OutboundEvent[]>;
 }
 
 const subjects: [string, () => Promise<Subject>][] = [
@@ -30,12 +33,14 @@ const subjects: [string, () => Promise<Subject>][] = [
     'in memory',
     async () => {
       const clients = new MemoryClients();
+      const calls = new MemoryCallStore(clients);
       return {
-        calls: new MemoryCallStore(clients),
+        calls,
         clients,
         addClient: async (projectId, client) => clients.add(projectId, client),
         variables: async (projectId, clientId) => clients.get(projectId, clientId)?.dealVariables,
         dialog: async (projectId, clientId) => clients.dialog(projectId, clientId),
+        events: async (projectId) => calls.events.filter((event) => event.projectId === projectId),
       };
     },
   ],
@@ -53,6 +58,7 @@ const subjects: [string, () => Promise<Subject>][] = [
         },
         variables: async (projectId, clientId) => (await stores.clients.get(projectId, clientId))?.dealVariables,
         dialog: async (projectId, clientId) => (await stores.clients.listMessages(projectId, clientId, 100)).items,
+        events: async (projectId) => (await stores.events.list(projectId, { limit: 500, until: new Date(Date.now() + 86_400_000 * 3650) })).items,
       };
     },
   ],
@@ -101,7 +107,13 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
       stored: storedVersion === undefined ? stored : { ...stored, version: storedVersion },
       state: finalState,
       summary: summarise(finalState),
-      client: { clientId, variables: callVariables(summary, TIMEZONE), notification: 'beeline_call_event Incoming', create },
+      client: {
+        clientId,
+        variables: callVariables(summary, TIMEZONE),
+        notification: 'beeline_call_event Incoming',
+        create,
+        event: callEventOf(state, summary, clientId, 'beeline_call_event Incoming', callVariables(summary, TIMEZONE), new Date(T0 + 100_000)),
+      },
       at: new Date(T0 + 100_000),
     });
   }
@@ -124,6 +136,10 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     expect(await subject.dialog(projectId, client.clientId)).toEqual([expect.objectContaining({ text: 'beeline_call_event Incoming', kind: 'notification' })]);
     expect(await finalizeFor(callState(projectId, 'b', answered(phone, T0 + 1000)), client.clientId, client)).toBe('client-exists');
     expect(await subject.clients.match(projectId, phone)).toEqual({ clientId: client.clientId, via: 'telephony' });
+    // The event reporting the notification was written with it, once.
+    expect((await subject.events(projectId)).map((e) => [e.type, e.clientId, (e.data as { call: { extTrackingId: string } }).call.extTrackingId])).toEqual([
+      ['beeline_call_event', client.clientId, 'a'],
+    ]);
   });
 
   it('finalize over a stale version writes nothing', async () => {
@@ -134,6 +150,7 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     expect(await finalizeFor(state, client.clientId, client, 7)).toBe('call-changed');
     expect(await subject.variables(projectId, client.clientId)).toBeUndefined();
     expect((await subject.calls.load(projectId, 'stale'))!.state.finalized).toBeUndefined();
+    expect(await subject.events(projectId)).toEqual([]);
   });
 
   it('an older call finalized later posts its notification but leaves the newer call’s variables', async () => {
@@ -151,17 +168,25 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     const client = newClientForPhone(phone, defaultProject(fresh()), new Date(T0));
     await finalizeFor(callState(projectId, 'first', answered(phone, T0)), client.clientId, client);
     const first = (await subject.calls.load(projectId, 'first'))!;
-    expect(await subject.calls.setRecordLink(first, 'https://x/first', client.clientId, T0)).toBe(true);
+    expect(await subject.calls.setRecordLink(first, 'https://x/first', client.clientId, T0, recordLinkEventOf(projectId, client.clientId, 'first', 'https://x/first', new Date(T0 + 200_000)))).toBe(
+      true,
+    );
     expect((await subject.variables(projectId, client.clientId))!.beeline_record_link).toBe('https://x/first');
 
     await finalizeFor(callState(projectId, 'second', answered(phone, T0 + 600_000)), client.clientId);
     const again = (await subject.calls.load(projectId, 'first'))!;
-    expect(await subject.calls.setRecordLink(again, 'https://x/first-2', client.clientId, T0)).toBe(true);
+    expect(
+      await subject.calls.setRecordLink(again, 'https://x/first-2', client.clientId, T0, recordLinkEventOf(projectId, client.clientId, 'first', 'https://x/first-2', new Date(T0 + 300_000))),
+    ).toBe(true);
     // The client now holds the second call (no recording yet): the first call's link stays off it.
     expect((await subject.variables(projectId, client.clientId))!.beeline_record_link).toBe('');
     expect((await subject.calls.load(projectId, 'first'))!.state.recordLink).toBe('https://x/first-2');
     // Over a stale version: nothing.
-    expect(await subject.calls.setRecordLink(first, 'https://x/stale', client.clientId, T0)).toBe(false);
+    expect(await subject.calls.setRecordLink(first, 'https://x/stale', client.clientId, T0, recordLinkEventOf(projectId, client.clientId, 'first', 'https://x/stale', new Date(T0 + 400_000)))).toBe(
+      false,
+    );
+    // One event for the link the client got; none for the link it did not get, none for the refused write.
+    expect((await subject.events(projectId)).filter((e) => e.type === 'beeline_record_link').map((e) => e.data)).toEqual([{ extTrackingId: 'first', beeline_record_link: 'https://x/first' }]);
   });
 
   it('a click-to-call id goes to the nearest call that claims it, once', async () => {

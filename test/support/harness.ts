@@ -29,6 +29,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `t-${randomUUID()}`,
     settleSeconds: 1,
+    eventFeedLagSeconds: 1,
     visibilityTimeoutSeconds: 2,
     adminToken: ADMIN_TOKEN,
     webhookKey: WEBHOOK_KEY,

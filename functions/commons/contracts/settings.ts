@@ -40,6 +40,8 @@ export const SETTINGS = {
   pbxBackgroundTimeoutMs: { env: 'PBX_BACKGROUND_TIMEOUT_MS', default: 12_000, min: 1000, max: 13_000, unit: 'ms' },
   /** How long a project key is trusted from the cache: a revoked key stops working within this on every warm function. */
   keyCacheSeconds: seconds('KEY_CACHE_SECONDS', 30, 60),
+  /** The event feed shows events this old and older: a transaction still committing (at most the processor's 30 s timeout) is never skipped by a cursor. */
+  eventFeedLagSeconds: seconds('EVENT_FEED_LAG_SECONDS', 35, 300),
   /** How often capture mode's setting is read again. */
   captureCheckSeconds: seconds('CAPTURE_CHECK_SECONDS', 30, 60),
 } as const satisfies Record<string, Setting>;

@@ -7,7 +7,18 @@ import { addCaptureRoutes } from './capture-api';
 import { HttpError, parseBody, Router, type Credentials } from './router';
 import { clientBody, projectBody } from './bodies';
 import { ROUTES } from './routes';
-import { ConcurrentUpdateError, InvalidCursorError, TelephonyNumberTakenError, type AccessStore, type CallLogEntry, type CallStore, type CaptureStore, type DialogMessage, type Page } from '../ports';
+import {
+  ConcurrentUpdateError,
+  InvalidCursorError,
+  TelephonyNumberTakenError,
+  type AccessStore,
+  type CallLogEntry,
+  type CallStore,
+  type CaptureStore,
+  type DialogMessage,
+  type OutboundEventFeed,
+  type Page,
+} from '../ports';
 import { orderedLegs, type Leg } from '../domain/call';
 import { addTelephonyRoutes, type TelephonyApiDeps } from './telephony-api';
 import { bodyText, error, json } from './responses';
@@ -31,6 +42,8 @@ export interface PlatformApiDeps {
     listMessages(projectId: string, clientId: string, limit: number, cursor?: string): Promise<Page<DialogMessage>>;
   };
   calls: Pick<CallStore, 'find'> & { listCalls(projectId: string, limit: number, cursor?: string): Promise<Page<CallLogEntry>> };
+  /** The outbound events, shown once they are `lagSeconds` old: an effect's transaction still committing then has ended (the processor's timeout bounds it). */
+  events: { feed: OutboundEventFeed; lagSeconds: number };
   now?: () => Date;
 }
 
@@ -38,6 +51,7 @@ export interface PlatformApiDeps {
 const LIST_LIMITS = {
   messages: { default: 100, max: 500 },
   calls: { default: 50, max: 200 },
+  events: { default: 100, max: 500 },
 } as const;
 
 function pageOf(query: Record<string, string | undefined>, limits: { default: number; max: number }): { limit: number; cursor?: string } {
@@ -117,6 +131,17 @@ export function createPlatformApi(deps: PlatformApiDeps) {
       const page = pageOf(query, LIST_LIMITS.calls);
       const { items, next } = await listed(() => deps.calls.listCalls(params.projectId!, page.limit, page.cursor));
       return json(200, { calls: items, ...(next && { next }) });
+    })
+    .on(ROUTES.listEvents, async ({ params, query }) => {
+      const { limit } = pageOf(query, LIST_LIMITS.events);
+      const until = new Date(now().getTime() - deps.events.lagSeconds * 1000);
+      try {
+        const { items, next } = await deps.events.feed.list(params.projectId!, { after: query.after, limit, until });
+        return json(200, { events: items, next });
+      } catch (caught) {
+        if (caught instanceof InvalidCursorError) throw new HttpError(400, 'after: not a cursor this feed gave; start again without it');
+        throw caught;
+      }
     })
     // By the PBX's extTrackingId, or by the `c2c-` Call ID beeline_call gave a bot.
     .on(ROUTES.getCall, async ({ params }) => {

@@ -55,6 +55,7 @@ export const ROUTES = {
   listCalls: route('GET', '/projects/{projectId}/calls', 'project'),
   getCall: route('GET', '/projects/{projectId}/calls/{extTrackingId}', 'project'),
   freshRecordLink: route('POST', '/projects/{projectId}/calls/{extTrackingId}/record-link', 'project'),
+  listEvents: route('GET', '/projects/{projectId}/events', 'project'),
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

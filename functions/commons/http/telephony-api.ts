@@ -2,6 +2,7 @@
 import { summarise } from '../domain/call';
 import { rotated } from '../domain/webhook-secret';
 import { checkRecordLink, recordLink, recordLinkTtlSeconds } from '../domain/record-links';
+import { recordLinkEventOf } from '../domain/outbound-events';
 import { PbxError, type Abonent, type CallStore, type MessageQueue, type PbxClient, type PbxStore, type TokenCipher } from '../ports';
 import { abonentForEmployeeNumber, BEELINE_CALL_METHOD, employeeNumberOf, shouldSubscribe, tokenHint, WHOLE_PBX_WATCH, type Employee, type SubscriptionState } from '../domain/subscriptions';
 import { callerOf, HttpError, parseBody, type Router } from './router';
@@ -75,7 +76,8 @@ export function addTelephonyRoutes(router: Router, deps: TelephonyApiDeps, now: 
       if (!stored?.state.recordLink || !finalized) throw new HttpError(404, 'this call has no recording');
       const link = recordLink(key, projectId, extTrackingId, generation, now().getTime(), deps.recordLinks.ttlDays);
       const url = `${deps.recordLinks.publicUrl.replace(/\/$/, '')}${link.path}`;
-      if (!(await deps.calls.setRecordLink(stored, url, finalized.clientId, summarise(stored.state).startedAt))) {
+      const event = finalized.clientId === undefined ? undefined : recordLinkEventOf(projectId, finalized.clientId, extTrackingId, url, now());
+      if (!(await deps.calls.setRecordLink(stored, url, finalized.clientId, summarise(stored.state).startedAt, event))) {
         throw new HttpError(409, 'the call changed at the same moment; try again');
       }
       return json(200, { recordLink: url, expiresAt: new Date(link.expiresAt * 1000).toISOString() });

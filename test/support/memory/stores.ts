@@ -9,6 +9,7 @@ import { phoneIndexEntries, type Client, type PhoneMatch, type ProjectSettings }
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../../functions/commons/domain/subscriptions';
 import { INITIAL_WEBHOOK_SECRET, type WebhookSecretState } from '../../../functions/commons/domain/webhook-secret';
 import type { AuditEntry } from '../../../functions/commons/domain/access';
+import type { OutboundEvent } from '../../../functions/commons/domain/outbound-events';
 import type {
   CallCounter,
   CallFinalization,
@@ -101,6 +102,8 @@ interface CallRecord {
 
 export class MemoryCallStore implements CallStore {
   private readonly calls = new Map<string, CallRecord>();
+  /** Outbound events written with their effects, in the order written. */
+  readonly events: OutboundEvent[] = [];
   private readonly clickToCalls = new Map<string, { at: number; callId: string }[]>();
   private readonly aliases = new Map<string, string>();
 
@@ -132,16 +135,22 @@ export class MemoryCallStore implements CallStore {
         existing.lastCallStartedAt = summary.startedAt;
       }
     }
-    if (client?.notification !== undefined) this.clients.post(projectId, client.clientId, `call-${extTrackingId}`, { text: client.notification, at: at.toISOString(), kind: 'notification' });
+    if (client?.notification !== undefined) {
+      this.clients.post(projectId, client.clientId, `call-${extTrackingId}`, { text: client.notification, at: at.toISOString(), kind: 'notification' });
+      if (client.event) this.events.push(clone(client.event));
+    }
     this.put(state, summary, stored.version);
     return 'committed';
   }
 
-  async setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean> {
+  async setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number, event?: OutboundEvent): Promise<boolean> {
     const state: CallState = { ...stored.state, recordLink: link };
     if (!(await this.save(state, summarise(state), stored.version))) return false;
     const client = clientId && this.clients.stored(state.projectId, clientId);
-    if (client && client.lastCallStartedAt === callStartedAt) client.dealVariables = { ...client.dealVariables, beeline_record_link: link };
+    if (client && client.lastCallStartedAt === callStartedAt) {
+      client.dealVariables = { ...client.dealVariables, beeline_record_link: link };
+      if (event) this.events.push(clone(event));
+    }
     return true;
   }
 

@@ -5,7 +5,9 @@ import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, S
 
 export type { CallLogEntry } from '../../ports';
 import type { DynamoClientStore } from './client-store';
+import type { OutboundEvent } from '../../domain/outbound-events';
 import { cancellationCodes, conditionally, queryPage } from './document-client';
+import { eventPut } from './event-feed';
 import { callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
 
 /** A start waits this long for its call's events to link it. */
@@ -63,7 +65,7 @@ export class DynamoCallStore implements CallStore {
     }
   }
 
-  async setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number): Promise<boolean> {
+  async setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number, event?: OutboundEvent): Promise<boolean> {
     const state: CallState = { ...stored.state, recordLink: link };
     const callPut = { Put: this.conditionalPut(state, summarise(state), stored.version) };
     const clientUpdate = clientId && {
@@ -78,7 +80,8 @@ export class DynamoCallStore implements CallStore {
       },
     };
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: clientUpdate ? [callPut, clientUpdate] : [callPut] }));
+      const reported = clientUpdate && event ? [eventPut(this.tableName, event)] : [];
+      await this.db.send(new TransactWriteCommand({ TransactItems: clientUpdate ? [callPut, clientUpdate, ...reported] : [callPut] }));
       return true;
     } catch (error) {
       const codes = cancellationCodes(error);
@@ -210,7 +213,10 @@ export class DynamoCallStore implements CallStore {
     if (!client) return [callPut];
     const startedAt = summary.startedAt;
     // No notification when amending a call whose client was already notified.
-    const message = client.notification === undefined ? [] : [this.notificationPut(projectId, client.clientId, extTrackingId, client.notification, at)];
+    const message =
+      client.notification === undefined
+        ? []
+        : [this.notificationPut(projectId, client.clientId, extTrackingId, client.notification, at), ...(client.event ? [eventPut(this.tableName, client.event)] : [])];
     if (client.create) {
       const created = { ...client.create, dealVariables: { ...client.create.dealVariables, ...client.variables } };
       return [...this.clients.createItems(projectId, created, startedAt), ...message, callPut];

@@ -108,3 +108,10 @@ export const callCounterKey = (projectId: string, windowStart: number) => ({ pk:
  */
 export const clickToCallStartPk = (projectId: string, operator: string) => `P#${projectId}#C2C#${operator}`;
 export const callAliasKey = (projectId: string, callId: string) => ({ pk: `P#${projectId}#CALLID#${callId}`, sk: 'ALIAS' });
+
+/**
+ * Outbound events of a project, oldest first: pk `P#{p}#EVT`, sk `{occurredAt ISO}#{eventId}`
+ * (ttl: OUTBOUND_EVENT_KEPT_DAYS after it occurred). Written in the transaction of the effect.
+ */
+export const eventsPk = (projectId: string) => `P#${projectId}#EVT`;
+export const eventKey = (projectId: string, occurredAt: string, eventId: string) => ({ pk: eventsPk(projectId), sk: `${occurredAt}#${eventId}` });

@@ -5,6 +5,7 @@
  */
 import { MAX_SQS_DELAY_SECONDS } from '../../contracts/sqs';
 import { summarise, type CallState, type CallSummary } from '../../domain/call';
+import { recordLinkEventOf } from '../../domain/outbound-events';
 import type { CallStore, MessageQueue, RecordingSource } from '../../ports';
 import { ContentionError, MAX_ATTEMPTS } from './concurrency';
 
@@ -59,7 +60,9 @@ export class RecordLookups {
         return 'retry-scheduled';
       }
       const link = await recordings.linkFor(projectId, extTrackingId);
-      if (await this.calls.setRecordLink(stored, link, state.finalized.clientId, summary.startedAt)) return 'found';
+      const clientId = state.finalized.clientId;
+      const event = clientId === undefined ? undefined : recordLinkEventOf(projectId, clientId, extTrackingId, link, new Date(this.now()));
+      if (await this.calls.setRecordLink(stored, link, clientId, summary.startedAt, event)) return 'found';
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while setting the record link`);
   }

@@ -6,6 +6,7 @@
 import { needsAmend, startedByClickToCall, summarise, type CallState, type CallSummary } from '../../domain/call';
 import { defaultProject, newClientForPhone, type Client, type ProjectSettings } from '../../domain/clients';
 import { callVariables, notificationText } from '../../domain/effects';
+import { callEventOf } from '../../domain/outbound-events';
 import type { CallStore, ClientDirectory, ProjectStore } from '../../ports';
 import type { CallEvents } from './call-events';
 import { backOff, ContentionError, MAX_ATTEMPTS } from './concurrency';
@@ -78,6 +79,8 @@ export class CallSettlement {
       const at = new Date(Math.max(now, clock()));
       const finalState: CallState = { ...state, finalized: { outcome, clientId, operatorPhone: decided.operatorPhone, finalizedAt: at.getTime() } };
       const summary = summarise(finalState);
+      const variables = callVariables(summary, project.timezone);
+      const notification = alreadyNotified ? undefined : notificationText(summary.direction);
       const result = await calls.finalize({
         stored,
         state: finalState,
@@ -85,9 +88,10 @@ export class CallSettlement {
         client: clientId
           ? {
               clientId,
-              variables: callVariables(summary, project.timezone),
-              notification: alreadyNotified ? undefined : notificationText(summary.direction),
+              variables,
+              notification,
               create: resolved?.create,
+              event: notification === undefined ? undefined : callEventOf(state, summary, clientId, notification, variables, at),
             }
           : undefined,
         at,
