@@ -92,6 +92,18 @@ const WHO: Record<RouteSpec['access'], { security: Record<string, string[]>[]; n
   call: { security: [{ bearer: [] }], note: "The platform token, or the project's admin or call key." },
 };
 
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'The same key with the same body within 24 h answers the first answer again without asking the PBX again (see docs/beeline-call.md).',
+  schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[ -~]+$' },
+};
+const FEED_QUERY = [
+  { name: 'after', in: 'query', required: false, description: 'The `next` of the previous page.', schema: { type: 'string', maxLength: 200 } },
+  { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+];
+
 const errorResponse = {
   description: 'Refused: the reason is in `error` (400 bad input, 401 no or wrong credential, 403 not allowed, 404 not found, 409 conflict, 413 too large, 422 refused by the PBX, 429 throttled)',
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -109,7 +121,9 @@ export function buildOpenApi(): Record<string, unknown> {
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteSpec][]) {
     const doc = SUMMARIES[name];
     if (!doc) throw new Error(`openapi: route ${name} has no summary in scripts/openapi.ts`);
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({ name: param, in: 'path', required: true, schema: { type: 'string', maxLength: 128 } }));
+    const parameters: Record<string, unknown>[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, param]) => ({ name: param, in: 'path', required: true, schema: { type: 'string', maxLength: 128 } }));
+    if (name === 'beelineCall') parameters.push(IDEMPOTENCY_KEY);
+    if (name === 'listEvents') parameters.push(...FEED_QUERY);
     const body = REQUEST_BODIES[name];
     const ok =
       doc.status === 302

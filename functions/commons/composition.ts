@@ -8,6 +8,8 @@ import { DynamoCaptureSink, DynamoCaptureStore } from './adapters/dynamo/capture
 import { DynamoCallCounter } from './adapters/dynamo/call-counter';
 import { DynamoCallStore } from './adapters/dynamo/call-store';
 import { DynamoEventFeed } from './adapters/dynamo/event-feed';
+import { DynamoIdempotencyStore } from './adapters/dynamo/idempotency-store';
+import type { CallAnswer } from './app/click-to-call/answer';
 import { DynamoClientStore } from './adapters/dynamo/client-store';
 import { DynamoPbxStore } from './adapters/dynamo/pbx-store';
 import { DynamoProjectStore } from './adapters/dynamo/project-store';
@@ -55,6 +57,7 @@ export function storesFrom(env: Environment) {
     access: new DynamoAccessStore(db, table),
     callCounter: new DynamoCallCounter(db, table),
     events: new DynamoEventFeed(db, table),
+    idempotency: new DynamoIdempotencyStore<CallAnswer>(db, table),
     capture: new DynamoCaptureStore(db, table),
   };
 }

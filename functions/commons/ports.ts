@@ -174,6 +174,18 @@ export interface CaptureStore extends CaptureSink {
   list(projectId: string, after: string | undefined, limit: number): Promise<{ items: (CapturedExchange & { id: string })[]; next?: string }>;
 }
 
+/** What a key's first request left: nothing yet (`claimed`: do the work), its answer, work still going on, or another request under the same key. */
+export type IdempotencyClaim<T> = { kind: 'claimed' } | { kind: 'answered'; answer: T } | { kind: 'in-progress' } | { kind: 'other-request' };
+
+/** Answers kept by Idempotency-Key (the key and the request as hashes), for `ttlSeconds`. */
+export interface IdempotencyStore<T> {
+  claim(projectId: string, keyHash: string, requestHash: string, now: number, ttlSeconds: number): Promise<IdempotencyClaim<T>>;
+  /** Keeps the answer of a claimed key. */
+  complete(projectId: string, keyHash: string, requestHash: string, answer: T): Promise<void>;
+  /** Gives a claimed key up: nothing was done, so a retry under it may try again. */
+  release(projectId: string, keyHash: string, requestHash: string, now: number): Promise<void>;
+}
+
 /** Counts call starts per project in fixed windows (the beeline_call rate limit). */
 export interface CallCounter {
   /** Counts one call in the window starting at `windowStart` (epoch ms); false (nothing counted) when `limit` calls are there already. */

@@ -41,22 +41,22 @@ describe('beeline_call', () => {
     const app = await readyApp();
     await app.saveEmployee(PROJECT, { employeeId: 'anna', callMethod: 'none', beelineNumber: NUMBER });
     const answer = await app.startCall(PROJECT, body('79161234567'));
-    expect(answer).toMatchObject({ status: '0', code: 'not-an-employee' });
+    expect(answer).toMatchObject({ status: '0', code: 'not_an_employee' });
     expect(app.pbx.calls).toEqual([]);
   });
 
   it('a project without a PBX connection is told to connect it first; nothing is dialled', async () => {
     const app = memoryApp({ startAt: T0 });
     const answer = await app.startCall(PROJECT, body('79161234567'));
-    expect(answer).toEqual({ status: '0', error: 'the Beeline PBX is not connected for this project: connect it first (PUT /projects/{projectId}/beeline)' });
+    expect(answer).toEqual({ status: '0', error: 'the Beeline PBX is not connected for this project: connect it first (PUT /projects/{projectId}/beeline)', code: 'pbx_not_connected' });
   });
 
   it('the PBX’s own reason when it refuses; a clear message when it cannot be reached', async () => {
     const app = await readyApp();
     app.pbx.tokens.clear();
-    expect(await app.startCall(PROJECT, body('79161234567'))).toEqual({ status: '0', error: 'Invalid API token' });
+    expect(await app.startCall(PROJECT, body('79161234567'))).toEqual({ status: '0', error: 'Invalid API token', code: 'pbx_refused' });
     app.pbx.failure = 'unreachable';
-    expect(await app.startCall(PROJECT, body('79161234567'))).toEqual({ status: '0', error: 'the PBX could not be reached; the call was not started' });
+    expect(await app.startCall(PROJECT, body('79161234567'))).toEqual({ status: '0', error: 'the PBX could not be reached; the call was not started', code: 'pbx_unreachable' });
   });
 
   it('stops at the project’s rate limit within a window and starts again in the next', async () => {
@@ -64,7 +64,7 @@ describe('beeline_call', () => {
     const answers = [];
     for (let i = 0; i < 3; i++) answers.push(await app.startCall(PROJECT, body('79161234567')));
     expect(answers.map((a) => a.status)).toEqual(['1', '1', '0']);
-    expect(answers[2]).toMatchObject({ code: 'rate-limited' });
+    expect(answers[2]).toMatchObject({ code: 'rate_limited' });
     expect(app.pbx.calls).toHaveLength(2);
     app.clock.now += 60_000;
     expect((await app.startCall(PROJECT, body('79161234567'))).status).toBe('1');
@@ -76,6 +76,63 @@ describe('beeline_call', () => {
     expect(answer.status).toBe('0');
     expect((answer as { error: string }).error).toMatch(/client_phone/);
     expect(app.pbx.calls).toEqual([]);
-    expect(app.attempts.at(-1)).toMatchObject({ outcome: 'failed', failure: 'invalid-request' });
+    expect(app.attempts.at(-1)).toMatchObject({ outcome: 'failed', failure: 'invalid_client_phone' });
+  });
+});
+
+describe('beeline_call with an Idempotency-Key', () => {
+  it('a retry with the same key answers the first answer again and asks the PBX once', async () => {
+    const app = await readyApp();
+    const first = await app.startCall(PROJECT, body('79161234567'), 'retry-1');
+    const again = await app.startCall(PROJECT, body('79161234567'), 'retry-1');
+    expect(first).toMatchObject({ status: '1' });
+    expect(again).toEqual(first);
+    expect(app.pbx.calls).toHaveLength(1);
+    // Another key is another call.
+    expect((await app.startCall(PROJECT, body('79161234567'), 'retry-2')).status).toBe('1');
+    expect(app.pbx.calls).toHaveLength(2);
+  });
+
+  it('duplicates arriving together ring once and all get the one answer', async () => {
+    const app = await readyApp();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => app.startCall(PROJECT, body('79161234567'), 'burst')));
+    expect(app.pbx.calls).toHaveLength(1);
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+  });
+
+  it('a timeout is kept (the call may ring): the retry does not ring again and says so', async () => {
+    const app = await readyApp();
+    app.pbx.failure = 'timeout';
+    const first = await app.startCall(PROJECT, body('79161234567'), 'slow-pbx');
+    expect(first).toMatchObject({ status: '0', code: 'pbx_timeout', error: expect.stringContaining('may still ring') });
+    app.pbx.failure = undefined;
+    expect(await app.startCall(PROJECT, body('79161234567'), 'slow-pbx')).toEqual(first);
+    expect(app.pbx.calls).toHaveLength(0);
+  });
+
+  it('a failure that started nothing gives the key back: the retry under it tries again', async () => {
+    const app = await readyApp();
+    app.pbx.failure = 'unreachable';
+    expect(await app.startCall(PROJECT, body('79161234567'), 'down')).toMatchObject({ code: 'pbx_unreachable' });
+    app.pbx.failure = undefined;
+    expect(await app.startCall(PROJECT, body('79161234567'), 'down')).toMatchObject({ status: '1' });
+    expect(app.pbx.calls).toHaveLength(1);
+  });
+
+  it('the same key for another request is refused; a key that is not 1–128 printable characters too', async () => {
+    const app = await readyApp();
+    await app.startCall(PROJECT, body('79161234567'), 'k');
+    expect(await app.startCall(PROJECT, body('79169999999'), 'k')).toMatchObject({ status: '0', code: 'idempotency_key_reused' });
+    expect(await app.startCall(PROJECT, body('79161234567'), 'x'.repeat(129))).toMatchObject({ status: '0', code: 'invalid_request' });
+    expect(await app.startCall(PROJECT, body('79161234567'), 'tab\there')).toMatchObject({ status: '0', code: 'invalid_request' });
+    expect(app.pbx.calls).toHaveLength(1);
+  });
+
+  it('a key lasts 24 h', async () => {
+    const app = await readyApp();
+    await app.startCall(PROJECT, body('79161234567'), 'day');
+    app.clock.now += 86_400_000 + 1000;
+    expect((await app.startCall(PROJECT, body('79161234567'), 'day')).status).toBe('1');
+    expect(app.pbx.calls).toHaveLength(2);
   });
 });

@@ -91,7 +91,7 @@ describe('a call key', () => {
     }
     const before = callStarts();
     const other = await call(B, key);
-    expect(other).toEqual({ status: 403, body: { status: '0', error: 'forbidden' } });
+    expect(other).toEqual({ status: 403, body: { status: '0', error: 'forbidden', code: 'forbidden' } });
     expect(callStarts()).toBe(before);
   });
 });
@@ -127,7 +127,7 @@ describe('revocation', () => {
     await eventually(async () => ((await stack.api('GET', `/projects/${A}`, undefined, admin.key)).status === 401 ? true : undefined), { timeoutMs: 5000 });
     await eventually(async () => ((await call(A, caller.key)).status === 401 ? true : undefined), { timeoutMs: 5000 });
     expect(Date.now() - revokedAt).toBeLessThan((KEY_CACHE_SECONDS + 1) * 1000);
-    expect((await call(A, caller.key)).body).toEqual({ status: '0', error: 'unauthorized' });
+    expect((await call(A, caller.key)).body).toEqual({ status: '0', error: 'unauthorized', code: 'unauthorized' });
 
     const listed = (await stack.api('GET', `/projects/${A}/keys`)).body.keys.map((k: { keyId: string }) => k.keyId);
     expect(listed).not.toContain(admin.keyId);

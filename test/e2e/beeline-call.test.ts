@@ -158,7 +158,7 @@ describe('the number format sent to the PBX', () => {
     expect(sim.clickToCalls().at(-1)).toMatchObject({ client: '9161234568', clientAddress: 'tel:+79161234568' });
     const canonical = createCallbackHandler({ ...stack.env, CLICK_TO_CALL_NUMBER_FORMAT: 'canonical' }, { logger: new Logger({ logLevel: 'SILENT' }) });
     const refused = JSON.parse((await canonical(callEvent(projectId, { client_phone: '79161234568', user: EMPLOYEE }))).body!);
-    expect(refused).toEqual({ status: '0', error: expect.stringContaining('10 цифр') });
+    expect(refused).toEqual({ status: '0', error: expect.stringContaining('10 цифр'), code: 'pbx_refused' });
     expect(sim.clickToCalls()).toHaveLength(before + 1);
   });
 
@@ -191,20 +191,20 @@ function callEvent(project: string, body: unknown): APIGatewayProxyEventV2 {
 }
 
 describe('a request that is not valid never reaches the PBX', () => {
-  it.each<[string, unknown, RegExp]>([
-    ['user not starting with 9', { client_phone: '79161234567', user: '8000000001' }, /^user: /],
-    ['user of 9 digits', { client_phone: '79161234567', user: '900000000' }, /^user: /],
-    ['user as a JSON number', { client_phone: '79161234567', user: 9000000001 }, /^user: .*\(got a number\)$/],
-    ['client_phone with letters', { client_phone: 'seven nine one six', user: EMPLOYEE }, /^client_phone: /],
-    ['client_phone too short', { client_phone: '12345', user: EMPLOYEE }, /^client_phone: /],
-    ['client_phone missing', { user: EMPLOYEE }, /^client_phone: required/],
-    ['an extra field', { client_phone: '79161234567', user: EMPLOYEE, priority: 'high' }, /unknown field "priority"/],
-    ['invalid JSON', '{"client_phone": "79161234567", ', /not valid JSON/],
-  ])('%s → status 0 naming it', async (_, body, message) => {
+  it.each<[string, unknown, RegExp, string]>([
+    ['user not starting with 9', { client_phone: '79161234567', user: '8000000001' }, /^user: /, 'invalid_user'],
+    ['user of 9 digits', { client_phone: '79161234567', user: '900000000' }, /^user: /, 'invalid_user'],
+    ['user as a JSON number', { client_phone: '79161234567', user: 9000000001 }, /^user: .*\(got a number\)$/, 'invalid_user'],
+    ['client_phone with letters', { client_phone: 'seven nine one six', user: EMPLOYEE }, /^client_phone: /, 'invalid_client_phone'],
+    ['client_phone too short', { client_phone: '12345', user: EMPLOYEE }, /^client_phone: /, 'invalid_client_phone'],
+    ['client_phone missing', { user: EMPLOYEE }, /^client_phone: required/, 'invalid_client_phone'],
+    ['an extra field', { client_phone: '79161234567', user: EMPLOYEE, priority: 'high' }, /unknown field "priority"/, 'invalid_request'],
+    ['invalid JSON', '{"client_phone": "79161234567", ', /not valid JSON/, 'invalid_request'],
+  ])('%s → status 0 naming it, with its code', async (_, body, message, code) => {
     const before = callStarts();
     const { status, answer } = await beelineCall(projectId, body);
     expect(status).toBe(200);
-    expect(answer).toEqual({ status: '0', error: expect.stringMatching(message) });
+    expect(answer).toEqual({ status: '0', error: expect.stringMatching(message), code });
     expect(callStarts()).toBe(before);
   });
 });
@@ -223,7 +223,7 @@ describe('when the PBX cannot start the call', () => {
     const before = callStarts();
     const { status, answer } = await beelineCall(projectId, { client_phone: '79161234569', user: EMPLOYEE });
     expect(status).toBe(200);
-    expect(answer).toEqual({ status: '0', error: 'Внутренняя ошибка сервера (симуляция сбоя)' });
+    expect(answer).toEqual({ status: '0', error: 'Внутренняя ошибка сервера (симуляция сбоя)', code: 'pbx_refused' });
     expect(callStarts()).toBe(before + 1);
   });
 
@@ -233,11 +233,11 @@ describe('when the PBX cannot start the call', () => {
     for (const user of ['9009999999', '9000000002']) {
       const { status, answer } = await beelineCall(projectId, { client_phone: '79161234569', user });
       expect(status).toBe(200);
-      expect(answer).toEqual({ status: '0', error: expect.stringContaining(`user ${user} is not an employee of this project`), code: 'not-an-employee' });
+      expect(answer).toEqual({ status: '0', error: expect.stringContaining(`user ${user} is not an employee of this project`), code: 'not_an_employee' });
     }
     // Another project's employee is not this project's.
     const other = await connectedProject();
-    expect((await beelineCall(other, { client_phone: '79161234569', user: EMPLOYEE })).answer.code).toBe('not-an-employee');
+    expect((await beelineCall(other, { client_phone: '79161234569', user: EMPLOYEE })).answer.code).toBe('not_an_employee');
     expect(callStarts()).toBe(before);
   });
 
@@ -248,8 +248,7 @@ describe('when the PBX cannot start the call', () => {
     expect((await stack.api('PUT', `/projects/${project}/employees/lena`, { callMethod: 'beeline_api', beelineNumber: '9000000061' })).status).toBe(200);
     sim.addPbx({ token: 'leaving-token', abonents: [] });
     const { answer } = await beelineCall(project, { client_phone: '79161234569', user: '9000000061' });
-    expect(answer).toEqual({ status: '0', error: expect.stringContaining('9000000061') });
-    expect(answer.code).toBeUndefined();
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('9000000061'), code: 'pbx_refused' });
     expect(JSON.stringify(answer)).not.toContain('leaving-token');
   });
 
@@ -259,7 +258,7 @@ describe('when the PBX cannot start the call', () => {
     const callsBefore = sim.state.calls.size;
     const { status, answer, ms } = await beelineCall(projectId, { client_phone: '79161234569', user: EMPLOYEE });
     expect(status).toBe(200);
-    expect(answer).toEqual({ status: '0', error: expect.stringContaining('did not answer in time') });
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('did not answer in time; the call may still ring'), code: 'pbx_timeout' });
     expect(ms).toBeLessThan(5000);
     expect(ms).toBeGreaterThan(3000); // it did wait for the PBX (up to 4 s), it did not give up at once
     expect(callStarts()).toBe(before + 1);
@@ -274,7 +273,7 @@ describe('when the PBX cannot start the call', () => {
     const before = callStarts();
     const { status, answer } = await beelineCall(other, { client_phone: '79161234567', user: EMPLOYEE });
     expect(status).toBe(200);
-    expect(answer).toEqual({ status: '0', error: expect.stringContaining('not connected') });
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('not connected'), code: 'pbx_not_connected' });
     expect(callStarts()).toBe(before);
   });
 });
@@ -296,7 +295,7 @@ describe('rate limit per project', () => {
       const refused = await dial('busy');
       expect(refused).toEqual({
         status: 200,
-        body: { status: '0', error: expect.stringMatching(/^too many calls for this project: at most 2 per 3600 s; the call was not started, try again in \d+ s$/), code: 'rate-limited' },
+        body: { status: '0', error: expect.stringMatching(/^too many calls for this project: at most 2 per 3600 s; the call was not started, try again in \d+ s$/), code: 'rate_limited' },
       });
       expect(starts()).toBe(2);
       expect((await dial('quiet')).body.status).toBe('1');
@@ -311,14 +310,37 @@ describe('auth', () => {
   it('a wrong or missing bearer token → 401 in the call contract and nothing else happens', async () => {
     const before = callStarts();
     const wrong = await beelineCall(projectId, { client_phone: '79161234567', user: EMPLOYEE }, 'not-the-token');
-    expect(wrong).toMatchObject({ status: 401, answer: { status: '0', error: 'unauthorized' } });
+    expect(wrong).toMatchObject({ status: 401, answer: { status: '0', error: 'unauthorized', code: 'unauthorized' } });
     const missing = await fetch(`${stack.apiUrl}/projects/${projectId}/beeline/call`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_phone: '79161234567', user: EMPLOYEE }),
     });
     expect(missing.status).toBe(401);
-    expect(await missing.json()).toEqual({ status: '0', error: 'unauthorized' });
+    expect(await missing.json()).toEqual({ status: '0', error: 'unauthorized', code: 'unauthorized' });
     expect(callStarts()).toBe(before);
+  });
+});
+
+describe('beeline_call retried with an Idempotency-Key (DynamoDB Local, the simulator)', () => {
+  const post = (project: string, key: string) =>
+    fetch(`${stack.apiUrl}/projects/${project}/beeline/call`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify({ client_phone: '79161234577', user: EMPLOYEE }),
+    }).then(async (response) => ({ status: response.status, answer: await response.json() }));
+
+  it('the same key (one after the other, or together) rings once and answers the same; a new key is a new call', async () => {
+    const project = await connectedProject();
+    expect((await stack.api('PUT', `/projects/${project}/employees/anna`, { callMethod: 'beeline_api', beelineNumber: EMPLOYEE })).status).toBe(200);
+    const before = callStarts();
+    const first = await post(project, 'bot-retry-1');
+    expect(first).toMatchObject({ status: 200, answer: { status: '1' } });
+    const again = await Promise.all([post(project, 'bot-retry-1'), post(project, 'bot-retry-1'), post(project, 'bot-retry-1')]);
+    expect(again.map((r) => r.answer)).toEqual([first.answer, first.answer, first.answer]);
+    expect(callStarts()).toBe(before + 1);
+    const together = await Promise.all([post(project, 'bot-retry-2'), post(project, 'bot-retry-2')]);
+    expect(together[0]!.answer).toEqual(together[1]!.answer);
+    expect(callStarts()).toBe(before + 2);
   });
 });

@@ -52,24 +52,24 @@ describe('parseCallRequest', () => {
     expect(ok({ client_phone: '+375 29 123-45-67', user: '9333221100' })).toEqual({ request: { clientPhone: '375291234567', user: '9333221100' } });
   });
 
-  it.each<[string, unknown, RegExp]>([
-    ['not JSON', '{"client_phone": ', /not valid JSON/],
-    ['empty', '', /JSON body .* is required/],
-    ['an array', '[]', /JSON object/],
-    ['null', 'null', /JSON object/],
-    ['user missing', { client_phone: '79220001122' }, /^user: required/],
-    ['client_phone missing', { user: '9333221100' }, /^client_phone: required/],
-    ['user as a JSON number', { client_phone: '79220001122', user: 9333221100 }, /^user: must be .* \(got a number\)$/],
-    ['user of 9 digits', { client_phone: '79220001122', user: '933322110' }, /^user: must be .*10 digits starting with 9/],
-    ['user not starting with 9', { client_phone: '79220001122', user: '8333221100' }, /^user: /],
-    ['user with a plus', { client_phone: '79220001122', user: '+79333221100' }, /^user: /],
-    ['client_phone with letters', { client_phone: 'call me', user: '9333221100' }, /^client_phone: not a client phone number/],
-    ['client_phone short', { client_phone: '12345', user: '9333221100' }, /^client_phone: not a client phone number/],
-    ['client_phone as a number', { client_phone: 79220001122, user: '9333221100' }, /^client_phone: must be .* \(got a number\)$/],
-    ['an extra field', { client_phone: '79220001122', user: '9333221100', token: 'x' }, /^unknown field "token": only client_phone and user are accepted$/],
-  ])('%s → an error naming it', (_, body, message) => {
+  it.each<[string, unknown, RegExp, string]>([
+    ['not JSON', '{"client_phone": ', /not valid JSON/, 'invalid_request'],
+    ['empty', '', /JSON body .* is required/, 'invalid_request'],
+    ['an array', '[]', /JSON object/, 'invalid_request'],
+    ['null', 'null', /JSON object/, 'invalid_request'],
+    ['user missing', { client_phone: '79220001122' }, /^user: required/, 'invalid_user'],
+    ['client_phone missing', { user: '9333221100' }, /^client_phone: required/, 'invalid_client_phone'],
+    ['user as a JSON number', { client_phone: '79220001122', user: 9333221100 }, /^user: must be .* \(got a number\)$/, 'invalid_user'],
+    ['user of 9 digits', { client_phone: '79220001122', user: '933322110' }, /^user: must be .*10 digits starting with 9/, 'invalid_user'],
+    ['user not starting with 9', { client_phone: '79220001122', user: '8333221100' }, /^user: /, 'invalid_user'],
+    ['user with a plus', { client_phone: '79220001122', user: '+79333221100' }, /^user: /, 'invalid_user'],
+    ['client_phone with letters', { client_phone: 'call me', user: '9333221100' }, /^client_phone: not a client phone number/, 'invalid_client_phone'],
+    ['client_phone short', { client_phone: '12345', user: '9333221100' }, /^client_phone: not a client phone number/, 'invalid_client_phone'],
+    ['client_phone as a number', { client_phone: 79220001122, user: '9333221100' }, /^client_phone: must be .* \(got a number\)$/, 'invalid_client_phone'],
+    ['an extra field', { client_phone: '79220001122', user: '9333221100', token: 'x' }, /^unknown field "token": only client_phone and user are accepted$/, 'invalid_request'],
+  ])('%s → an error naming it, with its code', (_, body, message, code) => {
     const result = ok(body);
-    expect(result).toEqual({ error: expect.stringMatching(message) });
+    expect(result).toEqual({ error: expect.stringMatching(message), code });
   });
 
   it('names every field at fault', () => {
@@ -117,9 +117,9 @@ describe('createClickToCall', () => {
   it('dials only employees of the project with the beeline_api method; another number is refused with a code, not dialled', async () => {
     const { startCall, calls, log } = fixture();
     const answer = await startCall('acme', JSON.stringify({ client_phone: '79161234567', user: '9000000009' }));
-    expect(answer).toEqual({ status: '0', error: expect.stringContaining('not an employee of this project'), code: 'not-an-employee' });
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('not an employee of this project'), code: 'not_an_employee' });
     expect(calls).toEqual([]);
-    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'not-an-employee' });
+    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'not_an_employee' });
   });
 
   it('at most the limit per window per project: then refused with a code and the wait, not dialled; the next window dials again', async () => {
@@ -127,7 +127,7 @@ describe('createClickToCall', () => {
     const { startCall, calls } = fixture({ rateLimit: { calls: 3, windowSeconds: 60 }, now: () => clock });
     for (let i = 0; i < 3; i++) expect((await startCall('acme', body)).status).toBe('1');
     const limited = await startCall('acme', body);
-    expect(limited).toEqual({ status: '0', error: expect.stringMatching(/at most 3 per 60 s; the call was not started, try again in 50 s$/), code: 'rate-limited' });
+    expect(limited).toEqual({ status: '0', error: expect.stringMatching(/at most 3 per 60 s; the call was not started, try again in 50 s$/), code: 'rate_limited' });
     expect((await startCall('other', body)).status).toBe('1');
     expect(calls).toHaveLength(4);
     clock += 50_000;
@@ -159,57 +159,57 @@ describe('createClickToCall', () => {
 
   it('an invalid body never reaches the PBX', async () => {
     const { startCall, calls, log } = fixture();
-    expect(await startCall('acme', '{"client_phone":"79161234567","user":9000000001}')).toEqual({ status: '0', error: expect.stringMatching(/^user: /) });
+    expect(await startCall('acme', '{"client_phone":"79161234567","user":9000000001}')).toEqual({ status: '0', error: expect.stringMatching(/^user: /), code: 'invalid_user' });
     expect(calls).toEqual([]);
-    expect(log).toEqual([expect.objectContaining({ outcome: 'failed', failure: 'invalid-request' })]);
+    expect(log).toEqual([expect.objectContaining({ outcome: 'failed', failure: 'invalid_user' })]);
   });
 
   it('an invalid project id is an answer in the contract', async () => {
     const { startCall, calls } = fixture();
-    expect(await startCall('a b', body)).toEqual({ status: '0', error: expect.stringContaining('projectId') });
+    expect(await startCall('a b', body)).toEqual({ status: '0', error: expect.stringContaining('projectId'), code: 'invalid_request' });
     expect(calls).toEqual([]);
   });
 
   it('not connected → a clear message', async () => {
     const { startCall, log } = fixture({ connect: async () => Promise.reject(new NotConnectedError()) });
-    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringContaining('not connected') });
-    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'not-connected' });
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringContaining('not connected'), code: 'pbx_not_connected' });
+    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'pbx_not_connected' });
   });
 
   it("a refusal → the PBX's own description; tried exactly once", async () => {
     const refusal = new PbxError('refused', 'the PBX refused POST abonents/9000000001/call: Абонент не найден', 404, 'AbonentNotFound', 'Абонент не найден: 9000000001');
     const { startCall, calls, log } = fixture({}, async () => Promise.reject(refusal));
-    expect(await startCall('acme', body)).toEqual({ status: '0', error: 'Абонент не найден: 9000000001' });
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: 'Абонент не найден: 9000000001', code: 'pbx_refused' });
     expect(calls).toHaveLength(1);
-    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'refused' });
+    expect(log[0]).toMatchObject({ outcome: 'failed', failure: 'pbx_refused' });
   });
 
   it.each([
-    ['timeout', /did not answer in time/],
-    ['unreachable', /could not be reached/],
-    ['invalid-response', /cannot read/],
-  ] as const)('%s → a clear message, tried exactly once', async (failure, message) => {
+    ['timeout', /did not answer in time; the call may still ring: do not start it again without the same Idempotency-Key$/, 'pbx_timeout'],
+    ['unreachable', /could not be reached; the call was not started$/, 'pbx_unreachable'],
+    ['invalid-response', /cannot read; the call may still ring/, 'pbx_unreadable'],
+  ] as const)('%s → a clear message and its code, tried exactly once', async (failure, message, code) => {
     const { startCall, calls, log } = fixture({}, async () => Promise.reject(new PbxError(failure, 'internal detail')));
-    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringMatching(message) });
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringMatching(message), code });
     expect(calls).toHaveLength(1);
-    expect(log[0]).toMatchObject({ failure });
+    expect(log[0]).toMatchObject({ failure: code });
   });
 
   it('an unexpected error is a generic answer; the details go to the log only', async () => {
     const boom = new Error('ResourceNotFoundException: table t-123 at arn:aws:dynamodb:…');
     const { startCall, log } = fixture({ connect: async () => Promise.reject(boom) });
     const answer = await startCall('acme', body);
-    expect(answer).toEqual({ status: '0', error: expect.stringContaining('internal error') });
+    expect(answer).toEqual({ status: '0', error: expect.stringContaining('internal error'), code: 'internal_error' });
     expect(JSON.stringify(answer)).not.toContain('ResourceNotFound');
-    expect(log[0]).toMatchObject({ failure: 'internal', error: boom });
+    expect(log[0]).toMatchObject({ failure: 'internal_error', error: boom });
   });
 
   it('a connection lookup that hangs is given up within the budget, without starting a call', async () => {
     const { startCall, calls, log } = fixture({ connect: () => new Promise(() => undefined), budgetMs: 1200 });
     const started = Date.now();
-    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringContaining('in time') });
+    expect(await startCall('acme', body)).toEqual({ status: '0', error: expect.stringContaining('in time'), code: 'temporarily_unavailable' });
     expect(Date.now() - started).toBeLessThan(1200);
     expect(calls).toEqual([]);
-    expect(log[0]).toMatchObject({ failure: 'deadline' });
+    expect(log[0]).toMatchObject({ failure: 'temporarily_unavailable' });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { callRateLimitFrom, clickToCallTimeoutMs } from '../app/click-to-call/limits';
 import { numberFormatFrom } from '../app/click-to-call/number-format';
+import { idempotentCalls } from '../app/click-to-call/idempotent';
 import { beelineCallerPattern, connectionOf, createClickToCall, type CallAttempt } from '../app/click-to-call/start-call';
 import { projectPbxFrom, type Stores } from '../composition';
 import type { Environment } from '../environment';
@@ -13,10 +14,15 @@ import type { Environment } from '../environment';
  * with the click-to-call timeout; nothing this function never needs (queue, webhook key,
  * public URL), so it gets no more configuration or grants than it uses.
  */
-export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls' | 'capture'>, log?: (attempt: CallAttempt) => void) {
+export function clickToCallFrom(
+  env: Environment,
+  stores: Pick<Stores, 'pbx' | 'callCounter' | 'calls' | 'capture' | 'idempotency'>,
+  log?: (attempt: CallAttempt) => void,
+  onStoreError?: (error: unknown) => void,
+) {
   const projectPbx = projectPbxFrom(env, stores);
   const format = numberFormatFrom(env);
-  return createClickToCall({
+  const startCall = createClickToCall({
     callerPattern: beelineCallerPattern(stores.pbx),
     counter: stores.callCounter,
     noteOwnCallId: (projectId, callId, user, at) => stores.calls.recordClickToCall(projectId, callId, user, at),
@@ -26,4 +32,5 @@ export function clickToCallFrom(env: Environment, stores: Pick<Stores, 'pbx' | '
     timeoutMs: clickToCallTimeoutMs(env),
     log,
   });
+  return idempotentCalls(startCall, stores.idempotency, { onError: onStoreError });
 }

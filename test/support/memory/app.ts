@@ -5,6 +5,8 @@
  * due, in due order, the clock jumping to it.
  */
 import { CallPipeline, type EventDelivery } from '../../../functions/commons/app/calls/call-pipeline';
+import type { CallAnswer } from '../../../functions/commons/app/click-to-call/answer';
+import { idempotentCalls } from '../../../functions/commons/app/click-to-call/idempotent';
 import { beelineCallerPattern, connectionOf, createClickToCall, type CallAttempt } from '../../../functions/commons/app/click-to-call/start-call';
 import { ProjectPbx } from '../../../functions/commons/app/project-pbx';
 import { SubscriptionService } from '../../../functions/commons/app/subscription-service';
@@ -12,7 +14,7 @@ import type { Employee } from '../../../functions/commons/domain/subscriptions';
 import { parseXsiEvent } from '../../../functions/commons/domain/xsi-parser';
 import type { QueueMessage } from '../../../functions/commons/ports';
 import { MemoryPbx, memoryCipher } from './pbx';
-import { MemoryCallCounter, MemoryCallStore, MemoryClients, MemoryPbxStore, MemoryProjects, MemoryQueue } from './stores';
+import { MemoryCallCounter, MemoryCallStore, MemoryIdempotencyStore, MemoryClients, MemoryPbxStore, MemoryProjects, MemoryQueue } from './stores';
 
 export const PBX_TOKEN = 'pbx-token';
 export const PUBLIC_URL = 'https://telephony.example';
@@ -67,17 +69,22 @@ export function memoryApp(options: MemoryAppOptions) {
   const subscriptions = new SubscriptionService({ store: pbxStore, projectPbx, queue, webhookKey: async () => 'webhook-key', publicUrl: PUBLIC_URL, now });
 
   const attempts: CallAttempt[] = [];
-  const startCall = createClickToCall({
-    connect: connectionOf(projectPbx),
-    numberFormat: () => 'national',
-    callerPattern: beelineCallerPattern(pbxStore),
-    counter: new MemoryCallCounter(),
-    noteOwnCallId: (projectId, callId, user, at) => calls.recordClickToCall(projectId, callId, user, at),
-    rateLimit: options.callRateLimit,
-    timeoutMs: 4000,
-    now,
-    log: (attempt) => attempts.push(attempt),
-  });
+  const idempotency = new MemoryIdempotencyStore<CallAnswer>();
+  const startCall = idempotentCalls(
+    createClickToCall({
+      connect: connectionOf(projectPbx),
+      numberFormat: () => 'national',
+      callerPattern: beelineCallerPattern(pbxStore),
+      counter: new MemoryCallCounter(),
+      noteOwnCallId: (projectId, callId, user, at) => calls.recordClickToCall(projectId, callId, user, at),
+      rateLimit: options.callRateLimit,
+      timeoutMs: 4000,
+      now,
+      log: (attempt) => attempts.push(attempt),
+    }),
+    idempotency,
+    { now },
+  );
 
   async function route(message: QueueMessage): Promise<void> {
     handled.push(message);

@@ -19,6 +19,8 @@ import type {
   DialogMessage,
   DueRenewal,
   FinalizeResult,
+  IdempotencyClaim,
+  IdempotencyStore,
   MessageQueue,
   PbxStore,
   ProjectStore,
@@ -377,5 +379,31 @@ export class MemoryPbxStore implements PbxStore {
     const map = maps.get(projectId) ?? new Map<string, V>();
     maps.set(projectId, map);
     return map;
+  }
+}
+
+/** Idempotency keys in a map, with the conditional semantics of the DynamoDB store. */
+export class MemoryIdempotencyStore<T> implements IdempotencyStore<T> {
+  private readonly keys = new Map<string, { requestHash: string; expiresAt: number; answer?: T }>();
+
+  async claim(projectId: string, keyHash: string, requestHash: string, now: number, ttlSeconds: number): Promise<IdempotencyClaim<T>> {
+    const k = key(projectId, keyHash);
+    const held = this.keys.get(k);
+    if (!held || held.expiresAt < now) {
+      this.keys.set(k, { requestHash, expiresAt: now + ttlSeconds * 1000 });
+      return { kind: 'claimed' };
+    }
+    if (held.requestHash !== requestHash) return { kind: 'other-request' };
+    return held.answer === undefined ? { kind: 'in-progress' } : { kind: 'answered', answer: clone(held.answer) };
+  }
+
+  async complete(projectId: string, keyHash: string, requestHash: string, answer: T): Promise<void> {
+    const held = this.keys.get(key(projectId, keyHash));
+    if (held?.requestHash === requestHash) held.answer = clone(answer);
+  }
+
+  async release(projectId: string, keyHash: string, requestHash: string, now: number): Promise<void> {
+    const held = this.keys.get(key(projectId, keyHash));
+    if (held?.requestHash === requestHash && held.answer === undefined) held.expiresAt = now - 1;
   }
 }

@@ -115,3 +115,6 @@ export const callAliasKey = (projectId: string, callId: string) => ({ pk: `P#${p
  */
 export const eventsPk = (projectId: string) => `P#${projectId}#EVT`;
 export const eventKey = (projectId: string, occurredAt: string, eventId: string) => ({ pk: eventsPk(projectId), sk: `${occurredAt}#${eventId}` });
+
+/** beeline_call answers by Idempotency-Key: pk `P#{p}#IDEM#{sha256 of the key}`, sk `IDEM` (ttl 24 h). */
+export const idempotencyKey = (projectId: string, keyHash: string) => ({ pk: `P#${projectId}#IDEM#${keyHash}`, sk: 'IDEM' });

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { ID_PATTERN } from '../../http/responses';
 import { BEELINE_CALL_METHOD, pbxPatternOf } from '../../domain/subscriptions';
-import { PbxError, type CallCounter, type PbxFailure, type PbxStore } from '../../ports';
+import { PbxError, type CallCounter, type PbxStore } from '../../ports';
 import { NotConnectedError, type ProjectPbx } from '../project-pbx';
-import { failed, pbxFailureMessage, started, type CallAnswer, type CallFailureCode } from './answer';
+import { failed, pbxFailureAnswer, started, unconfirmedAnswer, type CallAnswer, type CallFailureCode } from './answer';
 import { ANSWER_BUDGET_MS, CALL_START_TIMEOUT_CAP_MS, DEFAULT_CALL_RATE_LIMIT, MIN_PBX_TIMEOUT_MS, type CallRateLimit } from './limits';
 import { formatPhoneNumber, type NumberFormat } from './number-format';
 import { parseCallRequest } from './request';
@@ -19,13 +19,10 @@ export interface PbxCaller {
   call(pattern: string, phoneNumber: string): Promise<{ callId?: string }>;
 }
 
-/** Why an attempt failed, for the log line. */
-export type CallFailureKind = 'invalid-request' | 'not-connected' | 'deadline' | 'internal' | CallFailureCode | PbxFailure;
-
 export interface CallAttempt {
   projectId: string;
   outcome: 'started' | 'failed';
-  failure?: CallFailureKind;
+  failure?: CallFailureCode;
   callId?: string;
   /** The id in the PBX's answer, when it gave one (else `callId` is this product's own). */
   pbxCallId?: string;
@@ -77,20 +74,20 @@ export function createClickToCall(deps: ClickToCallDeps) {
   return async (projectId: string, body: string): Promise<CallAnswer> => {
     const start = now();
     const attempt: CallAttempt = { projectId, outcome: 'failed', durationMs: 0 };
-    const finish = (answer: CallAnswer, failure?: CallFailureKind, error?: unknown): CallAnswer => {
+    const finish = (answer: CallAnswer, error?: unknown): CallAnswer => {
       attempt.durationMs = now() - start;
       if (answer.status === '1') attempt.outcome = 'started';
-      else attempt.failure = failure;
+      else attempt.failure = answer.code;
       if (error !== undefined) attempt.error = error;
       deps.log?.(attempt);
       return answer;
     };
 
     if (!ID_PATTERN.test(projectId)) {
-      return finish(failed('projectId must be 1-64 characters of A-Z, a-z, 0-9, _ and -'), 'invalid-request');
+      return finish(failed('projectId must be 1-64 characters of A-Z, a-z, 0-9, _ and -', 'invalid_request'));
     }
     const parsed = parseCallRequest(body);
-    if ('error' in parsed) return finish(failed(parsed.error), 'invalid-request');
+    if ('error' in parsed) return finish(failed(parsed.error, parsed.code));
     const { clientPhone, user } = parsed.request;
     attempt.user = user;
     attempt.clientPhone = clientPhone;
@@ -101,28 +98,22 @@ export function createClickToCall(deps: ClickToCallDeps) {
     try {
       const [clientFor, format, pattern] = await withDeadline(Promise.all([deps.connect(projectId), deps.numberFormat(projectId), deps.callerPattern(projectId, user)]), budgetMs - MIN_PBX_TIMEOUT_MS);
       if (!pattern) {
-        return finish(
-          failed(`user ${user} is not an employee of this project who takes calls through the Beeline API (call method beeline_api with this PBX number)`, 'not-an-employee'),
-          'not-an-employee',
-        );
+        return finish(failed(`user ${user} is not an employee of this project who takes calls through the Beeline API (call method beeline_api with this PBX number)`, 'not_an_employee'));
       }
       const windowStart = Math.floor(now() / windowMs) * windowMs;
       if (!(await withDeadline(deps.counter.take(projectId, windowStart, rateLimit.windowSeconds, rateLimit.calls), budgetMs - MIN_PBX_TIMEOUT_MS - (now() - start)))) {
         const retryIn = Math.max(1, Math.ceil((windowStart + windowMs - now()) / 1000));
-        return finish(
-          failed(`too many calls for this project: at most ${rateLimit.calls} per ${rateLimit.windowSeconds} s; the call was not started, try again in ${retryIn} s`, 'rate-limited'),
-          'rate-limited',
-        );
+        return finish(failed(`too many calls for this project: at most ${rateLimit.calls} per ${rateLimit.windowSeconds} s; the call was not started, try again in ${retryIn} s`, 'rate_limited'));
       }
       callerPattern = pattern;
       phoneNumber = formatPhoneNumber(clientPhone, format);
       caller = clientFor(Math.min(timeoutMs, budgetMs - (now() - start)));
     } catch (caught) {
       if (caught instanceof NotConnectedError) {
-        return finish(failed('the Beeline PBX is not connected for this project: connect it first (PUT /projects/{projectId}/beeline)'), 'not-connected');
+        return finish(failed('the Beeline PBX is not connected for this project: connect it first (PUT /projects/{projectId}/beeline)', 'pbx_not_connected'));
       }
-      if (caught instanceof DeadlineError) return finish(failed('the PBX connection could not be read in time; the call was not started, try again'), 'deadline');
-      return finish(failed('the call could not be started because of an internal error; try again'), 'internal', caught);
+      if (caught instanceof DeadlineError) return finish(failed('the PBX connection could not be read in time; the call was not started, try again', 'temporarily_unavailable'));
+      return finish(failed('the call could not be started because of an internal error; try again', 'internal_error'), caught);
     }
     attempt.phoneNumber = phoneNumber;
 
@@ -141,10 +132,8 @@ export function createClickToCall(deps: ClickToCallDeps) {
       }
       return finish(started(callId));
     } catch (caught) {
-      if (!(caught instanceof PbxError)) {
-        return finish(failed('the call could not be started because of an internal error; try again'), 'internal', caught);
-      }
-      return finish(failed(pbxFailureMessage(caught)), caught.failure);
+      if (!(caught instanceof PbxError)) return finish(unconfirmedAnswer(), caught);
+      return finish(pbxFailureAnswer(caught));
     }
   };
 }
