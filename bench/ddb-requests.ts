@@ -5,6 +5,7 @@
  * (`handleSettle` called directly, settleSeconds 0), counted by a middleware on the DynamoDB
  * client's middlewareStack, with the breakdown per command.
  */
+import { DynamoEventFeed } from '../functions/commons/adapters/dynamo/event-feed';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -35,10 +36,10 @@ export async function benchDdbRequests(report: Report, options: DdbRequestOption
   const queue: MessageQueue = { send: async (message) => void settles.push(message) };
   const clients = new DynamoClientStore(db, table);
   const projects = new DynamoProjectStore(db, table);
-  const pipeline = new CallPipeline({ calls: new DynamoCallStore(db, table, clients), clients, projects, queue, settleSeconds: 0 });
+  const pipeline = new CallPipeline({ calls: new DynamoCallStore(db, table, clients), clients, projects, queue, events: new DynamoEventFeed(db, table), settleSeconds: 0 });
   const projectId = 'bench-requests';
   try {
-    await projects.put({ projectId, name: 'Bench', timezone: 'Europe/Moscow', messengers: ['whatsapp'] }, new Date());
+    await projects.put({ projectId, name: 'Bench', timezone: 'Europe/Moscow', messengers: ['whatsapp'], missedCallReturnMinutes: 30 }, new Date());
 
     /** One call through the pipeline; the requests it took, by command. */
     const playCall = async (ext: string, phone: string) => {
@@ -127,7 +128,7 @@ export async function benchProcessorRequests(report: Report, options: DdbRequest
   };
   let sends: ReturnType<typeof countSends> | undefined;
   try {
-    await new DynamoProjectStore(db, table).put({ projectId, name: 'Bench', timezone: 'Europe/Moscow', messengers: ['whatsapp'] }, new Date());
+    await new DynamoProjectStore(db, table).put({ projectId, name: 'Bench', timezone: 'Europe/Moscow', messengers: ['whatsapp'], missedCallReturnMinutes: 30 }, new Date());
     const registered = await registerBenchSubscription(env, projectId);
     const processor = createProcessor(env, { logger: new Logger({ serviceName: 'beeline-processor', logLevel: 'SILENT' }) });
     let n = 0;

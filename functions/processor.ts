@@ -66,6 +66,11 @@ export function createHandler(env: Environment = process.env, options: Processor
       }
       return;
     }
+    if (message.kind === 'missed') {
+      const outcome = await pipeline.handleMissedCheck(projectId, message.extTrackingId);
+      if (outcome === 'reported') logger.info('missed call not returned', { projectId, extTrackingId: message.extTrackingId });
+      return;
+    }
     const { event, receivedAt } = message;
     const { eventId, subscriptionId } = event.envelope;
     const source = await subscriptions.judgeEvent(projectId, subscriptionId, receivedAt);

@@ -43,6 +43,7 @@ function processingStoresOn(db: DynamoDBDocumentClient, table: string) {
     projects: new DynamoProjectStore(db, table),
     pbx: new DynamoPbxStore(db, table),
     capture: new DynamoCaptureSink(db, table),
+    events: new DynamoEventFeed(db, table),
   };
 }
 
@@ -56,7 +57,6 @@ export function storesFrom(env: Environment) {
     ...processingStoresOn(db, table),
     access: new DynamoAccessStore(db, table),
     callCounter: new DynamoCallCounter(db, table),
-    events: new DynamoEventFeed(db, table),
     idempotency: new DynamoIdempotencyStore<CallAnswer>(db, table),
     capture: new DynamoCaptureStore(db, table),
   };
@@ -167,6 +167,7 @@ export function pipelineFrom(env: Environment, stores: ProcessingStores, now: ()
     calls: stores.calls,
     clients: stores.clients,
     projects: cachedProjects(stores.projects),
+    events: stores.events,
     queue: queueFrom(env),
     settleSeconds: settleSecondsFrom(env),
     recordings: {

@@ -76,6 +76,8 @@ export interface CallStore {
 export interface OutboundEventFeed {
   /** Events after the cursor that occurred at or before `until` (later ones may still be committing); `next` always names where to go on from. */
   list(projectId: string, query: { after?: string; limit: number; until: Date }): Promise<{ items: OutboundEvent[]; next: string }>;
+  /** An event that is its own effect (no other write): stored once; false when it is there already. */
+  append(event: OutboundEvent): Promise<boolean>;
 }
 
 /** What the PBX keeps of past calls (statistics rows, recordings), for recovery. */
@@ -109,7 +111,9 @@ export type QueueMessage =
   /** Look for the recording of a finished call (first after a delay, then with back-off). */
   | { v: 1; kind: 'record'; projectId: string; extTrackingId: string; attempt: number }
   /** Reconcile an employee's subscription (renewal, retry after a failure, a new webhook secret). */
-  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' | 'rotated' | 'terminated' };
+  | { v: 1; kind: 'subscription'; projectId: string; employeeId: string; reason: 'renewal' | 'retry' | 'rotated' | 'terminated' }
+  /** Whether a missed incoming call was returned in time (else `beeline_missed_unreturned`). */
+  | { v: 1; kind: 'missed'; projectId: string; extTrackingId: string };
 
 /** The rest of a recovery run too big for one message: the same window, the calls after the cursor. */
 export interface RecoveryPage {

@@ -204,3 +204,53 @@ describe('recovery of calls whose webhooks never arrived', () => {
     expect(app.calls.callLog(PROJECT)).toHaveLength(1);
   });
 });
+
+describe('a missed incoming call nobody returned', () => {
+  const missed = (startTime: number): LegSpec[] => [{ abonent: OPERATOR, remote: { address: `tel:+${CLIENT}` }, startTime, releaseTime: startTime + 20_000 }];
+  const unreturned = (app: ReturnType<typeof memoryApp>) => app.calls.events.filter((e) => e.type === 'beeline_missed_unreturned');
+
+  it('is reported once, when the project’s return time (30 min) has passed, checked in hops of at most 15 min', async () => {
+    const app = memoryApp({ startAt: T0 + 21_000 });
+    await app.deliver(PROJECT, callEvents('missed-1', missed(T0)));
+    await app.drain(T0 + 29 * 60_000);
+    expect(unreturned(app)).toEqual([]);
+    await app.drain();
+    const [event, ...more] = unreturned(app);
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      type: 'beeline_missed_unreturned',
+      occurredAt: new Date(T0 + 20_000 + 30 * 60_000).toISOString(),
+      data: { extTrackingId: 'missed-1', clientPhone: CLIENT, missedAt: new Date(T0 + 20_000).toISOString() },
+    });
+    const checks = app.handled.filter((m) => m.kind === 'missed');
+    expect(checks).toHaveLength(2); // 30 minutes: a hop of 15 minutes, then the check at the deadline
+    expect(app.queue.sent.filter((m) => m.message.kind === 'missed').every((m) => m.delaySeconds <= 900)).toBe(true);
+    // A check delivered again reports nothing new.
+    await app.pipeline.handleMissedCheck(PROJECT, 'missed-1');
+    expect(unreturned(app)).toHaveLength(1);
+  });
+
+  it('is not reported when the employee called the client back (answered) in time', async () => {
+    const app = memoryApp({ startAt: T0 + 21_000 });
+    await app.deliver(PROJECT, callEvents('missed-2', missed(T0)));
+    await app.drain(T0 + 10 * 60_000);
+    const back: LegSpec[] = [
+      { abonent: OPERATOR, personality: 'Originator', remote: { address: `tel:+${CLIENT}` }, startTime: T0 + 10 * 60_000, answerTime: T0 + 10 * 60_000 + 5000, releaseTime: T0 + 12 * 60_000 },
+    ];
+    await app.deliver(PROJECT, callEvents('call-back', back));
+    await app.drain();
+    expect(app.calls.callLog(PROJECT).map((c) => [c.extTrackingId, c.outcome])).toEqual([
+      ['call-back', 'answered'],
+      ['missed-2', 'missed'],
+    ]);
+    expect(unreturned(app)).toEqual([]);
+  });
+
+  it('follows the project’s missedCallReturnMinutes', async () => {
+    const app = memoryApp({ startAt: T0 + 21_000 });
+    app.projects.projects.set(PROJECT, { projectId: PROJECT, timezone: 'Europe/Moscow', messengers: [], missedCallReturnMinutes: 5 });
+    await app.deliver(PROJECT, callEvents('missed-3', missed(T0)));
+    await app.drain();
+    expect(unreturned(app)[0]!.occurredAt).toBe(new Date(T0 + 20_000 + 5 * 60_000).toISOString());
+  });
+});

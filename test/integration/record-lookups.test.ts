@@ -24,6 +24,7 @@ function setUp(source: RecordingSource, queue: MessageQueue, clock: { now: numbe
     calls: stores.calls,
     clients: stores.clients,
     projects: stores.projects,
+    events: stores.events,
     queue,
     settleSeconds: 0,
     now: () => clock.now,

@@ -43,7 +43,15 @@ describe('recovery interrupted after saving a rebuilt call', () => {
       finalize: (input: Parameters<CallStore['finalize']>[0]) => (crashes-- > 0 ? Promise.reject(new Error('the function died')) : stores.calls.finalize(input)),
     });
     const pipeline = (calls: CallStore) =>
-      new CallPipeline({ calls, clients: stores.clients, projects: stores.projects, queue: queueFrom(stack.env), settleSeconds: 0, recovery: { history, windowSeconds: 3600, lagSeconds: 60 } });
+      new CallPipeline({
+        calls,
+        clients: stores.clients,
+        projects: stores.projects,
+        events: stores.events,
+        queue: queueFrom(stack.env),
+        settleSeconds: 0,
+        recovery: { history, windowSeconds: 3600, lagSeconds: 60 },
+      });
 
     await expect(pipeline(crashingOnce).recoverLostCalls(projectId)).rejects.toThrow('the function died');
     expect((await stores.calls.load(projectId, ext))?.state.finalized).toBeUndefined();
@@ -88,7 +96,15 @@ describe('a recovery bigger than one message', () => {
     const pages: QueueMessage[] = [];
     const real = queueFrom(stack.env);
     const queue: MessageQueue = { send: async (message, delay) => void (message.kind === 'recover' ? pages.push(message) : await real.send(message, delay)) };
-    const pipeline = new CallPipeline({ calls: stores.calls, clients: stores.clients, projects: stores.projects, queue, settleSeconds: 0, recovery: { history, windowSeconds: 3600, lagSeconds: 60 } });
+    const pipeline = new CallPipeline({
+      calls: stores.calls,
+      clients: stores.clients,
+      projects: stores.projects,
+      events: stores.events,
+      queue,
+      settleSeconds: 0,
+      recovery: { history, windowSeconds: 3600, lagSeconds: 60 },
+    });
 
     const first = await pipeline.recoverLostCalls(projectId);
     expect(first.recovered).toHaveLength(100);

@@ -11,11 +11,11 @@ import { storesFrom } from '../../functions/commons/composition';
 import { applyEvent, newCall, summarise, type CallState } from '../../functions/commons/domain/call';
 import { newClientForPhone, defaultProject, type Client } from '../../functions/commons/domain/clients';
 import { callVariables } from '../../functions/commons/domain/effects';
-import { callEventOf, recordLinkEventOf, type OutboundEvent } from '../../functions/commons/domain/outbound-events';
+import { callEventOf, missedUnreturnedEventOf, recordLinkEventOf, type OutboundEvent } from '../../functions/commons/domain/outbound-events';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { CallStore, ClientDirectory, DialogMessage } from '../../functions/commons/ports';
 import { ensureTable } from '../../local/dynamodb';
-import { MemoryCallStore, MemoryClients } from '../support/memory/stores';
+import { MemoryCallStore, MemoryClients, MemoryEventFeed } from '../support/memory/stores';
 import { callEvents, type LegSpec } from '../../drivers/xsi';
 
 interface Subject {
@@ -26,6 +26,7 @@ interface Subject {
   dialog(projectId: string, clientId: string): Promise<DialogMessage[]>;
   /** The outbound events written with the effects. */
   events(projectId: string): Promise<OutboundEvent[]>;
+  append(event: OutboundEvent): Promise<boolean>;
 }
 
 const subjects: [string, () => Promise<Subject>][] = [
@@ -41,6 +42,7 @@ const subjects: [string, () => Promise<Subject>][] = [
         variables: async (projectId, clientId) => clients.get(projectId, clientId)?.dealVariables,
         dialog: async (projectId, clientId) => clients.dialog(projectId, clientId),
         events: async (projectId) => calls.events.filter((event) => event.projectId === projectId),
+        append: (event) => new MemoryEventFeed(calls).append(event),
       };
     },
   ],
@@ -58,6 +60,7 @@ const subjects: [string, () => Promise<Subject>][] = [
         },
         variables: async (projectId, clientId) => (await stores.clients.get(projectId, clientId))?.dealVariables,
         dialog: async (projectId, clientId) => (await stores.clients.listMessages(projectId, clientId, 100)).items,
+        append: (event) => stores.events.append(event),
         events: async (projectId) => (await stores.events.list(projectId, { limit: 500, until: new Date(Date.now() + 86_400_000 * 3650) })).items,
       };
     },
@@ -220,5 +223,13 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     expect(await subject.clients.match(projectId, phone)).toEqual({ clientId: 'chat', via: 'variable' });
     await subject.addClient(projectId, { clientId: 'tel', channel: 'telephony', phone, variables: {}, dealVariables: {}, createdAt: new Date(T0 + 1000).toISOString() });
     expect(await subject.clients.match(projectId, phone)).toEqual({ clientId: 'tel', via: 'telephony' });
+  });
+
+  it('an event that is its own effect is appended once', async () => {
+    fresh();
+    const event = missedUnreturnedEventOf(projectId, 'client-1', 'missed', '79160000008', T0, T0 + 1800_000);
+    expect(await subject.append(event)).toBe(true);
+    expect(await subject.append(event)).toBe(false);
+    expect((await subject.events(projectId)).map((e) => e.eventId)).toEqual([event.eventId]);
   });
 });

@@ -17,6 +17,7 @@ const queueMessageSchema = z.discriminatedUnion('kind', [
     page: z.optional(z.object({ from: z.int().check(z.positive()), to: z.int().check(z.positive()), afterAt: z.int(), afterId: extTrackingId })),
   }),
   z.object({ v: z.literal(1), kind: z.literal('record'), projectId: id, extTrackingId, attempt: z.int().check(z.minimum(0), z.maximum(MAX_RECORD_ATTEMPTS)) }),
+  z.object({ v: z.literal(1), kind: z.literal('missed'), projectId: id, extTrackingId }),
   z.object({ v: z.literal(1), kind: z.literal('subscription'), projectId: id, employeeId: id, reason: z.enum(['renewal', 'retry', 'rotated', 'terminated']) }),
 ]);
 

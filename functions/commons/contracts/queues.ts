@@ -9,7 +9,7 @@ export const QUEUE_LANES: Record<QueueLane, { envVar: string }> = {
   work: { envVar: 'WORK_QUEUE_URL' },
 };
 /** The kinds of queued messages (ports.ts types each one). */
-export type QueueMessageKind = 'event' | 'settle' | 'recover' | 'record' | 'subscription';
+export type QueueMessageKind = 'event' | 'settle' | 'recover' | 'record' | 'subscription' | 'missed';
 
 const LANE_OF_KIND: Record<QueueMessageKind, QueueLane> = {
   event: 'live',
@@ -17,6 +17,7 @@ const LANE_OF_KIND: Record<QueueMessageKind, QueueLane> = {
   recover: 'work',
   record: 'work',
   subscription: 'work',
+  missed: 'live',
 };
 export function laneOf(message: { kind: QueueMessageKind }): QueueLane {
   return LANE_OF_KIND[message.kind];

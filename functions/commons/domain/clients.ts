@@ -22,7 +22,12 @@ export interface ProjectSettings {
   name?: string;
   timezone: string;
   messengers: string[];
+  /** A missed incoming call with no answered call with the client within this is reported (`beeline_missed_unreturned`). */
+  missedCallReturnMinutes: number;
 }
+
+export const DEFAULT_MISSED_CALL_RETURN_MINUTES = 30;
+export const MAX_MISSED_CALL_RETURN_MINUTES = 1440;
 
 /** What the phone index holds for one number, best match first. */
 export type PhoneMatch = { clientId: string; via: 'telephony' | 'variable' };
@@ -66,5 +71,5 @@ export function newClientForPhone(phone: string, project: ProjectSettings, now: 
 }
 
 export function defaultProject(projectId: string): ProjectSettings {
-  return { projectId, timezone: DEFAULT_TIMEZONE, messengers: [] };
+  return { projectId, timezone: DEFAULT_TIMEZONE, messengers: [], missedCallReturnMinutes: DEFAULT_MISSED_CALL_RETURN_MINUTES };
 }

@@ -42,6 +42,19 @@ export function callEventOf(call: { projectId: string; extTrackingId: string }, 
   };
 }
 
+/** A missed incoming call got no answered call with the client within the project's return time. */
+export function missedUnreturnedEventOf(projectId: string, clientId: string, extTrackingId: string, clientPhone: string, missedAt: number, reportedAt: number): OutboundEvent {
+  return {
+    eventId: outboundEventId(projectId, 'beeline_missed_unreturned', extTrackingId),
+    type: 'beeline_missed_unreturned',
+    projectId,
+    clientId,
+    // Fixed by the call (not by when the check ran), so a repeated check writes the same item.
+    occurredAt: new Date(reportedAt).toISOString(),
+    data: { extTrackingId, clientPhone, missedAt: new Date(missedAt).toISOString() },
+  };
+}
+
 /** The client's `beeline_record_link` got its value (the link of that call: one event per link value). */
 export function recordLinkEventOf(projectId: string, clientId: string, extTrackingId: string, link: string, at: Date): OutboundEvent {
   return {

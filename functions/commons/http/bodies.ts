@@ -7,6 +7,7 @@ import { KEY_SCOPES } from '../domain/access';
 import { CAPTURE_MAX_MINUTES } from '../domain/capture';
 import { isValidTimeZone } from '../domain/effects';
 import { normaliseClientPhone } from '../domain/phone';
+import { MAX_MISSED_CALL_RETURN_MINUTES } from '../domain/clients';
 import { BEELINE_CALL_METHOD } from '../domain/subscriptions';
 import * as z from '../domain/schema';
 import type { RouteName } from './routes';
@@ -17,6 +18,7 @@ export const projectBody = z.strictObject({
   name: z.optional(z.string().check(z.maxLength(200))),
   timezone: z.optional(z.string().check(z.maxLength(64), z.refine(isValidTimeZone, 'timezone must be an IANA time zone name such as Europe/Moscow'))),
   messengers: z.optional(z.array(channel).check(z.maxLength(20))),
+  missedCallReturnMinutes: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_MISSED_CALL_RETURN_MINUTES))),
 });
 
 export const MAX_VARIABLES_BYTES = 64 * 1024;

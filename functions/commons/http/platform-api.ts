@@ -1,4 +1,5 @@
 /** The platform API routes under /projects (http-api.md), over the stores' interfaces. */
+import { DEFAULT_MISSED_CALL_RETURN_MINUTES } from '../domain/clients';
 import { TELEPHONY_CHANNEL, type Client, type PhoneMatch, type ProjectSettings } from '../domain/clients';
 import { DEFAULT_TIMEZONE } from '../domain/effects';
 import { normaliseClientPhone } from '../domain/phone';
@@ -81,6 +82,7 @@ export function createPlatformApi(deps: PlatformApiDeps) {
         name: body.name ?? existing?.name,
         timezone: body.timezone ?? existing?.timezone ?? DEFAULT_TIMEZONE,
         messengers: body.messengers ?? existing?.messengers ?? [],
+        missedCallReturnMinutes: body.missedCallReturnMinutes ?? existing?.missedCallReturnMinutes ?? DEFAULT_MISSED_CALL_RETURN_MINUTES,
       };
       return json(200, await deps.projects.put(project, now()));
     })

@@ -14,7 +14,7 @@ import type { Employee } from '../../../functions/commons/domain/subscriptions';
 import { parseXsiEvent } from '../../../functions/commons/domain/xsi-parser';
 import type { QueueMessage } from '../../../functions/commons/ports';
 import { MemoryPbx, memoryCipher } from './pbx';
-import { MemoryCallCounter, MemoryCallStore, MemoryIdempotencyStore, MemoryClients, MemoryPbxStore, MemoryProjects, MemoryQueue } from './stores';
+import { MemoryCallCounter, MemoryCallStore, MemoryEventFeed, MemoryIdempotencyStore, MemoryClients, MemoryPbxStore, MemoryProjects, MemoryQueue } from './stores';
 
 export const PBX_TOKEN = 'pbx-token';
 export const PUBLIC_URL = 'https://telephony.example';
@@ -35,6 +35,7 @@ export function memoryApp(options: MemoryAppOptions) {
   const calls = new MemoryCallStore(clients);
   const projects = new MemoryProjects();
   const queue = new MemoryQueue(now);
+  const events = new MemoryEventFeed(calls);
   const pbxStore = new MemoryPbxStore();
   const pbx = new MemoryPbx(new Set([PBX_TOKEN]));
   const projectPbx = new ProjectPbx(pbxStore, memoryCipher, pbx.factory());
@@ -45,6 +46,7 @@ export function memoryApp(options: MemoryAppOptions) {
     clients,
     projects,
     queue,
+    events,
     settleSeconds: options.settleSeconds ?? 15,
     recordings: {
       source: {
@@ -100,6 +102,9 @@ export function memoryApp(options: MemoryAppOptions) {
         return;
       case 'subscription':
         await subscriptions.reconcile(message.projectId, message.employeeId, message.reason);
+        return;
+      case 'missed':
+        await pipeline.handleMissedCheck(message.projectId, message.extTrackingId);
         return;
       case 'event':
         await pipeline.handleEvent(message.projectId, message.event, message.receivedAt);

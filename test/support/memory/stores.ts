@@ -22,6 +22,7 @@ import type {
   IdempotencyClaim,
   IdempotencyStore,
   MessageQueue,
+  OutboundEventFeed,
   PbxStore,
   ProjectStore,
   QueueMessage,
@@ -214,6 +215,26 @@ export class MemoryCallStore implements CallStore {
 
   private put(state: CallState, summary: CallSummary, expectedVersion: number): void {
     this.calls.set(key(state.projectId, state.extTrackingId), { state: clone(state), version: expectedVersion + 1, entry: logEntryOf(state, summary), listed: shownInCallLog(state) });
+  }
+}
+
+/** The event feed over the events the memory call store wrote (and those appended on their own). */
+export class MemoryEventFeed implements OutboundEventFeed {
+  constructor(private readonly calls: MemoryCallStore) {}
+
+  async append(event: OutboundEvent): Promise<boolean> {
+    if (this.calls.events.some((e) => e.eventId === event.eventId && e.occurredAt === event.occurredAt)) return false;
+    this.calls.events.push(clone(event));
+    return true;
+  }
+
+  async list(projectId: string, { after, limit, until }: { after?: string; limit: number; until: Date }): Promise<{ items: OutboundEvent[]; next: string }> {
+    const position = (e: OutboundEvent) => `${e.occurredAt}#${e.eventId}`;
+    const items = this.calls.events
+      .filter((e) => e.projectId === projectId && (after === undefined || position(e) > after) && e.occurredAt <= until.toISOString())
+      .sort((a, b) => position(a).localeCompare(position(b)))
+      .slice(0, limit);
+    return { items: items.map(clone), next: items.length > 0 ? position(items.at(-1)!) : (after ?? '') };
   }
 }
 

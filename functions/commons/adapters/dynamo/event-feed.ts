@@ -1,7 +1,8 @@
 /** The project's outbound events as items of the table: written inside the effects' transactions, read as a feed. */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { OUTBOUND_EVENT_KEPT_DAYS, type OutboundEvent } from '../../domain/outbound-events';
 import { InvalidCursorError, type OutboundEventFeed } from '../../ports';
+import { conditionally } from './document-client';
 import { eventKey, eventsPk } from './keys';
 
 /** A transaction item putting the event (ids are unique by construction: no condition needed). */
@@ -20,6 +21,10 @@ export class DynamoEventFeed implements OutboundEventFeed {
     private readonly tableName: string,
   ) {}
 
+  append(event: OutboundEvent): Promise<boolean> {
+    return appendEvent(this.db, this.tableName, event);
+  }
+
   async list(projectId: string, { after, limit, until }: { after?: string; limit: number; until: Date }): Promise<{ items: OutboundEvent[]; next: string }> {
     const from = after === undefined ? START : skOf(after);
     const { Items = [] } = await this.db.send(
@@ -34,6 +39,11 @@ export class DynamoEventFeed implements OutboundEventFeed {
     const last = Items.at(-1);
     return { items: Items.map((item) => JSON.parse(String(item.event)) as OutboundEvent), next: last ? cursorOf(String(last.sk)) : (after ?? cursorOf(START)) };
   }
+}
+
+export async function appendEvent(db: DynamoDBDocumentClient, tableName: string, event: OutboundEvent): Promise<boolean> {
+  const { Put } = eventPut(tableName, event);
+  return conditionally(db.send(new PutCommand({ ...Put, ConditionExpression: 'attribute_not_exists(pk)' })));
 }
 
 /** A cursor is the position after an event (its sort key), opaque to callers. */

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ProjectSettings } from '../../domain/clients';
+import { DEFAULT_MISSED_CALL_RETURN_MINUTES, type ProjectSettings } from '../../domain/clients';
 import type { ProjectStore } from '../../ports';
 import { projectKey } from './keys';
 
@@ -12,7 +12,7 @@ export class DynamoProjectStore implements ProjectStore {
   async get(projectId: string): Promise<ProjectSettings | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: projectKey(projectId) }));
     if (!Item) return undefined;
-    return { projectId, name: Item.name, timezone: Item.timezone, messengers: Item.messengers ?? [] };
+    return { projectId, name: Item.name, timezone: Item.timezone, messengers: Item.messengers ?? [], missedCallReturnMinutes: Item.missedCallReturnMinutes ?? DEFAULT_MISSED_CALL_RETURN_MINUTES };
   }
 
   async put(project: ProjectSettings, now: Date): Promise<ProjectSettings> {

@@ -10,6 +10,7 @@ import { callEventOf } from '../../domain/outbound-events';
 import type { CallStore, ClientDirectory, ProjectStore } from '../../ports';
 import type { CallEvents } from './call-events';
 import { backOff, ContentionError, MAX_ATTEMPTS } from './concurrency';
+import type { MissedCalls } from './missed-calls';
 import type { RecordLookups } from './record-lookups';
 import type { SettleTimer } from './settle-timer';
 
@@ -28,6 +29,7 @@ export interface SettlementDeps {
   timer: SettleTimer;
   events: CallEvents;
   recordLookups: RecordLookups;
+  missedCalls: MissedCalls;
   now: () => number;
 }
 
@@ -50,6 +52,7 @@ export class CallSettlement {
       if (state.finalized && !needsAmend(state)) {
         // A settle retried after a crash between the finalize commit and the look-up's scheduling.
         await this.deps.recordLookups.resume(state);
+        await this.deps.missedCalls.resume(state);
         return { kind: 'already-final' };
       }
       const deadline = timer.deadlineOf(state);
@@ -100,6 +103,7 @@ export class CallSettlement {
       if (result === 'client-exists') existingClientId = resolved?.clientId;
       if (result === 'committed') {
         if (clientId && outcome === 'answered') await this.deps.recordLookups.schedule(finalState, summary, 0);
+        await this.deps.missedCalls.schedule(finalState, summary);
         return { kind: 'finalized', state: finalState, summary, clientId, clientCreated: resolved?.create !== undefined };
       }
     }
