@@ -67,13 +67,17 @@ describe('contention without storms', () => {
     const sqs = sqsClientFrom(stack.env);
     for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: renewal }));
     // The copies went to the events queue: done when it has nothing visible or in flight (PBX work elsewhere may still run).
-    await eventually(async () => {
-      const depth = await queueDepth(stack, stack.queueUrl);
-      return depth.visible + depth.inFlight === 0 ? true : undefined;
-    });
+    // The bound is not the point (the full suite shares two cores; the ring-all call's settles may still drain).
+    await eventually(
+      async () => {
+        const depth = await queueDepth(stack, stack.queueUrl);
+        return depth.visible + depth.inFlight === 0 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     // The subscription was not due: nothing was made again at the PBX.
     const { body: after } = await stack.api('GET', `/projects/${projectId}/employees/e`);
     expect(after.subscription.subscriptionId).toBe(before.subscription.subscriptionId);
     expect(sim.requests().filter((r) => r.method === 'PUT' && r.path.endsWith('subscription')).length).toBe(members.length);
-  });
+  }, 90_000);
 });
