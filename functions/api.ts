@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { secretFromEnvironment } from './commons/adapters/secrets';
 import { tokenCipherFrom } from './commons/adapters/token-cipher';
+import { deliverySettingsFrom } from './commons/composition/delivery';
 import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { FUNCTIONS } from './commons/contracts/functions';
 import { SETTINGS } from './commons/contracts/settings';
@@ -16,6 +17,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     credentials: credentialsFrom(env, stores, (error) => logger.warn('lastUsedAt not written', { error: error as Error })),
     access: stores.access,
     capture: stores.capture,
+    delivery: deliverySettingsFrom(env),
     projects: stores.projects,
     clients: stores.clients,
     calls: stores.calls,

@@ -28,6 +28,8 @@ export const ALARM_SUFFIXES = {
   eventsQueueAge: 'events-queue-age',
   workQueueAge: 'work-queue-age',
   webhooksRefused: 'webhooks-refused',
+  deliveryFailures: 'delivery-failures',
+  deliveryDlqNotEmpty: 'delivery-dlq-not-empty',
 } as const;
 export type AlarmKey = keyof typeof ALARM_SUFFIXES;
 
@@ -53,6 +55,8 @@ export interface TelephonyMonitoringProps {
   readonly workQueue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly subscriptionStreamDlq: IQueue;
+  readonly deliveryQueue: IQueue;
+  readonly deliveryDlq: IQueue;
   readonly httpStage: IHttpStage;
   /** Webhook requests refused at the gateway or by the ingest function (4xx, 429 throttles). */
   readonly webhookRefusals: IMetric;
@@ -179,9 +183,10 @@ export class TelephonyMonitoring extends Construct {
         threshold: 0,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         description:
-          'Employee changes from the table stream failed in the subscription function after all retries; the DLQ holds their stream ' +
-          'coordinates (not the items). Those employees may not be (un)subscribed at the PBX. Check the subscription function logs, fix ' +
-          'the cause, then re-save the affected employees (PUT /projects/{id}/employees/{employeeId}) and purge the messages.',
+          'Table stream records failed after all retries; the DLQ holds their stream coordinates (not the items). From the subscription ' +
+          'function: those employees may not be (un)subscribed at the PBX: check its logs, fix the cause, re-save the affected employees ' +
+          '(PUT /projects/{id}/employees/{employeeId}). From the relay: those outbound events were not delivered nor put on the bus ' +
+          "(they are in the projects' feeds, GET /projects/{id}/events): check its logs. Then purge the messages.",
       }),
       processorErrors: alarm('processorErrors', fn.processor.metricErrors({ statistic: Stats.SUM, period: Duration.minutes(5) }), {
         threshold: 0,
@@ -245,6 +250,25 @@ export class TelephonyMonitoring extends Construct {
           'stopped sending webhooks (subscription lost at the PBX, webhook URL changed, PBX-side problem), or they simply had no calls. ' +
           'The sweeper logs each quiet employee (warn, with projectId/employeeId); re-save the employee to subscribe again and make a test call.',
       }),
+      deliveryFailures: alarm('deliveryFailures', business('deliveryFailed', 'Deliveries given up', Duration.minutes(15)), {
+        threshold: 0,
+        // Emitted only when a delivery gives up: no data is the normal case.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          "An outbound event could not be delivered to a project's receiver for 24 h and was given up (it stays in the project's feed, " +
+          'GET /projects/{id}/events, for 30 days). The delivery function logs each (warn "delivery gave up", with projectId and the ' +
+          "last error); GET /projects/{id}/delivery shows the project's recent deliveries. Tell the project's owner: their receiver " +
+          'is down, refuses the signature (secret rotated?) or its URL is wrong.',
+      }),
+      deliveryDlqNotEmpty: alarm('deliveryDlqNotEmpty', dlqDepth(props.deliveryDlq), {
+        threshold: 0,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          'Delivery jobs failed in the delivery function 5 times (a crash or a DynamoDB/SQS error, not a failing receiver: those are ' +
+          'retried for 24 h by the function itself) and were parked in the delivery DLQ (kept 14 days). Their events are still in the ' +
+          "projects' feeds. Check the delivery function logs (service beeline-delivery, level ERROR), fix the cause, then move the " +
+          'messages back with the SQS console\'s "Start DLQ redrive" (deliveries are idempotent per event).',
+      }),
       eventsQueueAge: alarm('eventsQueueAge', props.eventsQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }), {
         threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
         // An idle queue publishes no data.
@@ -296,6 +320,14 @@ export class TelephonyMonitoring extends Construct {
       graph('DLQ depth', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'events DLQ', statistic: Stats.MAXIMUM }),
         props.subscriptionStreamDlq.metricApproximateNumberOfMessagesVisible({ label: 'subscription stream DLQ', statistic: Stats.MAXIMUM }),
+        props.deliveryDlq.metricApproximateNumberOfMessagesVisible({ label: 'delivery DLQ', statistic: Stats.MAXIMUM }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Outbound deliveries', [business('deliveryDelivered', 'delivered'), business('deliveryRetried', 'retried'), business('deliveryFailed', 'gave up')], 12),
+      graph('Delivery queue', [props.deliveryQueue.metricApproximateAgeOfOldestMessage({ label: 'age of oldest message (s)', statistic: Stats.MAXIMUM })], 12, [
+        props.deliveryQueue.metricApproximateNumberOfMessagesVisible({ label: 'visible', statistic: Stats.MAXIMUM }),
+        props.deliveryQueue.metricApproximateNumberOfMessagesDelayed({ label: 'delayed (retries)', statistic: Stats.MAXIMUM }),
       ]),
     );
     this.dashboard.addWidgets(

@@ -4,7 +4,7 @@ import { type CfnRoute, type CfnStage, HttpApi, HttpMethod, type HttpStage, LogG
 import { Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -20,6 +20,7 @@ import { QUEUE_LANES } from '../functions/commons/contracts/queues.js';
 import { RECOVER_INPUT, RENEW_INPUT } from '../functions/commons/contracts/schedules.js';
 import { MAX_RECEIVE_COUNT } from '../functions/commons/contracts/sqs.js';
 import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream.js';
+import { DELIVERY_QUEUE_ENV, EVENT_BUS_ENV, EVENT_BUS_SOURCE, OUTBOUND_EVENT_STREAM_FILTER } from '../functions/commons/contracts/events.js';
 import { SETTINGS } from '../functions/commons/contracts/settings.js';
 import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
@@ -66,6 +67,21 @@ export function employeeStreamFilter(): Record<string, unknown> {
   return FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(EMPLOYEE_STREAM_FILTER.sortKeyPrefix) } } } });
 }
 
+/** The relay's stream filter: new outbound event items only (OUTBOUND_EVENT_STREAM_FILTER). */
+export function outboundEventStreamFilter(): Record<string, unknown> {
+  const { eventName, attribute, value } = OUTBOUND_EVENT_STREAM_FILTER;
+  return FilterCriteria.filter({ eventName: FilterRule.isEqual(eventName), dynamodb: { NewImage: { [attribute]: { S: FilterRule.isEqual(value) } } } });
+}
+
+/** Delivery: a batch probes a failing receiver once (≤ 10 s) and sends the rest together (≤ 10 s), well within this. */
+export const DELIVERY_TIMEOUT = Duration.seconds(60);
+/**
+ * At most this many delivery batches at a time: receivers are outside AWS, so a burst of events
+ * never takes the account's concurrency from call processing; a failing receiver is paused as a
+ * whole (one probe per pause), so it cannot hold these either.
+ */
+export const DELIVERY_MAX_CONCURRENCY = 10;
+
 export interface BeelineTelephonyStackProps extends StackProps {
   /** @default read from CDK context (see lib/config.ts) */
   readonly config?: TelephonyConfig;
@@ -98,6 +114,16 @@ export class BeelineTelephonyStack extends Stack {
   public readonly sweeperFunction: TelephonyFunction;
   /** `POST /projects/{projectId}/beeline/call` (click-to-call). */
   public readonly callbackFunction: TelephonyFunction;
+  /** Table stream (outbound events) → delivery queue and event bus. */
+  public readonly relayFunction: TelephonyFunction;
+  /** Delivery queue → the projects' receivers (signed POSTs, back-off). */
+  public readonly deliveryFunction: TelephonyFunction;
+  /** Delivery jobs (their retries wait here as delayed messages). */
+  public readonly deliveryQueue: Queue;
+  /** Delivery jobs whose function failed 5 times (not failing receivers: those are retried by the function). */
+  public readonly deliveryDlq: Queue;
+  /** Every outbound event, for AWS-side consumers (`detail-type` = the event's type). */
+  public readonly eventBus: EventBus;
   /** `{"task":"renew"}` every renewSweepMinutes: due renewals, retries, the quiet-employee check. */
   public readonly renewalSchedule: Rule;
   /** `{"task":"recover"}` every recoveryMinutes: lost-call recovery per connected project. */
@@ -136,6 +162,13 @@ export class BeelineTelephonyStack extends Stack {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     };
     this.eventsQueue = new Queue(this, 'EventsQueue', processorQueue);
+    // Its own DLQ: a delivery job is not a processor message (the events DLQ's replay would refuse it).
+    this.deliveryDlq = new Queue(this, 'DeliveryDlq', { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deliveryQueue = new Queue(this, 'DeliveryQueue', {
+      ...processorQueue,
+      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * DELIVERY_TIMEOUT.toSeconds()),
+      deadLetterQueue: { queue: this.deliveryDlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
     this.workQueue = new Queue(this, 'WorkQueue', processorQueue);
     this.subscriptionStreamDlq = new Queue(this, 'SubscriptionStreamDlq', {
       retentionPeriod: Duration.days(14),
@@ -315,6 +348,48 @@ export class BeelineTelephonyStack extends Stack {
       targets: [new LambdaFunction(this.sweeperFunction, { event: RuleTargetInput.fromObject(RECOVER_INPUT) })],
     });
 
+    // ---- Outbound events ---------------------------------------------------------------------
+    this.eventBus = new EventBus(this, 'OutboundEvents', { eventBusName: `beeline-telephony-${config.stage}-events` });
+    this.relayFunction = new TelephonyFunction(this, 'Relay', {
+      ...common,
+      ...FUNCTIONS.relay,
+      description: 'Outbound events (table stream) → delivery queue and the event bus',
+      timeout: SUBSCRIPTION_TIMEOUT,
+      environment: { [EVENT_BUS_ENV]: this.eventBus.eventBusName },
+    })
+      .bindTable(this.table, 'read') // the project's receiver settings
+      .bindQueueSender(this.deliveryQueue, DELIVERY_QUEUE_ENV);
+    this.eventBus.grantPutEventsTo(this.relayFunction);
+    this.relayFunction.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: STREAM_RETRY_ATTEMPTS,
+        reportBatchItemFailures: true,
+        filters: [outboundEventStreamFilter()],
+        onFailure: new SqsDlq(this.subscriptionStreamDlq),
+      }),
+    );
+    this.deliveryFunction = new TelephonyFunction(this, 'Delivery', {
+      ...common,
+      ...FUNCTIONS.delivery,
+      description: "Delivery queue → signed POSTs to the projects' receivers (Standard Webhooks), retried with back-off for 24 h",
+      timeout: DELIVERY_TIMEOUT,
+      environment: {
+        [SETTINGS.deliveryTimeoutSeconds.env]: String(SETTINGS.deliveryTimeoutSeconds.default),
+        [SETTINGS.deliveryRetryBaseSeconds.env]: String(SETTINGS.deliveryRetryBaseSeconds.default),
+        [SETTINGS.deliveryGiveUpSeconds.env]: String(SETTINGS.deliveryGiveUpSeconds.default),
+      },
+    })
+      .bindTable(this.table, 'readWrite') // receiver settings and health, delivery records
+      .bindQueueSender(this.deliveryQueue, DELIVERY_QUEUE_ENV) // retries
+      .bindKey(this.tokenKey, 'decrypt'); // the receivers' signing secrets
+    this.deliveryFunction.addEventSource(
+      new SqsEventSource(this.deliveryQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), maxConcurrency: DELIVERY_MAX_CONCURRENCY, reportBatchItemFailures: true }),
+    );
+
     // ---- HTTP API ----------------------------------------------------------------------------
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `beeline-telephony-${config.stage}`,
@@ -436,11 +511,15 @@ export class BeelineTelephonyStack extends Stack {
         subscription: this.subscriptionFunction,
         sweeper: this.sweeperFunction,
         callback: this.callbackFunction,
+        relay: this.relayFunction,
+        delivery: this.deliveryFunction,
       },
       eventsQueue: this.eventsQueue,
       workQueue: this.workQueue,
       deadLetterQueue: this.deadLetterQueue,
       subscriptionStreamDlq: this.subscriptionStreamDlq,
+      deliveryQueue: this.deliveryQueue,
+      deliveryDlq: this.deliveryDlq,
       httpStage: this.httpStage,
       webhookRefusals,
     });
@@ -456,6 +535,11 @@ export class BeelineTelephonyStack extends Stack {
     new CfnOutput(this, 'EventsQueueUrl', { value: this.eventsQueue.queueUrl });
     new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queueUrl, description: 'PBX work: recovery, recording look-ups, subscriptions' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeliveryQueueUrl', { value: this.deliveryQueue.queueUrl, description: 'Outbound deliveries waiting for their next attempt' });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.eventBusName,
+      description: `Every outbound event (source ${EVENT_BUS_SOURCE}, detail-type = its type): subscribe with EventBridge rules`,
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AdminTokenSecretArn', {
       value: this.adminTokenSecret.secretArn,

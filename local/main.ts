@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     queueUrl: stack.queueUrl,
     workQueueUrl: stack.workQueueUrl,
     deadLetterQueueUrl: stack.deadLetterQueueUrl,
+    deliveryQueueUrl: stack.deliveryQueueUrl,
     startedAt: new Date().toISOString(),
   });
   console.log(`ready: api=${stack.apiUrl} pbx=${pbx} token=${adminToken}`);

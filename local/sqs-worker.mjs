@@ -14,6 +14,12 @@ const attributes = {
 };
 const queue = server.createQueue('events', { attributes });
 const workQueue = server.createQueue('work', { attributes });
+// Outbound deliveries have their own queue and DLQ, as on AWS.
+const deliveryDlq = server.createQueue('delivery-dlq', { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
+const deliveryQueue = server.createQueue('delivery', {
+  attributes: { VisibilityTimeout: String(visibilityTimeoutSeconds), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deliveryDlq.queueArn, maxReceiveCount }) },
+});
+const QUEUES = ['events', 'work', 'events-dlq', 'delivery', 'delivery-dlq'];
 
 /** Every message of the queue, whether ready, delayed or being processed right now. */
 function snapshot(name) {
@@ -28,11 +34,15 @@ function snapshot(name) {
 
 parentPort.on('message', async (request) => {
   if (request.type === 'snapshot') {
-    parentPort.postMessage({ type: 'snapshot', saved: { events: snapshot('events'), work: snapshot('work'), 'events-dlq': snapshot('events-dlq') } });
+    parentPort.postMessage({ type: 'snapshot', saved: Object.fromEntries(QUEUES.map((name) => [name, snapshot(name)])) });
   } else if (request.type === 'stop') {
     await server.stop();
     parentPort.postMessage({ type: 'stopped' });
     parentPort.close();
   }
 });
-parentPort.postMessage({ type: 'ready', endpoint: `http://127.0.0.1:${server.port}`, queueUrl: queue.queueUrl, workQueueUrl: workQueue.queueUrl, deadLetterQueueUrl: dlq.queueUrl });
+parentPort.postMessage({
+  type: 'ready',
+  endpoint: `http://127.0.0.1:${server.port}`,
+  urls: { events: queue.queueUrl, work: workQueue.queueUrl, 'events-dlq': dlq.queueUrl, delivery: deliveryQueue.queueUrl, 'delivery-dlq': deliveryDlq.queueUrl },
+});

@@ -1,6 +1,6 @@
 /**
  * The SQS emulator (fauxqs) on a worker thread (local/sqs-worker.mjs), with the events queue, the
- * work queue and their dead-letter queue.
+ * work queue and their dead-letter queue, and the delivery queue with its own.
  * fauxqs keeps messages in memory only; given a state file, the queues are saved on stop and
  * restored on start, so a local restart loses no accepted event or pending settle timer.
  */
@@ -15,6 +15,8 @@ export interface LocalQueues {
   queueUrl: string;
   workQueueUrl: string;
   deadLetterQueueUrl: string;
+  deliveryQueueUrl: string;
+  deliveryDeadLetterQueueUrl: string;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,8 @@ interface SavedMessage {
   /** Epoch ms before which the message is not delivered (a settle timer). */
   delayUntil?: number;
 }
-type SavedQueues = Record<'events' | 'work' | 'events-dlq', SavedMessage[]>;
+type QueueName = 'events' | 'work' | 'events-dlq' | 'delivery' | 'delivery-dlq';
+type SavedQueues = Partial<Record<QueueName, SavedMessage[]>>;
 
 export async function startLocalQueues(options: { port?: number; visibilityTimeoutSeconds?: number; stateFile?: string } = {}): Promise<LocalQueues> {
   const port = options.port || (await freePort());
@@ -63,27 +66,27 @@ export async function startLocalQueues(options: { port?: number; visibilityTimeo
     await worker.terminate();
     throw new Error(`SQS emulator did not start on port ${port}: ${(error as Error).message}`);
   }
-  const { endpoint, queueUrl, workQueueUrl, deadLetterQueueUrl } = ready;
+  const { endpoint, urls } = ready;
   if (options.stateFile && existsSync(options.stateFile)) {
     const saved = JSON.parse(readFileSync(options.stateFile, 'utf8')) as SavedQueues;
     const sqs = new SQSClient({ endpoint, ...LOCAL_AWS });
-    await restore(sqs, queueUrl, saved.events ?? []);
-    await restore(sqs, workQueueUrl, saved.work ?? []);
-    await restore(sqs, deadLetterQueueUrl, saved['events-dlq'] ?? []);
+    for (const [name, url] of Object.entries(urls) as [QueueName, string][]) await restore(sqs, url, saved[name] ?? []);
     sqs.destroy();
     rmSync(options.stateFile);
   }
   let stopping: Promise<void> | undefined;
   return {
     endpoint,
-    queueUrl,
-    workQueueUrl,
-    deadLetterQueueUrl,
+    queueUrl: urls.events,
+    workQueueUrl: urls.work,
+    deadLetterQueueUrl: urls['events-dlq'],
+    deliveryQueueUrl: urls.delivery,
+    deliveryDeadLetterQueueUrl: urls['delivery-dlq'],
     stop() {
       stopping ??= (async () => {
         if (options.stateFile) {
           const { saved } = await ask('snapshot', { type: 'snapshot' });
-          if (saved.events.length + saved.work.length + saved['events-dlq'].length > 0) writeFileSync(options.stateFile, JSON.stringify(saved));
+          if (Object.values(saved).some((messages) => messages.length > 0)) writeFileSync(options.stateFile, JSON.stringify(saved));
         }
         await ask('stopped', { type: 'stop' });
         await worker.terminate();
@@ -93,7 +96,7 @@ export async function startLocalQueues(options: { port?: number; visibilityTimeo
   };
 }
 
-type WorkerReply = { type: 'ready'; endpoint: string; queueUrl: string; workQueueUrl: string; deadLetterQueueUrl: string } | { type: 'snapshot'; saved: SavedQueues } | { type: 'stopped' };
+type WorkerReply = { type: 'ready'; endpoint: string; urls: Record<QueueName, string> } | { type: 'snapshot'; saved: SavedQueues } | { type: 'stopped' };
 
 async function restore(sqs: SQSClient, queueUrl: string, messages: SavedMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {

@@ -13,6 +13,7 @@ export interface StackFile {
   queueUrl: string;
   workQueueUrl: string;
   deadLetterQueueUrl: string;
+  deliveryQueueUrl: string;
   startedAt: string;
 }
 

@@ -1,14 +1,20 @@
 /**
  * The whole product on one machine: DynamoDB Local with the project's table, the SQS emulator
- * with the events and work queues and their DLQ, the same function code as on AWS behind a small
- * API Gateway stand-in, and pollers feeding both queues to the processor (as its two event
- * sources do on AWS).
+ * with the events, work and delivery queues and their DLQs, the same function code as on AWS
+ * behind a small API Gateway stand-in, and pollers feeding the queues and the table's stream to
+ * the functions (as their event sources do on AWS). No event bus: EventBridge is AWS's only.
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as createApiHandler } from '../functions/api';
 import { createHandler as createCallbackHandler } from '../functions/callback';
+import { createHandler as createDeliveryHandler } from '../functions/delivery';
+import { createHandler as createRelayHandler } from '../functions/relay';
+import type { DeliveryOutcome } from '../functions/commons/app/delivery/deliverer';
+import { DELIVERY_LOOPBACK_ENV, DELIVERY_QUEUE_ENV } from '../functions/commons/contracts/events';
+import { SETTINGS } from '../functions/commons/contracts/settings';
+import type { DeliveryJob } from '../functions/commons/ports';
 import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { createHandler as createIngestHandler } from '../functions/ingest';
@@ -19,14 +25,13 @@ import type { FinalizedCall } from '../functions/commons/app/calls/call-pipeline
 import { createHandler as createProcessorHandler } from '../functions/processor';
 import { createHandler as createSweeperHandler } from '../functions/sweeper';
 import { createHandler as createSubscriptionHandler } from '../functions/subscription';
-import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream';
 import { withProcessorFaults, type ProcessorFaults } from './fault-injection';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb';
 import { createGateway } from './gateway';
 import { seedDefaultPbx, startPbxSimulator, type PbxSimulator } from './pbx-sim/index';
 import { freePort } from './free-port';
 import { QueuePoller } from './queue-poller';
-import { StreamPoller } from './stream-poller';
+import { employeeRecords, outboundEventRecords, StreamPoller } from './stream-poller';
 import { startLocalQueues } from './sqs';
 
 export interface LocalStackOptions {
@@ -74,6 +79,10 @@ export interface LocalStackOptions {
   recoveryLagSeconds?: number;
   /** How often the recovery of lost calls runs (EventBridge schedule on AWS). */
   recoverySweepSeconds?: number;
+  /** Outbound delivery: how long a receiver may take (default 10 s), the first retry's delay (default 5 s, ×4 each time), when to give up (default 24 h). */
+  deliveryTimeoutSeconds?: number;
+  deliveryRetryBaseSeconds?: number;
+  deliveryGiveUpSeconds?: number;
   /** How often the renewal sweep runs (EventBridge schedule on AWS). */
   renewSweepSeconds?: number;
   /** One line per call as it is processed, and per simulator action. */
@@ -94,6 +103,7 @@ export interface LocalStack {
   /** PBX work: recovery, recording look-ups, subscriptions. */
   workQueueUrl: string;
   deadLetterQueueUrl: string;
+  deliveryQueueUrl: string;
   /** The PBX API base URL the functions use. */
   pbxUrl: string;
   /** Present when the stack started the simulator itself. */
@@ -159,6 +169,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       EVENT_FEED_LAG_SECONDS: options.eventFeedLagSeconds === undefined ? undefined : String(options.eventFeedLagSeconds),
       RECOVERY_WINDOW_SECONDS: String(options.recoveryWindowSeconds ?? 7200),
       RECOVERY_LAG_SECONDS: String(options.recoveryLagSeconds ?? 300),
+      [DELIVERY_QUEUE_ENV]: queues.deliveryQueueUrl,
+      // Receivers on this machine (http://127.0.0.1:…) are what local use needs; AWS never sets it.
+      [DELIVERY_LOOPBACK_ENV]: 'true',
+      [SETTINGS.deliveryTimeoutSeconds.env]: options.deliveryTimeoutSeconds === undefined ? undefined : String(options.deliveryTimeoutSeconds),
+      [SETTINGS.deliveryRetryBaseSeconds.env]: options.deliveryRetryBaseSeconds === undefined ? undefined : String(options.deliveryRetryBaseSeconds),
+      [SETTINGS.deliveryGiveUpSeconds.env]: options.deliveryGiveUpSeconds === undefined ? undefined : String(options.deliveryGiveUpSeconds),
     };
     // The SDK reads credentials from the process environment; local endpoints accept any.
     process.env.AWS_ACCESS_KEY_ID ??= LOCAL_AWS.credentials.accessKeyId;
@@ -189,16 +205,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => poller.stop());
     }
 
+    const delivery = createDeliveryHandler(env, { logger: logger('beeline-delivery'), onOutcome: print && ((job, outcome) => printed(print, describeDelivery(job, outcome))) });
+    const deliveries = new QueuePoller({ sqs: sqsClientFrom(env), queueUrl: queues.deliveryQueueUrl, handler: delivery, concurrency: Math.max(concurrency, 2), onError });
+    if (concurrency > 0) {
+      deliveries.start();
+      stops.push(() => deliveries.stop());
+    }
+
+    // The table's stream, to its two consumers (each with its filter, as their event source mappings).
     const subscription = createSubscriptionHandler(env, { logger: logger('beeline-subscription') });
-    const stream = new StreamPoller({
-      endpoint: dynamoEndpoint,
-      tableName,
-      sortKeyPrefix: EMPLOYEE_STREAM_FILTER.sortKeyPrefix,
-      handler: (event) => subscription(event),
-      onError,
-    });
-    await stream.start();
-    stops.push(() => stream.stop());
+    const relay = createRelayHandler(env, { logger: logger('beeline-relay') });
+    for (const [filter, handler] of [
+      [employeeRecords, subscription],
+      [outboundEventRecords, relay],
+    ] as const) {
+      const stream = new StreamPoller({ endpoint: dynamoEndpoint, tableName, filter, handler: (event) => handler(event), onError });
+      await stream.start();
+      stops.push(() => stream.stop());
+    }
 
     const sweeper = createSweeperHandler(env, { logger: logger('beeline-sweeper') });
     // Two schedules, as on AWS: renewals often, recovery (which reads the PBX's history) less often.
@@ -242,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueUrl: queues.queueUrl,
       workQueueUrl: queues.workQueueUrl,
       deadLetterQueueUrl: queues.deadLetterQueueUrl,
+      deliveryQueueUrl: queues.deliveryQueueUrl,
       pbxUrl,
       simulator,
       stop: stopAll,
@@ -256,4 +281,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 export function describeCall({ projectId, summary, clientId }: FinalizedCall): string {
   const client = summary.clientPhone ? `client ${summary.clientPhone}${clientId ? ` (${clientId})` : ''}` : 'no client';
   return `call ${summary.direction.toLowerCase()} ${summary.outcome}: ${client}, operator ${summary.operatorPhone ?? '-'} [project ${projectId}]`;
+}
+
+/** One console line per delivery attempt (none for a job that only waited or had nothing to do). */
+export function describeDelivery(job: DeliveryJob, outcome: DeliveryOutcome): string | undefined {
+  const what = `delivery ${job.type} ${job.eventId}`;
+  const where = `[project ${job.projectId}]`;
+  switch (outcome.kind) {
+    case 'delivered':
+      return `${what}: delivered (HTTP ${outcome.status}, attempt ${outcome.attempts}) ${where}`;
+    case 'retrying':
+      return `${what}: ${outcome.error}, retry at ${new Date(outcome.nextAt).toISOString()} (attempt ${outcome.attempts}) ${where}`;
+    case 'failed':
+      return `${what}: failed after ${outcome.attempts} attempts (${outcome.error}) ${where}`;
+    default:
+      return undefined;
+  }
+}
+
+function printed(print: (line: string) => void, line: string | undefined): void {
+  if (line !== undefined) print(line);
 }

@@ -6,13 +6,25 @@
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream';
+import { OUTBOUND_EVENT_STREAM_FILTER } from '../functions/commons/contracts/events';
 import { LOCAL_AWS } from './dynamodb';
+
+/** Which stream records reach a handler: the event source mapping's filter, as a predicate. */
+export type StreamFilter = (record: _Record) => boolean;
+
+/** The subscription function's filter: employee items. */
+export const employeeRecords: StreamFilter = (record) => record.dynamodb?.Keys?.sk?.S?.startsWith(EMPLOYEE_STREAM_FILTER.sortKeyPrefix) === true;
+
+/** The relay's filter: new outbound event items. */
+export const outboundEventRecords: StreamFilter = (record) =>
+  record.eventName === OUTBOUND_EVENT_STREAM_FILTER.eventName && record.dynamodb?.NewImage?.[OUTBOUND_EVENT_STREAM_FILTER.attribute]?.S === OUTBOUND_EVENT_STREAM_FILTER.value;
 
 export interface StreamPollerOptions {
   endpoint: string;
   tableName: string;
-  /** Only records whose sort key starts with this reach the handler. */
-  sortKeyPrefix: string;
+  /** Only records it accepts reach the handler. */
+  filter: StreamFilter;
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | undefined>;
   intervalMs?: number;
   maxRetries?: number;
@@ -65,7 +77,7 @@ export class StreamPoller {
           if (!iterator) continue;
           const { Records = [], NextShardIterator } = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
           this.iterators.set(shardId, NextShardIterator);
-          const wanted = Records.filter((record) => record.dynamodb?.Keys?.sk?.S?.startsWith(this.options.sortKeyPrefix));
+          const wanted = Records.filter(this.options.filter);
           if (wanted.length > 0) await this.deliver(wanted);
         }
       } catch (error) {

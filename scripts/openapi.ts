@@ -69,8 +69,23 @@ const SUMMARIES: Record<RouteName, { summary: string; status: number; descriptio
     status: 200,
     tag: 'events',
     description:
-      'Every outbound event (`beeline_call_event`, `beeline_record_link`) kept 30 days, a page at a time: pass `next` back as `after` to go on (it is always given, so polling can resume). Events appear once they are `EVENT_FEED_LAG_SECONDS` (35) old.',
+      'Every outbound event (`beeline_call_event`, `beeline_record_link`, `beeline_missed_unreturned`) kept 30 days, a page at a time: pass `next` back as `after` to go on (it is always given, so polling can resume). Events appear once they are `EVENT_FEED_LAG_SECONDS` (35) old.',
   },
+  putDelivery: {
+    summary: "Set the project's receiver of outbound events; its signing secret (`whsec_…`) is shown only when it is made",
+    status: 200,
+    tag: 'events',
+    description:
+      'Every outbound event is POSTed to `url` following the Standard Webhooks convention (`webhook-id` = the eventId on every retry, `webhook-timestamp`, `webhook-signature`). Only `https` to a public address (no redirects are followed); `http` to loopback only in the local stack. The first PUT makes the secret and answers it once; `rotateSecret: true` makes a new one, and the previous one also signs for 24 h. Not a URL the rules accept → 400, nothing changed.',
+  },
+  getDelivery: {
+    summary: 'The receiver (URL, secret hint) and the latest 50 deliveries with their status',
+    status: 200,
+    tag: 'events',
+    description:
+      'A failing delivery is retried with back-off for 24 h (`retrying`, with `attempts` and `lastError`), then `failed` (still in the feed). While the receiver keeps failing, `pausedUntil` says when it is tried next. `url` is null when none is set.',
+  },
+  deleteDelivery: { summary: 'Stop outbound delivery (the feed keeps every event)', status: 204, tag: 'events' },
 };
 
 type Tag = 'operations' | 'access' | 'projects' | 'pbx' | 'employees' | 'clients' | 'calls' | 'events';
@@ -82,7 +97,7 @@ const TAGS: Record<Tag, string> = {
   employees: 'Employees and their PBX subscriptions',
   clients: 'Clients, their deal variables and dialogs',
   calls: 'The call log, recordings and beeline_call',
-  events: 'Outbound events for the bot engine: the feed',
+  events: 'Outbound events for the bot engine: the feed and the signed delivery to a receiver',
 };
 
 const WHO: Record<RouteSpec['access'], { security: Record<string, string[]>[]; note: string }> = {

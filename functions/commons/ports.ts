@@ -10,7 +10,8 @@ import type { CallLogEntry } from './domain/call-log';
 import type { Client, PhoneMatch, ProjectSettings } from './domain/clients';
 import type { CallVariables } from './domain/effects';
 import type { RecordingRow, StatisticsRow } from './domain/recovery';
-import type { OutboundEvent } from './domain/outbound-events';
+import type { OutboundEvent, OutboundEventType } from './domain/outbound-events';
+import type { DeliveryStatus } from './domain/delivery';
 import type { XsiEvent } from './domain/xsi-event';
 import type { Employee, SubscriptionRecord, SubscriptionState } from './domain/subscriptions';
 import type { WebhookSecretState } from './domain/webhook-secret';
@@ -78,6 +79,79 @@ export interface OutboundEventFeed {
   list(projectId: string, query: { after?: string; limit: number; until: Date }): Promise<{ items: OutboundEvent[]; next: string }>;
   /** An event that is its own effect (no other write): stored once; false when it is there already. */
   append(event: OutboundEvent): Promise<boolean>;
+}
+
+/** A project's receiver of outbound events. Secrets are ciphertexts here (TokenCipher); only the delivery function decrypts them. */
+export interface DeliverySettings {
+  url: string;
+  secretCipher: string;
+  secretHint: string;
+  /** During a rotation: the previous secret, which signs too until `previousUntil` (epoch ms). */
+  previousSecretCipher?: string;
+  previousUntil?: number;
+  /** The receiver's consecutive failed attempts, and until when no new attempt is made (epoch ms). */
+  failures?: number;
+  pausedUntil?: number;
+  updatedAt: string;
+}
+
+/** How one event's delivery went. */
+export interface DeliveryRecord {
+  eventId: string;
+  type: OutboundEventType;
+  occurredAt: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError?: string;
+  /** ISO time of the last attempt. */
+  at: string;
+}
+
+export interface DeliveryStore {
+  getSettings(projectId: string): Promise<DeliverySettings | undefined>;
+  /** The settings and the audit entry of the change, together. */
+  putSettings(projectId: string, settings: DeliverySettings, audit: AuditEntry): Promise<void>;
+  /** False when there was none (and nothing is audited). */
+  deleteSettings(projectId: string, audit: AuditEntry): Promise<boolean>;
+  /** The settings and the event's record, in one read. */
+  forAttempt(projectId: string, event: { occurredAt: string; eventId: string }): Promise<{ settings?: DeliverySettings; record?: DeliveryRecord }>;
+  saveRecord(projectId: string, record: DeliveryRecord): Promise<void>;
+  /** The latest records, newest event first. */
+  recent(projectId: string, limit: number): Promise<DeliveryRecord[]>;
+  /** The receiver's health on its settings (nothing when the settings are gone). */
+  setReceiverHealth(projectId: string, health: { failures: number; pausedUntil?: number }): Promise<void>;
+}
+
+/** One event on its way to the project's receiver: the body is the stored event, byte for byte the same on every attempt. */
+export interface DeliveryJob {
+  v: 1;
+  projectId: string;
+  eventId: string;
+  type: OutboundEventType;
+  occurredAt: string;
+  body: string;
+  /** Attempts made so far. */
+  attempts: number;
+  /** When the event was handed to delivery (epoch ms): the give-up time counts from here. */
+  since: number;
+  /** No attempt before this (epoch ms): a wait longer than an SQS delay is made of hops. */
+  notBefore?: number;
+}
+
+export interface DeliveryQueue {
+  send(jobs: readonly DeliveryJob[], delaySeconds?: number): Promise<void>;
+}
+
+export type ReceiverAnswer = { ok: true; status: number } | { ok: false; error: string };
+
+/** POSTs one signed delivery; never follows a redirect; refuses addresses the target policy forbids. */
+export interface WebhookSender {
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<ReceiverAnswer>;
+}
+
+/** Where AWS-side consumers subscribe to outbound events (EventBridge on AWS; nothing locally). */
+export interface EventBus {
+  publish(events: readonly OutboundEvent[]): Promise<void>;
 }
 
 /** What the PBX keeps of past calls (statistics rows, recordings), for recovery. */

@@ -48,6 +48,8 @@ describe('monitoring: alarms, topic, dashboard', () => {
     subscription: id(stack.subscriptionFunction),
     sweeper: id(stack.sweeperFunction),
     callback: id(stack.callbackFunction),
+    relay: id(stack.relayFunction),
+    delivery: id(stack.deliveryFunction),
   };
   const topicId = id(stack.monitoring.alarmTopic);
   const keyId = id(stack.monitoring.alarmTopicKey);
@@ -88,7 +90,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
     functionThrottles: {
       stats: FUNCTION_KEYS.map((k) => ({ namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: { FunctionName: ref(fnIds[k]) }, stat: 'Sum', period: 300 })),
       threshold: 0,
-      expression: /^FILL\(ingest, 0\) \+ FILL\(processor, 0\) \+ FILL\(api, 0\) \+ FILL\(subscription, 0\) \+ FILL\(sweeper, 0\) \+ FILL\(callback, 0\)$/,
+      expression: /^FILL\(ingest, 0\) \+ FILL\(processor, 0\) \+ FILL\(api, 0\) \+ FILL\(subscription, 0\) \+ FILL\(sweeper, 0\) \+ FILL\(callback, 0\) \+ FILL\(relay, 0\) \+ FILL\(delivery, 0\)$/,
     },
     webhook5xx: {
       stats: [{ namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: ref(id(stack.httpApi)), Stage: '$default' }, stat: 'Sum', period: 300 }],
@@ -99,6 +101,11 @@ describe('monitoring: alarms, topic, dashboard', () => {
       threshold: 0,
       expression: /^FILL\(subscriptionFailed_processor, 0\) \+ FILL\(subscriptionFailed_subscription, 0\)$/,
     },
+    deliveryDlqNotEmpty: {
+      stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: queueName(id(stack.deliveryDlq)) }, stat: 'Maximum', period: 300 }],
+      threshold: 0,
+    },
+    deliveryFailures: { stats: [emf(METRIC.deliveryFailed, 'beeline-delivery', 'Sum', 900)], threshold: 0 },
     notificationsStopped: { stats: [emf(METRIC.quietEmployees, 'beeline-sweeper', 'Maximum', 900)], threshold: 0 },
     eventsQueueAge: {
       stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queueName(id(stack.eventsQueue)) }, stat: 'Maximum', period: 300 }],
@@ -114,7 +121,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
     },
   };
 
-  it('has exactly the ten alarms, named beeline-telephony-<stage>-…', () => {
+  it('has exactly the thirteen alarms, named beeline-telephony-<stage>-…', () => {
     expect(Object.keys(expected).sort()).toEqual(Object.keys(ALARM_SUFFIXES).sort());
     expect(alarms.map(([, r]) => r.Properties.AlarmName).sort()).toEqual(
       Object.values(ALARM_SUFFIXES)
@@ -223,7 +230,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
       );
       const wanted = Object.entries(METRIC).flatMap(([key, name]) => (METRIC_EMITTERS[key as keyof typeof METRIC] as readonly FunctionKey[]).map((k) => `${name} service=${SERVICE_NAMES[k]}`));
       expect([...shown].sort()).toEqual([...new Set(wanted)].sort());
-      expect(Object.values(METRIC)).toHaveLength(20);
+      expect(Object.values(METRIC)).toHaveLength(23);
     });
 
     it('has the graphs an operator needs: business, DLQ depth, queue age, Lambda errors/duration p99/throttles per function, HTTP API latency p99 and 4xx/5xx', () => {
@@ -238,6 +245,8 @@ describe('monitoring: alarms, topic, dashboard', () => {
         'beeline_call',
         'Sweeper',
         'DLQ depth',
+        'Outbound deliveries',
+        'Delivery queue',
         'Events queue',
         'Work queue (PBX work)',
         'Lambda errors',
@@ -260,8 +269,9 @@ describe('monitoring: alarms, topic, dashboard', () => {
       expect(rowsOf('DLQ depth').map((r) => [r[0], r[1], r[3]])).toEqual([
         ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', `<{Fn::GetAtt:[${id(stack.deadLetterQueue)},QueueName]}>`],
         ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', `<{Fn::GetAtt:[${id(stack.subscriptionStreamDlq)},QueueName]}>`],
+        ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', `<{Fn::GetAtt:[${id(stack.deliveryDlq)},QueueName]}>`],
       ]);
-      for (const title of ['Events queue', 'Work queue (PBX work)']) {
+      for (const title of ['Events queue', 'Work queue (PBX work)', 'Delivery queue']) {
         expect(rowsOf(title).map((r) => r[1])).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesDelayed']);
       }
       expect(rowsOf('HTTP API latency p99 (ms)').map((r) => [r[0], r[1]])).toEqual([

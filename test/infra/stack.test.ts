@@ -10,6 +10,8 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { createHandler as createApiHandler } from '../../functions/api.js';
 import { createHandler as createCallbackHandler } from '../../functions/callback.js';
+import { createHandler as createDeliveryHandler } from '../../functions/delivery.js';
+import { createHandler as createRelayHandler } from '../../functions/relay.js';
 import { ANSWER_BUDGET_MS } from '../../functions/commons/app/click-to-call/limits.js';
 import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS } from '../../functions/commons/contracts/click-to-call.js';
 import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/contracts/settings.js';
@@ -143,6 +145,9 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     work: logicalId(stack, stack.workQueue),
     dlq: logicalId(stack, stack.deadLetterQueue),
     streamDlq: logicalId(stack, stack.subscriptionStreamDlq),
+    delivery: logicalId(stack, stack.deliveryQueue),
+    deliveryDlq: logicalId(stack, stack.deliveryDlq),
+    eventBus: logicalId(stack, stack.eventBus),
     webhookKey: logicalId(stack, stack.webhookKeySecret),
     adminToken: logicalId(stack, stack.adminTokenSecret),
     tokenKey: logicalId(stack, stack.tokenKey),
@@ -156,15 +161,19 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     subscription: logicalId(stack, stack.subscriptionFunction),
     sweeper: logicalId(stack, stack.sweeperFunction),
     callback: logicalId(stack, stack.callbackFunction),
+    relay: logicalId(stack, stack.relayFunction),
+    deliverer: logicalId(stack, stack.deliveryFunction),
     ingestRole: logicalId(stack, stack.ingestFunction.role!),
     processorRole: logicalId(stack, stack.processorFunction.role!),
     apiRole: logicalId(stack, stack.apiFunction.role!),
     subscriptionRole: logicalId(stack, stack.subscriptionFunction.role!),
     sweeperRole: logicalId(stack, stack.sweeperFunction.role!),
     callbackRole: logicalId(stack, stack.callbackFunction.role!),
+    relayRole: logicalId(stack, stack.relayFunction.role!),
+    delivererRole: logicalId(stack, stack.deliveryFunction.role!),
   };
-  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.sweeper, ids.callback];
-  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.sweeperRole, ids.callbackRole];
+  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.sweeper, ids.callback, ids.relay, ids.deliverer];
+  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.sweeperRole, ids.callbackRole, ids.relayRole, ids.delivererRole];
   const fnProps = (id: string) => resources[id]!.Properties as Json;
   const env = (id: string) => fnProps(id).Environment.Variables as Json;
 
@@ -203,21 +212,24 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   });
 
   describe('queues', () => {
-    it('redrives the events and work queues to the DLQ after 5 receives; both DLQs keep messages 14 days', () => {
+    it('redrives the events and work queues to the DLQ after 5 receives, the delivery queue to its own; every DLQ keeps messages 14 days', () => {
       expect(resources[ids.events]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
       expect(resources[ids.work]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
-      expect(resources[ids.dlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      expect(resources[ids.streamDlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      expect(resources[ids.streamDlq]!.Properties.RedrivePolicy).toBeUndefined();
+      // A delivery job is no processor message: the events DLQ's replay would refuse it.
+      expect(resources[ids.delivery]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.deliveryDlq), maxReceiveCount: 5 });
+      for (const dlq of [ids.dlq, ids.streamDlq, ids.deliveryDlq]) {
+        expect(resources[dlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+        expect(resources[dlq]!.Properties.RedrivePolicy).toBeUndefined();
+      }
       expect(
         ofType(resources, 'AWS::SQS::Queue')
           .map(([id]) => id)
           .sort(),
-      ).toEqual([ids.events, ids.work, ids.dlq, ids.streamDlq].sort());
+      ).toEqual([ids.events, ids.work, ids.dlq, ids.streamDlq, ids.delivery, ids.deliveryDlq].sort());
     });
 
     it('encrypts every queue (SQS managed) and denies non-TLS access with queue policies', () => {
-      for (const id of [ids.events, ids.work, ids.dlq, ids.streamDlq]) {
+      for (const id of [ids.events, ids.work, ids.dlq, ids.streamDlq, ids.delivery, ids.deliveryDlq]) {
         expect(resources[id]!.Properties.SqsManagedSseEnabled).toBe(true);
         const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, r]) => (r.Properties.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify(ref(id))));
         expect(policies).toHaveLength(1);
@@ -235,18 +247,24 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
 
     it('gives each queue consumed by an event source a visibility timeout of at least 6 x the consumer timeout', () => {
       const all = ofType(resources, 'AWS::Lambda::EventSourceMapping');
-      expect(all).toHaveLength(3); // the events queue, the work queue and the table's stream
+      expect(all).toHaveLength(5); // the events, work and delivery queues; the table's stream twice (subscription, relay)
       const mappings = all.filter(([, r]) => resources[r.Properties.EventSourceArn['Fn::GetAtt'][0]]?.Type === 'AWS::SQS::Queue');
-      expect(mappings.map(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0]).sort()).toEqual([ids.events, ids.work].sort());
+      expect(mappings.map(([, r]) => r.Properties.EventSourceArn['Fn::GetAtt'][0]).sort()).toEqual([ids.events, ids.work, ids.delivery].sort());
+      const consumers: Record<string, [string, number, number]> = {
+        [ids.events]: [ids.processor, 30, 180],
+        [ids.work]: [ids.processor, 30, 180],
+        [ids.delivery]: [ids.deliverer, 60, 360],
+      };
       for (const [, mapping] of mappings) {
         const m = mapping.Properties;
         const consumerId = m.FunctionName.Ref as string;
         const queueId = m.EventSourceArn['Fn::GetAtt'][0] as string;
-        expect(consumerId).toBe(ids.processor);
+        const [consumer, consumerTimeout, visibility] = consumers[queueId]!;
+        expect(consumerId).toBe(consumer);
         const timeout = resources[consumerId]!.Properties.Timeout as number;
-        expect(timeout).toBe(30);
+        expect(timeout).toBe(consumerTimeout);
         expect(resources[queueId]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
-        expect(resources[queueId]!.Properties.VisibilityTimeout).toBe(180);
+        expect(resources[queueId]!.Properties.VisibilityTimeout).toBe(visibility);
       }
     });
 
@@ -293,6 +311,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.subscription]: SERVICE_NAMES.subscription,
         [ids.sweeper]: SERVICE_NAMES.sweeper,
         [ids.callback]: SERVICE_NAMES.callback,
+        [ids.relay]: SERVICE_NAMES.relay,
+        [ids.deliverer]: SERVICE_NAMES.delivery,
       };
       for (const id of functionIds) {
         const p = fnProps(id);
@@ -319,6 +339,10 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(fnProps(ids.callback).Timeout).toBe(10); // the handler answers within its own 4.5 s budget
       expect(fnProps(ids.subscription).Timeout).toBe(30);
       expect(fnProps(ids.sweeper).Timeout).toBe(60);
+      expect(fnProps(ids.relay).MemorySize).toBe(256);
+      expect(fnProps(ids.deliverer).MemorySize).toBe(256);
+      expect(fnProps(ids.relay).Timeout).toBe(30);
+      expect(fnProps(ids.deliverer).Timeout).toBe(60); // a probe and one fan-out, 10 s each at most
       expect(
         ofType(resources, 'AWS::Lambda::Function')
           .map(([id]) => id)
@@ -346,6 +370,28 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
       expect(Object.keys(env(ids.sweeper)).sort()).toEqual([...base, 'QUIET_PERIOD_SECONDS', 'TABLE_NAME', 'WORK_QUEUE_URL'].sort());
       expect(env(ids.sweeper).QUIET_PERIOD_SECONDS).toBe('86400'); // quietPeriodHours 24
+      expect(env(ids.relay)).toEqual({
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'beeline-relay',
+        POWERTOOLS_METRICS_NAMESPACE: 'BeelineTelephony',
+        TABLE_NAME: ref(ids.table),
+        DELIVERY_QUEUE_URL: ref(ids.delivery),
+        EVENT_BUS_NAME: ref(ids.eventBus),
+      });
+      // No loopback receivers on AWS: DELIVERY_ALLOW_LOOPBACK is the local stack's only.
+      expect(env(ids.deliverer)).toEqual({
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'beeline-delivery',
+        POWERTOOLS_METRICS_NAMESPACE: 'BeelineTelephony',
+        TABLE_NAME: ref(ids.table),
+        DELIVERY_QUEUE_URL: ref(ids.delivery),
+        TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
+        DELIVERY_TIMEOUT_SECONDS: '10',
+        DELIVERY_RETRY_BASE_SECONDS: '5',
+        DELIVERY_GIVE_UP_SECONDS: '86400',
+      });
       expect(env(ids.ingest)).toMatchObject({ QUEUE_URL: ref(ids.events), TABLE_NAME: ref(ids.table), WEBHOOK_KEY_SECRET_ARN: ref(ids.webhookKey) });
       expect(env(ids.processor)).toMatchObject({
         QUEUE_URL: ref(ids.events),
@@ -405,6 +451,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.subscription, (e) => createSubscriptionHandler(e)],
         [ids.sweeper, (e) => createSweeperHandler(e)],
         [ids.callback, (e) => createCallbackHandler(e)],
+        [ids.relay, (e) => createRelayHandler(e)],
+        [ids.deliverer, (e) => createDeliveryHandler(e)],
       ];
       expect(builders.map(([id]) => id).sort()).toEqual([...functionIds].sort());
       for (const [id, build] of builders) expect(typeof build(runtimeEnv(id)), id).toBe('function');
@@ -441,7 +489,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       });
       expect(offenders).toEqual([]);
       const listStreams = roleIds.filter((roleId) => actionsOf(roleStatements(resources, roleId)).includes('dynamodb:ListStreams'));
-      expect(listStreams).toEqual([ids.subscriptionRole]);
+      expect(listStreams.sort()).toEqual([ids.subscriptionRole, ids.relayRole].sort());
     });
 
     it('grants Resource "*" only for actions IAM cannot scope (X-Ray, dynamodb:ListStreams): what the AwsSolutions-IAM5[Resource::*] acknowledgement says', () => {
@@ -552,6 +600,51 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(actionsOf(sm).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     });
 
+    it('relay reads the table (receiver settings) and its stream, sends only to the delivery queue and the stream DLQ, puts events only on its bus', () => {
+      const st = roleStatements(resources, ids.relayRole);
+      const actions = actionsOf(st);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:GetRecords', 'sqs:SendMessage', 'events:PutEvents']));
+      expect(actions.filter((a) => DYNAMODB_WRITE.test(a))).toEqual([]);
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'events', 'logs', 'sqs', 'xray']));
+      const sqs = withPrefix(st, 'sqs:');
+      expect(new Set(sqs.flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify(arnOf(ids.delivery)), JSON.stringify(arnOf(ids.streamDlq))]));
+      expect(actionsOf(sqs).filter((a) => /Receive|Delete|Purge|ChangeMessageVisibility/.test(a))).toEqual([]);
+      const events = withPrefix(st, 'events:');
+      expect(events.map((s) => s.Resource)).toEqual([arnOf(ids.eventBus)]);
+      expect(actionsOf(events)).toEqual(['events:PutEvents']);
+      template.hasResourceProperties('AWS::Events::EventBus', { Name: 'beeline-telephony-dev-events' });
+    });
+
+    it('delivery reads/writes the table, consumes and re-queues on the delivery queue only, decrypts secrets: no secret, no other queue, no bus', () => {
+      const st = roleStatements(resources, ids.delivererRole);
+      const actions = actionsOf(st);
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SendMessage']));
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['dynamodb', 'kms', 'logs', 'sqs', 'xray']));
+      expect(
+        new Set(
+          withPrefix(st, 'sqs:')
+            .flatMap((s) => asArray(s.Resource))
+            .map((r) => JSON.stringify(r)),
+        ),
+      ).toEqual(new Set([JSON.stringify(arnOf(ids.delivery))]));
+    });
+
+    it('feeds the relay only new outbound event items of the stream and the delivery function in batches with a bounded concurrency', () => {
+      const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping').filter(([, r]) => r.Properties.FunctionName.Ref === ids.relay);
+      expect(mappings).toHaveLength(1);
+      const m = mappings[0]![1].Properties;
+      expect(m.EventSourceArn).toEqual({ 'Fn::GetAtt': [ids.table, 'StreamArn'] });
+      expect(m.FilterCriteria.Filters.map((f: Json) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { itemType: { S: ['outbound-event'] } } } }]);
+      expect(m.DestinationConfig.OnFailure.Destination).toEqual(arnOf(ids.streamDlq));
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: ref(ids.deliverer),
+        EventSourceArn: arnOf(ids.delivery),
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: 10 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
     it('uses the token key with exactly kms:Encrypt+Decrypt (api) or kms:Decrypt (processor, subscription, callback); only api may encrypt', () => {
       const kmsActions = (roleId: string) => actionsOf(withPrefix(roleStatements(resources, roleId), 'kms:')).sort();
       expect(kmsActions(ids.apiRole)).toEqual(['kms:Decrypt', 'kms:Encrypt']);
@@ -560,6 +653,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(kmsActions(ids.callbackRole)).toEqual(['kms:Decrypt']);
       expect(kmsActions(ids.ingestRole)).toEqual([]);
       expect(kmsActions(ids.sweeperRole)).toEqual([]);
+      expect(kmsActions(ids.relayRole)).toEqual([]);
+      expect(kmsActions(ids.delivererRole)).toEqual(['kms:Decrypt']); // the receivers' signing secrets
       for (const roleId of roleIds) {
         for (const s of withPrefix(roleStatements(resources, roleId), 'kms:')) expect(s.Resource).toEqual(arnOf(ids.tokenKey));
       }
@@ -654,6 +749,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
           'ApiUrl',
           'DashboardName',
           'DeadLetterQueueUrl',
+          'DeliveryQueueUrl',
+          'EventBusName',
           'EventsQueueUrl',
           'SubscriptionStreamDlqUrl',
           'TableName',
@@ -670,6 +767,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(outputs.EventsQueueUrl.Value).toEqual(ref(ids.events));
       expect(outputs.DeadLetterQueueUrl.Value).toEqual(ref(ids.dlq));
       expect(outputs.TableName.Value).toEqual(ref(ids.table));
+      expect(outputs.DeliveryQueueUrl.Value).toEqual(ref(ids.delivery));
+      expect(outputs.EventBusName.Value).toEqual(ref(ids.eventBus));
       expect(outputs.AdminTokenSecretArn.Value).toEqual(ref(ids.adminToken));
       expect(outputs.TokenKeyArn.Value).toEqual(arnOf(ids.tokenKey));
     });
@@ -968,6 +1067,8 @@ describe('real bundling with esbuild', () => {
         [logicalId(stack, stack.subscriptionFunction)]: 'subscription.ts',
         [logicalId(stack, stack.sweeperFunction)]: 'sweeper.ts',
         [logicalId(stack, stack.callbackFunction)]: 'callback.ts',
+        [logicalId(stack, stack.relayFunction)]: 'relay.ts',
+        [logicalId(stack, stack.deliveryFunction)]: 'delivery.ts',
       };
       const functions = Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
       expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(entries).sort());

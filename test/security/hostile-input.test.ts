@@ -142,6 +142,10 @@ const PROJECT_ROUTES: [string, string, unknown?][] = [
   ['GET', `/projects/${P}/clients/c1/messages`],
   ['GET', `/projects/${P}/calls`],
   ['POST', `/projects/${P}/beeline/call`, { client_phone: '79161234567', user: '9000000001' }],
+  ['PUT', `/projects/${P}/delivery`, { url: 'https://receiver.example/hooks' }],
+  ['GET', `/projects/${P}/delivery`],
+  ['DELETE', `/projects/${P}/delivery`],
+  ['GET', `/projects/${P}/events`],
 ];
 
 function authCases(): Case[] {

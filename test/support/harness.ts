@@ -31,6 +31,9 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     settleSeconds: 1,
     eventFeedLagSeconds: 1,
     visibilityTimeoutSeconds: 2,
+    // Retries in a fraction of a second (×4 each), and a receiver that hangs is given up on quickly.
+    deliveryRetryBaseSeconds: 0.3,
+    deliveryTimeoutSeconds: 2,
     adminToken: ADMIN_TOKEN,
     webhookKey: WEBHOOK_KEY,
     logLevel: 'SILENT',

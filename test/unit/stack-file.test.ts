@@ -13,6 +13,7 @@ const file = (pid: number): StackFile => ({
   queueUrl: 'http://127.0.0.1:40123/000000000000/events',
   workQueueUrl: 'http://127.0.0.1:40123/000000000000/work',
   deadLetterQueueUrl: 'http://127.0.0.1:40123/000000000000/events-dlq',
+  deliveryQueueUrl: 'http://127.0.0.1:40123/000000000000/delivery',
   startedAt: '2026-12-02T10:00:00.000Z',
 });
 

@@ -10,6 +10,8 @@ export const FUNCTIONS = {
   subscription: { entryFile: 'subscription.ts', serviceName: 'beeline-subscription' },
   sweeper: { entryFile: 'sweeper.ts', serviceName: 'beeline-sweeper' },
   callback: { entryFile: 'callback.ts', serviceName: 'beeline-callback' },
+  relay: { entryFile: 'relay.ts', serviceName: 'beeline-relay' },
+  delivery: { entryFile: 'delivery.ts', serviceName: 'beeline-delivery' },
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

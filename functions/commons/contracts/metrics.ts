@@ -28,6 +28,9 @@ export const METRIC = {
   quietEmployees: 'QuietEmployees',
   callStarted: 'CallStarted',
   callStartFailed: 'CallStartFailed',
+  deliveryDelivered: 'DeliveryDelivered',
+  deliveryRetried: 'DeliveryRetried',
+  deliveryFailed: 'DeliveryFailed',
 } as const;
 export type MetricKey = keyof typeof METRIC;
 export type MetricName = (typeof METRIC)[MetricKey];
@@ -53,6 +56,9 @@ export const METRIC_EMITTERS = {
   quietEmployees: ['sweeper'],
   callStarted: ['callback'],
   callStartFailed: ['callback'],
+  deliveryDelivered: ['delivery'],
+  deliveryRetried: ['delivery'],
+  deliveryFailed: ['delivery'],
 } as const satisfies Record<MetricKey, readonly FunctionKey[]>;
 
 /** The metrics function `F` may count. */

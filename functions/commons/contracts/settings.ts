@@ -42,6 +42,12 @@ export const SETTINGS = {
   keyCacheSeconds: seconds('KEY_CACHE_SECONDS', 30, 60),
   /** The event feed shows events this old and older: a transaction still committing (at most the processor's 30 s timeout) is never skipped by a cursor. */
   eventFeedLagSeconds: seconds('EVENT_FEED_LAG_SECONDS', 35, 300),
+  /** Per delivery attempt: a receiver that has not answered by then has failed. */
+  deliveryTimeoutSeconds: { env: 'DELIVERY_TIMEOUT_SECONDS', default: 10, min: 1, max: 10, unit: 'seconds' },
+  /** The first retry of a failed delivery waits this long, each further one 4× longer (at most 2 h). */
+  deliveryRetryBaseSeconds: seconds('DELIVERY_RETRY_BASE_SECONDS', 5, 300),
+  /** A delivery still failing this long after its event is `failed` (the event stays in the feed). */
+  deliveryGiveUpSeconds: seconds('DELIVERY_GIVE_UP_SECONDS', DAY_SECONDS, 3 * DAY_SECONDS),
   /** How often capture mode's setting is read again. */
   captureCheckSeconds: seconds('CAPTURE_CHECK_SECONDS', 30, 60),
 } as const satisfies Record<string, Setting>;

@@ -109,6 +109,9 @@ export const AUDIT_ACTIONS = [
   'capture.stopped',
   'webhook-secret.rotated',
   'record-links.revoked',
+  'delivery.set',
+  'delivery.secret-rotated',
+  'delivery.removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -5,6 +5,7 @@
  */
 import { KEY_SCOPES } from '../domain/access';
 import { CAPTURE_MAX_MINUTES } from '../domain/capture';
+import { MAX_DELIVERY_URL_CHARS } from '../domain/delivery';
 import { isValidTimeZone } from '../domain/effects';
 import { normaliseClientPhone } from '../domain/phone';
 import { MAX_MISSED_CALL_RETURN_MINUTES } from '../domain/clients';
@@ -80,6 +81,12 @@ export const callBody = z.strictObject({
   user: z.string({ error: typed(USER_HINT) }).check(z.regex(/^(9[0-9]{9}|[0-9]{2,6})$/, `must be ${USER_HINT}`)),
 });
 
+/** The receiver of outbound events; its scheme and host are checked by the delivery rules (domain/delivery.ts). */
+export const deliveryBody = z.strictObject({
+  url: z.string().check(z.minLength(1), z.maxLength(MAX_DELIVERY_URL_CHARS)),
+  rotateSecret: z.optional(z.boolean()),
+});
+
 /** Each route that takes a JSON body, and its schema. */
 export const REQUEST_BODIES: Partial<Record<RouteName, z.ZodMiniType>> = {
   putProject: projectBody,
@@ -90,4 +97,5 @@ export const REQUEST_BODIES: Partial<Record<RouteName, z.ZodMiniType>> = {
   putWatch: watchBody,
   putEmployee: employeeBody,
   beelineCall: callBody,
+  putDelivery: deliveryBody,
 };

@@ -5,6 +5,7 @@ import { DEFAULT_TIMEZONE } from '../domain/effects';
 import { normaliseClientPhone } from '../domain/phone';
 import { addAccessRoutes } from './access-api';
 import { addCaptureRoutes } from './capture-api';
+import { addDeliveryRoutes, type DeliveryApiDeps } from './delivery-api';
 import { HttpError, parseBody, Router, type Credentials } from './router';
 import { clientBody, projectBody } from './bodies';
 import { ROUTES } from './routes';
@@ -30,6 +31,8 @@ export interface PlatformApiDeps {
   /** Who is calling (platform token or project key). */
   credentials: Credentials;
   access: AccessStore;
+  /** The receiver of outbound events (absent = those routes answer 404). */
+  delivery?: DeliveryApiDeps;
   /** Capture mode (absent = those routes answer 404). */
   capture?: CaptureStore;
   projects: {
@@ -154,6 +157,7 @@ export function createPlatformApi(deps: PlatformApiDeps) {
 
   addAccessRoutes(router, deps.access, now);
   if (deps.capture) addCaptureRoutes(router, deps.capture, now);
+  if (deps.delivery) addDeliveryRoutes(router, deps.delivery);
   if (deps.telephony) addTelephonyRoutes(router, deps.telephony, now);
 
   return router;

@@ -56,6 +56,9 @@ export const ROUTES = {
   getCall: route('GET', '/projects/{projectId}/calls/{extTrackingId}', 'project'),
   freshRecordLink: route('POST', '/projects/{projectId}/calls/{extTrackingId}/record-link', 'project'),
   listEvents: route('GET', '/projects/{projectId}/events', 'project'),
+  putDelivery: route('PUT', '/projects/{projectId}/delivery', 'project'),
+  getDelivery: route('GET', '/projects/{projectId}/delivery', 'project'),
+  deleteDelivery: route('DELETE', '/projects/{projectId}/delivery', 'project'),
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

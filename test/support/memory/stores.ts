@@ -16,6 +16,11 @@ import type {
   CallLogEntry,
   CallStore,
   ClientDirectory,
+  DeliveryJob,
+  DeliveryQueue,
+  DeliveryRecord,
+  DeliverySettings,
+  DeliveryStore,
   DialogMessage,
   DueRenewal,
   FinalizeResult,
@@ -426,5 +431,69 @@ export class MemoryIdempotencyStore<T> implements IdempotencyStore<T> {
   async release(projectId: string, keyHash: string, requestHash: string, now: number): Promise<void> {
     const held = this.keys.get(key(projectId, keyHash));
     if (held?.requestHash === requestHash && held.answer === undefined) held.expiresAt = now - 1;
+  }
+}
+
+/** A project's receiver settings and delivery records in maps, with the DynamoDB store's semantics (health only on existing settings). */
+export class MemoryDeliveryStore implements DeliveryStore {
+  readonly settings = new Map<string, DeliverySettings>();
+  readonly records = new Map<string, Map<string, DeliveryRecord>>();
+  readonly audit: AuditEntry[] = [];
+
+  async getSettings(projectId: string): Promise<DeliverySettings | undefined> {
+    const found = this.settings.get(projectId);
+    return found && clone(found);
+  }
+
+  async putSettings(projectId: string, settings: DeliverySettings, audit: AuditEntry): Promise<void> {
+    this.settings.set(projectId, clone(settings));
+    this.audit.push(clone(audit));
+  }
+
+  async deleteSettings(projectId: string, audit: AuditEntry): Promise<boolean> {
+    if (!this.settings.delete(projectId)) return false;
+    this.audit.push(clone(audit));
+    return true;
+  }
+
+  async forAttempt(projectId: string, event: { occurredAt: string; eventId: string }): Promise<{ settings?: DeliverySettings; record?: DeliveryRecord }> {
+    const record = this.records.get(projectId)?.get(`${event.occurredAt}#${event.eventId}`);
+    return { settings: await this.getSettings(projectId), record: record && clone(record) };
+  }
+
+  async saveRecord(projectId: string, record: DeliveryRecord): Promise<void> {
+    const records = this.records.get(projectId) ?? new Map<string, DeliveryRecord>();
+    this.records.set(projectId, records);
+    records.set(`${record.occurredAt}#${record.eventId}`, clone(record));
+  }
+
+  async recent(projectId: string, limit: number): Promise<DeliveryRecord[]> {
+    const records = this.records.get(projectId) ?? new Map<string, DeliveryRecord>();
+    return [...records.entries()]
+      .sort(([a], [b]) => (a < b ? 1 : -1))
+      .slice(0, limit)
+      .map(([, record]) => clone(record));
+  }
+
+  async setReceiverHealth(projectId: string, health: { failures: number; pausedUntil?: number }): Promise<void> {
+    const settings = this.settings.get(projectId);
+    if (!settings) return;
+    settings.failures = health.failures;
+    if (health.pausedUntil === undefined) delete settings.pausedUntil;
+    else settings.pausedUntil = health.pausedUntil;
+  }
+}
+
+/** Delivery jobs sent back to the queue, with their delay. */
+export class MemoryDeliveryQueue implements DeliveryQueue {
+  readonly sent: { job: DeliveryJob; delaySeconds?: number }[] = [];
+
+  async send(jobs: readonly DeliveryJob[], delaySeconds?: number): Promise<void> {
+    for (const job of jobs) this.sent.push({ job: clone(job), delaySeconds });
+  }
+
+  /** Takes what was sent so far. */
+  take(): { job: DeliveryJob; delaySeconds?: number }[] {
+    return this.sent.splice(0);
   }
 }

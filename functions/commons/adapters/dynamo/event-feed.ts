@@ -4,11 +4,12 @@ import { OUTBOUND_EVENT_KEPT_DAYS, type OutboundEvent } from '../../domain/outbo
 import { InvalidCursorError, type OutboundEventFeed } from '../../ports';
 import { conditionally } from './document-client';
 import { eventKey, eventsPk } from './keys';
+import { OUTBOUND_EVENT_ITEM_TYPE } from '../../contracts/events';
 
 /** A transaction item putting the event (ids are unique by construction: no condition needed). */
 export function eventPut(tableName: string, event: OutboundEvent) {
   const ttl = Math.floor(Date.parse(event.occurredAt) / 1000) + OUTBOUND_EVENT_KEPT_DAYS * 86_400;
-  return { Put: { TableName: tableName, Item: { ...eventKey(event.projectId, event.occurredAt, event.eventId), event: JSON.stringify(event), ttl } } };
+  return { Put: { TableName: tableName, Item: { ...eventKey(event.projectId, event.occurredAt, event.eventId), itemType: OUTBOUND_EVENT_ITEM_TYPE, event: JSON.stringify(event), ttl } } };
 }
 
 const CURSOR_SK = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#evt_[A-Za-z0-9_-]{26}$/;

@@ -118,3 +118,16 @@ export const eventKey = (projectId: string, occurredAt: string, eventId: string)
 
 /** beeline_call answers by Idempotency-Key: pk `P#{p}#IDEM#{sha256 of the key}`, sk `IDEM` (ttl 24 h). */
 export const idempotencyKey = (projectId: string, keyHash: string) => ({ pk: `P#${projectId}#IDEM#${keyHash}`, sk: 'IDEM' });
+
+/**
+ * Outbound delivery: the project's receiver (URL, encrypted secrets, its health) and how each
+ * event's delivery went.
+ *
+ * | item             | pk          | sk                                  |
+ * |------------------|-------------|-------------------------------------|
+ * | receiver         | P#{p}       | DELIVERY                            |
+ * | delivery record  | P#{p}#DLV   | {occurredAt ISO}#{eventId}  (ttl)   |
+ */
+export const deliverySettingsKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'DELIVERY' });
+export const deliveriesPk = (projectId: string) => `P#${projectId}#DLV`;
+export const deliveryRecordKey = (projectId: string, occurredAt: string, eventId: string) => ({ pk: deliveriesPk(projectId), sk: `${occurredAt}#${eventId}` });
