@@ -6,7 +6,7 @@
  * stderr: progress and the detail behind each figure. Also written to .bench/latest.json.
  *
  * `npm run bench -- --only=bundles,pipeline` runs some sections (ingest, bundles, requests,
- * pipeline, match) and writes .bench/partial.json instead.
+ * delivery, pipeline, match) and writes .bench/partial.json instead.
  *
  * Bounded: every loop has a count or a deadline, a watchdog ends the run at 285 s, and every
  * server, worker and Java process the bench starts is stopped on success, error or signal.
@@ -15,12 +15,13 @@ import { cpus, loadavg } from 'node:os';
 import { startDynamoDbLocal } from '../local/dynamodb';
 import { benchBundles } from './bundles';
 import { benchDdbRequests, benchProcessorRequests } from './ddb-requests';
+import { benchDelivery } from './delivery';
 import { benchIngest } from './ingest';
 import { benchMatch } from './match';
 import { benchPipeline } from './pipeline';
 import { cleanupAll, keepStdoutForTheBench, log, onCleanup, out, Report, useLocalAwsEnvironment } from './support';
 
-const SECTIONS = ['ingest', 'bundles', 'requests', 'pipeline', 'match'] as const;
+const SECTIONS = ['ingest', 'bundles', 'requests', 'delivery', 'pipeline', 'match'] as const;
 const only = process.argv
   .slice(2)
   .find((arg) => arg.startsWith('--only='))
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
   await section('ingest', '1 ingest overhead', () => benchIngest(report, { iterations: 1500, rounds: 15, warmupIterations: 3000 }));
   await section('bundles', '5 bundles and cold init', () => benchBundles(report, { coldRuns: 5, variantRuns: 3, variantFunctions: ['ingest', 'processor'] }));
 
-  if (!(['requests', 'pipeline', 'match'] as const).some(selected)) return;
+  if (!(['requests', 'delivery', 'pipeline', 'match'] as const).some(selected)) return;
   const dynamo = await startDynamoDbLocal({ dataDir: ':memory:' });
   onCleanup('DynamoDB Local', () => dynamo.stop());
   log(`\nDynamoDB Local ${dynamo.endpoint} (in memory)`);
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
       report.note(`the processor-level request count could not run against this version of the processor: ${(error as Error).message}`);
     });
   });
+  await section('delivery', '7 outbound delivery latency and requests', () => benchDelivery(report, { dynamoEndpoint: dynamo.endpoint, calls: 60, concurrency: 4 }));
   await section('pipeline', '4+6 pipeline throughput and webhook latency', () =>
     benchPipeline(report, {
       dynamoEndpoint: dynamo.endpoint,
