@@ -58,7 +58,7 @@ const SUMMARIES: Record<RouteName, { summary: string; status: number; descriptio
   getEmployee: { summary: 'An employee with its subscription status, expiry, last event and last error', status: 200, tag: 'employees' },
   deleteEmployee: { summary: 'Remove an employee and its subscription', status: 200, tag: 'employees' },
   putClient: { summary: 'Register or update a client (used by the platform)', status: 200, tag: 'clients' },
-  getClient: { summary: 'A client with its deal variables', status: 200, tag: 'clients' },
+  getClient: { summary: 'A client with its deal variables, and `activeCall` while a call with it is ringing or talking', status: 200, tag: 'clients' },
   findClients: { summary: 'The client a call from a number would match (`?phone=` in any format)', status: 200, tag: 'clients' },
   clientMessages: { summary: "A client's dialog, oldest first, a page at a time (`limit`, `cursor`)", status: 200, tag: 'clients' },
   listCalls: { summary: 'The call log, newest first, a page at a time (`limit`, `cursor`)', status: 200, tag: 'calls' },

@@ -40,12 +40,16 @@ export type FinalizeResult = 'committed' | 'call-changed' | 'client-exists';
 
 export interface CallStore {
   load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined>;
-  /** Stores the state if the stored version is still `expectedVersion`; false on a conflict. */
-  save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean>;
+  /**
+   * Stores the state if the stored version is still `expectedVersion`; false on a conflict.
+   * `started` (the state's `startReported` just set) is written in the same transaction, with
+   * the client's active call when the state names one (`startReported.activeFor`).
+   */
+  save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean>;
   /**
    * In one transaction: the client's deal variables (unless a later call already wrote
-   * them), the dialog notification, and the call marked final; nothing when the call changed
-   * meanwhile or the client to create already exists.
+   * them), the dialog notification, the end of the client's active call, and the call marked
+   * final; nothing when the call changed meanwhile or the client to create already exists.
    */
   finalize(input: CallFinalization): Promise<FinalizeResult>;
   /**

@@ -67,8 +67,9 @@ describe('an answered incoming call', () => {
     expect(log).toHaveLength(1);
     expect(app.clients.get(PROJECT, log[0]!.clientId!)!.dealVariables).toEqual(SEVEN_VARIABLES);
     expect(app.clients.dialog(PROJECT, log[0]!.clientId!)).toHaveLength(1);
-    // The bot engine hears of it once, with what the client got.
-    expect(app.calls.events).toEqual([expect.objectContaining({ type: 'beeline_call_event', clientId: log[0]!.clientId, data: expect.objectContaining({ variables: SEVEN_VARIABLES }) })]);
+    // The bot engine hears of it once, with what the client got (and once that it started).
+    expect(app.calls.events.map((e) => e.type)).toEqual(['beeline_call_started', 'beeline_call_event']);
+    expect(app.calls.events[1]).toEqual(expect.objectContaining({ type: 'beeline_call_event', clientId: log[0]!.clientId, data: expect.objectContaining({ variables: SEVEN_VARIABLES }) }));
   });
 
   it('a ring-all group whose legs arrive all at once is one call with one notification', async () => {
@@ -85,6 +86,87 @@ describe('an answered incoming call', () => {
     const [call] = app.calls.callLog(PROJECT);
     expect(call).toMatchObject({ outcome: 'answered', operatorPhone: '9000000007' });
     expect(app.clients.dialog(PROJECT, call!.clientId!)).toHaveLength(1);
+  });
+});
+
+describe('a call starting (beeline_call_started, activeCall)', () => {
+  const started = (app: ReturnType<typeof memoryApp>) => app.calls.events.filter((e) => e.type === 'beeline_call_started');
+  const knownClient = (app: ReturnType<typeof memoryApp>) =>
+    app.clients.add(PROJECT, { clientId: 'tel-1', channel: 'telephony', phone: CLIENT, variables: {}, dealVariables: {}, createdAt: new Date(T0 - 86_400_000).toISOString() });
+
+  it('is reported at the first ringing leg; the known client shows the call as active until it ends', async () => {
+    const app = memoryApp({ startAt: T0 + 1000 });
+    knownClient(app);
+    const [ringing, ...rest] = callEvents('ext-1', answeredIncoming());
+    await app.deliver(PROJECT, [ringing!]);
+    expect(started(app)).toEqual([
+      expect.objectContaining({ projectId: PROJECT, clientId: 'tel-1', data: { extTrackingId: 'ext-1', direction: 'Incoming', clientPhone: CLIENT, operatorPhone: OPERATOR } }),
+    ]);
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall).toEqual({ extTrackingId: 'ext-1', startedAt: new Date(T0).toISOString() });
+
+    app.clock.now = T0 + 126_000;
+    await app.deliver(PROJECT, rest);
+    // Hung up but not settled yet: still the client's call.
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall?.extTrackingId).toBe('ext-1');
+    await app.drain();
+    expect(app.calls.callLog(PROJECT)[0]).toMatchObject({ outcome: 'answered', clientId: 'tel-1' });
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall).toBeUndefined();
+    expect(started(app)).toHaveLength(1);
+  });
+
+  it('names no client while none exists; the client the call creates has no active call left', async () => {
+    const app = memoryApp({ startAt: T0 + 1000 });
+    const events = callEvents('ext-new', answeredIncoming());
+    await app.deliver(PROJECT, events.slice(0, 1));
+    const [event] = started(app);
+    expect(event).not.toHaveProperty('clientId');
+    app.clock.now = T0 + 126_000;
+    await app.deliver(PROJECT, events.slice(1));
+    await app.drain();
+    const [call] = app.calls.callLog(PROJECT);
+    expect(app.clients.get(PROJECT, call!.clientId!)).toBeDefined();
+    expect(app.clients.get(PROJECT, call!.clientId!)!.activeCall).toBeUndefined();
+  });
+
+  it('an outgoing call is reported with its direction', async () => {
+    const app = memoryApp({ startAt: T0 + 1000 });
+    const legs: LegSpec[] = [{ abonent: OPERATOR, personality: 'Originator', remote: { address: `tel:+${CLIENT}` }, startTime: T0, answerTime: T0 + 9000, releaseTime: T0 + 60_000 }];
+    await app.deliver(PROJECT, callEvents('out-1', legs).slice(0, 1));
+    expect(started(app).map((e) => e.data.direction)).toEqual(['Outgoing']);
+  });
+
+  it('once per call whatever the redeliveries, the order, or 20 legs of a ring-all group arriving at once', async () => {
+    const app = memoryApp({ startAt: T0 + 126_000 });
+    knownClient(app);
+    const legs: LegSpec[] = Array.from({ length: 20 }, (_, i) => ({ abonent: `90000000${String(i).padStart(2, '0')}`, remote: { address: `tel:+${CLIENT}` }, startTime: T0, releaseTime: T0 + 5000 }));
+    const events = callEvents('ring-all', legs);
+    await Promise.all(events.map((body) => app.deliver(PROJECT, [body])));
+    for (let seed = 1; seed <= 3; seed++) await app.deliver(PROJECT, shuffled(events, seed));
+    await app.drain();
+    expect(started(app)).toHaveLength(1);
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall).toBeUndefined();
+  });
+
+  it('a call first seen at its hang-up is reported but was never active; a call with no client number is not reported', async () => {
+    const app = memoryApp({ startAt: T0 + 126_000 });
+    knownClient(app);
+    await app.deliver(PROJECT, callEvents('late', answeredIncoming()).slice(-1));
+    expect(started(app)).toHaveLength(1);
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall).toBeUndefined();
+    await app.deliver(PROJECT, callEvents('hidden', [{ abonent: OPERATOR, remote: { hidden: true }, startTime: T0, releaseTime: T0 + 5000 }]));
+    await app.deliver(PROJECT, callEvents('internal', [{ abonent: OPERATOR, remote: { colleague: '9009998877' }, startTime: T0, releaseTime: T0 + 5000 }]));
+    await app.drain();
+    expect(started(app).map((e) => e.data.extTrackingId)).toEqual(['late']);
+  });
+
+  it('a call whose end never comes stops being active after 4 hours', async () => {
+    const app = memoryApp({ startAt: T0 + 1000 });
+    knownClient(app);
+    await app.deliver(PROJECT, callEvents('stuck', answeredIncoming()).slice(0, 1));
+    app.clock.now = T0 + 1000 + 4 * 3600_000 - 1;
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall?.extTrackingId).toBe('stuck');
+    app.clock.now = T0 + 1000 + 4 * 3600_000;
+    expect(app.clients.get(PROJECT, 'tel-1')!.activeCall).toBeUndefined();
   });
 });
 
@@ -130,8 +212,8 @@ describe('the recording of an answered call', () => {
     const link = `${PUBLIC_URL}/projects/${PROJECT}/calls/ext-1/record`;
     expect(call!.recordLink).toBe(link);
     expect(app.clients.get(PROJECT, call!.clientId!)!.dealVariables.beeline_record_link).toBe(link);
-    expect(app.calls.events.map((e) => e.type)).toEqual(['beeline_call_event', 'beeline_record_link']);
-    expect(app.calls.events[1]!.data).toEqual({ extTrackingId: 'ext-1', beeline_record_link: link });
+    expect(app.calls.events.map((e) => e.type)).toEqual(['beeline_call_started', 'beeline_call_event', 'beeline_record_link']);
+    expect(app.calls.events[2]!.data).toEqual({ extTrackingId: 'ext-1', beeline_record_link: link });
     expect(app.handled.filter((m) => m.kind === 'record').length).toBeGreaterThanOrEqual(2);
   });
 

@@ -81,7 +81,7 @@ describe('signed delivery to the project receiver', () => {
   it('a receiver failing for a while gets the event after it recovers, with the same webhook-id on every attempt', async () => {
     const projectId = await newProject();
     const { receiver, secret } = await receiverFor(projectId);
-    receiver.script([{ status: 500 }, { status: 503 }, 'hang']);
+    receiver.script([{ status: 500 }, { status: 503 }, 'hang'], { status: 200 }, 'beeline_call_event');
     await play(projectId, callEvents(randomUUID(), answered('79161220002')));
     const attempts = await eventually(
       async () => {
@@ -112,7 +112,7 @@ describe('signed delivery to the project receiver', () => {
     const [slow, fast] = [await newProject(), await newProject()];
     const { receiver: hanging } = await receiverFor(slow);
     const { receiver: quick } = await receiverFor(fast);
-    hanging.script([], 'hang');
+    hanging.script([], 'hang', 'beeline_call_event');
     await Promise.all([play(slow, callEvents(randomUUID(), answered('79161220003'))), play(fast, callEvents(randomUUID(), answered('79161220004')))]);
     const started = Date.now();
     await eventually(async () => (callEventsAt(hanging).length > 0 ? true : undefined));

@@ -52,6 +52,7 @@ describe('the example receiver of the README', () => {
       body,
     });
     expect(forged.status).toBe(401);
-    expect(output.filter((l) => l.startsWith('verified'))).toHaveLength(1);
+    // The call's two events (it started, it was notified), each verified once.
+    expect(output.filter((l) => l.startsWith('verified')).map((l) => l.split(' ')[1])).toEqual(['beeline_call_started', 'beeline_call_event']);
   });
 });

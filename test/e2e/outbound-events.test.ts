@@ -1,6 +1,7 @@
 /**
  * The event feed on the local stack: every notification of a client has exactly one
- * `beeline_call_event` (with the seven variables), whatever is redelivered, and the feed hands
+ * `beeline_call_event` (with the seven variables), whatever is redelivered, a call with a
+ * client number one `beeline_call_started` when it rings, and the feed hands
  * each event over once across pages, with a cursor that always says where to go on.
  */
 import { randomUUID } from 'node:crypto';
@@ -45,7 +46,35 @@ async function feed(projectId: string, limit = 100) {
   throw new Error('the feed did not end');
 }
 
+type FeedEvent = Awaited<ReturnType<typeof feed>>[number];
+const ofType = (events: FeedEvent[], type: string) => events.filter((e) => e.type === type);
+
 describe('the event feed', () => {
+  it('a ringing call: beeline_call_started at once, and the client shows activeCall until the call ends', async () => {
+    const projectId = await newProject();
+    const phone = '79161110021';
+    const clientId = 'crm-client-21';
+    expect((await stack.api('PUT', `/projects/${projectId}/clients/${clientId}`, { channel: 'telephony', phone })).status).toBe(200);
+    const ext = randomUUID();
+    const [ringing, ...rest] = callEvents(ext, answered(phone, Date.now() - 60_000));
+    await play(projectId, [ringing!]);
+    const [started] = await eventually(async () => {
+      const events = ofType(await feed(projectId), 'beeline_call_started');
+      return events.length > 0 ? events : undefined;
+    });
+    expect(started).toMatchObject({ type: 'beeline_call_started', clientId, data: { extTrackingId: ext, direction: 'Incoming', clientPhone: phone, operatorPhone: OPERATOR } });
+    const { body: during } = await stack.api('GET', `/projects/${projectId}/clients/${clientId}`);
+    expect(during.activeCall).toEqual({ extTrackingId: ext, startedAt: expect.any(String) });
+
+    await play(projectId, rest);
+    const after = await eventually(async () => {
+      const { body } = await stack.api('GET', `/projects/${projectId}/clients/${clientId}`);
+      return body.dealVariables.beeline_call_type === 'Incoming' ? body : undefined;
+    });
+    expect(after.activeCall).toBeUndefined();
+    expect(ofType(await feed(projectId), 'beeline_call_started')).toHaveLength(1);
+  });
+
   it('an answered call: exactly one beeline_call_event with the seven variables, also after the webhooks come again', async () => {
     const projectId = await newProject();
     const phone = '79161110001';
@@ -53,14 +82,14 @@ describe('the event feed', () => {
     const bodies = callEvents(ext, answered(phone));
     await play(projectId, bodies);
     const [event] = await eventually(async () => {
-      const events = await feed(projectId);
+      const events = ofType(await feed(projectId), 'beeline_call_event');
       return events.length > 0 ? events : undefined;
     });
     await play(projectId, bodies);
     await new Promise((resolve) => setTimeout(resolve, 2500));
 
     const events = await feed(projectId);
-    expect(events).toHaveLength(1);
+    expect(events.map((e) => e.type).sort()).toEqual(['beeline_call_event', 'beeline_call_started']);
     const { body: client } = await stack.api('GET', `/projects/${projectId}/clients/${event!.clientId}`);
     expect(event).toMatchObject({
       eventId: expect.stringMatching(/^evt_[A-Za-z0-9_-]{26}$/),
@@ -85,12 +114,22 @@ describe('the event feed', () => {
     const projectId = await newProject();
     const exts = Array.from({ length: 5 }, () => randomUUID());
     for (const [i, ext] of exts.entries()) await play(projectId, callEvents(ext, answered(`7916111100${i + 2}`, T0 + i * 600_000)));
+    // Each call: beeline_call_started, then beeline_call_event.
     const all = await eventually(async () => {
       const events = await feed(projectId, 2);
-      return events.length === exts.length ? events : undefined;
+      return events.length === 2 * exts.length ? events : undefined;
     });
-    expect(new Set(all.map((e) => e.eventId)).size).toBe(exts.length);
-    expect(all.map((e) => e.data.call.extTrackingId).sort()).toEqual([...exts].sort());
+    expect(new Set(all.map((e) => e.eventId)).size).toBe(2 * exts.length);
+    expect(
+      ofType(all, 'beeline_call_event')
+        .map((e) => e.data.call.extTrackingId)
+        .sort(),
+    ).toEqual([...exts].sort());
+    expect(
+      ofType(all, 'beeline_call_started')
+        .map((e) => e.data.extTrackingId)
+        .sort(),
+    ).toEqual([...exts].sort());
 
     const { body: first } = await stack.api('GET', `/projects/${projectId}/events?limit=100`);
     const { body: rest } = await stack.api('GET', `/projects/${projectId}/events?after=${first.next}`);

@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { storesFrom } from '../../functions/commons/composition';
 import { applyEvent, newCall, summarise, type CallState } from '../../functions/commons/domain/call';
-import { newClientForPhone, defaultProject, type Client } from '../../functions/commons/domain/clients';
+import { newClientForPhone, defaultProject, type ActiveCall, type Client } from '../../functions/commons/domain/clients';
 import { callVariables } from '../../functions/commons/domain/effects';
-import { callEventOf, missedUnreturnedEventOf, recordLinkEventOf, type OutboundEvent } from '../../functions/commons/domain/outbound-events';
+import { callEventOf, callStartedEventOf, missedUnreturnedEventOf, recordLinkEventOf, type OutboundEvent } from '../../functions/commons/domain/outbound-events';
 import { parseXsiEvent } from '../../functions/commons/domain/xsi-parser';
 import type { CallStore, ClientDirectory, DialogMessage } from '../../functions/commons/ports';
 import { ensureTable } from '../../local/dynamodb';
@@ -27,6 +27,7 @@ interface Subject {
   /** The outbound events written with the effects. */
   events(projectId: string): Promise<OutboundEvent[]>;
   append(event: OutboundEvent): Promise<boolean>;
+  activeCall(projectId: string, clientId: string): Promise<ActiveCall | undefined>;
 }
 
 const subjects: [string, () => Promise<Subject>][] = [
@@ -43,6 +44,7 @@ const subjects: [string, () => Promise<Subject>][] = [
         dialog: async (projectId, clientId) => clients.dialog(projectId, clientId),
         events: async (projectId) => calls.events.filter((event) => event.projectId === projectId),
         append: (event) => new MemoryEventFeed(calls).append(event),
+        activeCall: async (projectId, clientId) => clients.get(projectId, clientId)?.activeCall,
       };
     },
   ],
@@ -62,6 +64,7 @@ const subjects: [string, () => Promise<Subject>][] = [
         dialog: async (projectId, clientId) => (await stores.clients.listMessages(projectId, clientId, 100)).items,
         append: (event) => stores.events.append(event),
         events: async (projectId) => (await stores.events.list(projectId, { limit: 500, until: new Date(Date.now() + 86_400_000 * 3650) })).items,
+        activeCall: async (projectId, clientId) => (await stores.clients.get(projectId, clientId))?.activeCall,
       };
     },
   ],
@@ -143,6 +146,32 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     expect((await subject.events(projectId)).map((e) => [e.type, e.clientId, (e.data as { call: { extTrackingId: string } }).call.extTrackingId])).toEqual([
       ['beeline_call_event', client.clientId, 'a'],
     ]);
+  });
+
+  it('a start is saved with its event and the client’s active call, once; the finalize ends the active call', async () => {
+    const p = fresh();
+    const phone = '79161110001';
+    await subject.addClient(p, { clientId: 'tel-a', channel: 'telephony', phone, variables: {}, dealVariables: {}, createdAt: new Date(T0 - 86_400_000).toISOString() });
+    const state: CallState = { ...callState(p, 'ring-1', answered(phone, T0)), startReported: { reportedAt: Date.now(), activeFor: 'tel-a' } };
+    const summary = summarise(state);
+    const event = callStartedEventOf(state, summary, 'tel-a', new Date(T0));
+    expect(await subject.calls.save(state, summary, 0, event)).toBe(true);
+    expect(await subject.activeCall(p, 'tel-a')).toEqual({ extTrackingId: 'ring-1', startedAt: new Date(T0).toISOString() });
+    // The start lost a race (the call exists): nothing of it is written.
+    expect(await subject.calls.save(state, summary, 0, event)).toBe(false);
+    expect((await subject.events(p)).filter((e) => e.type === 'beeline_call_started')).toEqual([event]);
+    expect(await finalizeFor(state, 'tel-a', undefined, 1)).toBe('committed');
+    expect(await subject.activeCall(p, 'tel-a')).toBeUndefined();
+  });
+
+  it('an active call reported 4 hours ago or more is not shown (its end was never seen)', async () => {
+    const p = fresh();
+    const phone = '79161110002';
+    await subject.addClient(p, { clientId: 'tel-b', channel: 'telephony', phone, variables: {}, dealVariables: {}, createdAt: new Date(T0 - 86_400_000).toISOString() });
+    const state: CallState = { ...callState(p, 'stale-1', answered(phone, T0)), startReported: { reportedAt: Date.now() - 4 * 3600_000 - 1000, activeFor: 'tel-b' } };
+    const summary = summarise(state);
+    expect(await subject.calls.save(state, summary, 0, callStartedEventOf(state, summary, 'tel-b', new Date(T0)))).toBe(true);
+    expect(await subject.activeCall(p, 'tel-b')).toBeUndefined();
   });
 
   it('finalize over a stale version writes nothing', async () => {

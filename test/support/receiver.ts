@@ -15,8 +15,8 @@ export type Behaviour = { status: number } | 'hang';
 export interface TestReceiver {
   url: string;
   received: Received[];
-  /** Answers these in turn, then `then` for good (default 200). */
-  script(answers: Behaviour[], then?: Behaviour): void;
+  /** Answers these in turn, then `then` for good (default 200); with `onlyType`, only to events of that type (the others get 200). */
+  script(answers: Behaviour[], then?: Behaviour, onlyType?: string): void;
   close(): Promise<void>;
 }
 
@@ -24,12 +24,22 @@ export async function startReceiver(path = '/hooks/beeline'): Promise<TestReceiv
   const received: Received[] = [];
   let queue: Behaviour[] = [];
   let steady: Behaviour = { status: 200 };
+  let scriptedType: string | undefined;
+  const typeOf = (body: string) => {
+    try {
+      return (JSON.parse(body) as { type?: unknown }).type;
+    } catch {
+      return undefined;
+    }
+  };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-      const behaviour = queue.shift() ?? steady;
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({ headers: request.headers, body, at: Date.now() });
+      const scripted = scriptedType === undefined || typeOf(body) === scriptedType;
+      const behaviour = scripted ? (queue.shift() ?? steady) : { status: 200 };
       if (behaviour === 'hang') return;
       response.writeHead(behaviour.status, { 'content-type': 'text/plain' }).end('ok');
     });
@@ -40,9 +50,10 @@ export async function startReceiver(path = '/hooks/beeline'): Promise<TestReceiv
   return {
     url: `http://127.0.0.1:${port}${path}`,
     received,
-    script(answers, then = { status: 200 }) {
+    script(answers, then = { status: 200 }, onlyType) {
       queue = [...answers];
       steady = then;
+      scriptedType = onlyType;
     },
     close: () =>
       new Promise<void>((resolve) => {

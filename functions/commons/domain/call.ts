@@ -70,6 +70,15 @@ export interface CallState {
    * a configured employee's (`watched`); the others only help decide the outcome.
    */
   throughWholePbx?: boolean;
+  /** `beeline_call_started` was written (with this state): never again for this call. */
+  startReported?: StartReport;
+}
+
+export interface StartReport {
+  /** Processor time of the report: an `activeCall` older than ACTIVE_CALL_MAX_MS is stale whatever the PBX's clocks say. */
+  reportedAt: number;
+  /** The client whose `activeCall` the call is until it ends; absent when the call had ended before it was first seen. */
+  activeFor?: string;
 }
 
 export interface FinalOutcome {
@@ -303,6 +312,15 @@ export function summarise(state: CallState): CallSummary {
     allLegsEnded,
     recorded: answeringLeg?.recorded ?? false,
   };
+}
+
+/**
+ * The call has just become one to report as started (`beeline_call_started`): an employee's
+ * call with a client number, not reported yet, not finalized, not a pickup or transfer joined
+ * into another call (that one was reported).
+ */
+export function startsNow(state: CallState, summary: CallSummary): boolean {
+  return state.startReported === undefined && state.finalized === undefined && state.continues === undefined && summary.clientPhone !== undefined && isEmployeesCall(state);
 }
 
 /**

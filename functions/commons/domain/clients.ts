@@ -15,6 +15,23 @@ export interface Client {
   variables: Record<string, string>;
   dealVariables: Record<string, string>;
   createdAt: string;
+  /** A call with the client is ringing or talking now (`GET …/clients/{clientId}` only). */
+  activeCall?: ActiveCall;
+}
+
+export interface ActiveCall {
+  extTrackingId: string;
+  /** When the call started, as the PBX tells it. */
+  startedAt: string;
+}
+
+/** A call whose end was never seen stops being the client's active call this long after it was reported. */
+export const ACTIVE_CALL_MAX_MS = 4 * 3600_000;
+
+/** The client's active call: the latest reported of those not yet ended and not stale. */
+export function activeCallOf(calls: (ActiveCall & { reportedAt: number })[], now: number): ActiveCall | undefined {
+  const latest = calls.filter((call) => now - call.reportedAt < ACTIVE_CALL_MAX_MS).sort((a, b) => b.reportedAt - a.reportedAt)[0];
+  return latest && { extTrackingId: latest.extTrackingId, startedAt: latest.startedAt };
 }
 
 export interface ProjectSettings {
@@ -61,13 +78,18 @@ export function phoneIndexEntries(client: Pick<Client, 'channel' | 'phone' | 'va
  */
 export function newClientForPhone(phone: string, project: ProjectSettings, now: Date): Client {
   return {
-    clientId: `bl-${phone}`,
+    clientId: newClientIdForPhone(phone),
     channel: project.messengers.length > 0 ? WHATSAPP_CHANNEL : TELEPHONY_CHANNEL,
     phone,
     variables: {},
     dealVariables: {},
     createdAt: now.toISOString(),
   };
+}
+
+/** The id a client created for a call from this number gets. */
+export function newClientIdForPhone(phone: string): string {
+  return `bl-${phone}`;
 }
 
 export function defaultProject(projectId: string): ProjectSettings {

@@ -42,6 +42,24 @@ export function callEventOf(call: { projectId: string; extTrackingId: string }, 
   };
 }
 
+/** The first leg of a call with a client number started ringing (`clientId` when a client exists already). */
+export function callStartedEventOf(call: { projectId: string; extTrackingId: string }, summary: CallSummary, clientId: string | undefined, at: Date): OutboundEvent {
+  const { projectId, extTrackingId } = call;
+  return {
+    eventId: outboundEventId(projectId, 'beeline_call_started', extTrackingId),
+    type: 'beeline_call_started',
+    projectId,
+    ...(clientId !== undefined && { clientId }),
+    occurredAt: at.toISOString(),
+    data: {
+      extTrackingId,
+      direction: summary.direction,
+      clientPhone: summary.clientPhone,
+      ...(summary.operatorPhone !== undefined && { operatorPhone: summary.operatorPhone }),
+    },
+  };
+}
+
 /** A missed incoming call got no answered call with the client within the project's return time. */
 export function missedUnreturnedEventOf(projectId: string, clientId: string, extTrackingId: string, clientPhone: string, missedAt: number, reportedAt: number): OutboundEvent {
   return {

@@ -31,7 +31,7 @@ export interface MemoryAppOptions {
 export function memoryApp(options: MemoryAppOptions) {
   const clock = { now: options.startAt };
   const now = () => clock.now;
-  const clients = new MemoryClients();
+  const clients = new MemoryClients(now);
   const calls = new MemoryCallStore(clients);
   const projects = new MemoryProjects();
   const queue = new MemoryQueue(now);

@@ -5,7 +5,7 @@
  */
 import { summarise, type CallState, type CallSummary, type Outcome } from '../../../functions/commons/domain/call';
 import { logEntryOf, shownInCallLog } from '../../../functions/commons/domain/call-log';
-import { phoneIndexEntries, type Client, type PhoneMatch, type ProjectSettings } from '../../../functions/commons/domain/clients';
+import { activeCallOf, phoneIndexEntries, type ActiveCall, type Client, type PhoneMatch, type ProjectSettings } from '../../../functions/commons/domain/clients';
 import type { Employee, SubscriptionRecord, SubscriptionState } from '../../../functions/commons/domain/subscriptions';
 import { INITIAL_WEBHOOK_SECRET, type WebhookSecretState } from '../../../functions/commons/domain/webhook-secret';
 import type { AuditEntry } from '../../../functions/commons/domain/access';
@@ -50,6 +50,10 @@ export class MemoryClients implements ClientDirectory {
   private readonly telephonyIndex = new Map<string, string>();
   private readonly variableIndex = new Map<string, { createdAt: string; clientId: string }[]>();
   readonly messages = new Map<string, (DialogMessage & { id: string })[]>();
+  /** Active calls by client, by extTrackingId. */
+  private readonly activeCalls = new Map<string, Map<string, ActiveCall & { reportedAt: number }>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   async match(projectId: string, phone: string): Promise<PhoneMatch | undefined> {
     const telephony = this.telephonyIndex.get(key(projectId, phone));
@@ -65,7 +69,20 @@ export class MemoryClients implements ClientDirectory {
 
   get(projectId: string, clientId: string): Client | undefined {
     const stored = this.clients.get(key(projectId, clientId));
-    return stored && clone(stored);
+    if (!stored) return undefined;
+    const { lastCallStartedAt: _lastCallStartedAt, ...client } = clone(stored);
+    const activeCall = activeCallOf([...(this.activeCalls.get(key(projectId, clientId))?.values() ?? [])], this.now());
+    return { ...client, ...(activeCall && { activeCall }) };
+  }
+
+  startActiveCall(projectId: string, clientId: string, call: ActiveCall & { reportedAt: number }): void {
+    const calls = this.activeCalls.get(key(projectId, clientId)) ?? new Map();
+    calls.set(call.extTrackingId, { ...call });
+    this.activeCalls.set(key(projectId, clientId), calls);
+  }
+
+  endActiveCall(projectId: string, clientId: string, extTrackingId: string): void {
+    this.activeCalls.get(key(projectId, clientId))?.delete(extTrackingId);
   }
 
   dialog(projectId: string, clientId: string): DialogMessage[] {
@@ -122,9 +139,16 @@ export class MemoryCallStore implements CallStore {
     return record && { state: clone(record.state), version: record.version };
   }
 
-  async save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean> {
+  async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean> {
     if ((this.calls.get(key(state.projectId, state.extTrackingId))?.version ?? 0) !== expectedVersion) return false;
     this.put(state, summary, expectedVersion);
+    if (started) {
+      this.events.push(clone(started));
+      const { activeFor, reportedAt } = state.startReported!;
+      if (activeFor !== undefined) {
+        this.clients.startActiveCall(state.projectId, activeFor, { extTrackingId: state.extTrackingId, startedAt: new Date(summary.startedAt).toISOString(), reportedAt });
+      }
+    }
     return true;
   }
 
@@ -143,6 +167,8 @@ export class MemoryCallStore implements CallStore {
         existing.lastCallStartedAt = summary.startedAt;
       }
     }
+    const activeFor = state.startReported?.activeFor;
+    if (activeFor !== undefined) this.clients.endActiveCall(projectId, activeFor, extTrackingId);
     if (client?.notification !== undefined) {
       this.clients.post(projectId, client.clientId, `call-${extTrackingId}`, { text: client.notification, at: at.toISOString(), kind: 'notification' });
       if (client.event) this.events.push(clone(client.event));

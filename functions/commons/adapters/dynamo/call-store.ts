@@ -6,9 +6,10 @@ import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, S
 export type { CallLogEntry } from '../../ports';
 import type { DynamoClientStore } from './client-store';
 import type { OutboundEvent } from '../../domain/outbound-events';
+import { ACTIVE_CALL_MAX_MS } from '../../domain/clients';
 import { cancellationCodes, conditionally, queryPage } from './document-client';
 import { eventPut } from './event-feed';
-import { callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
+import { activeCallKey, callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
 
 /** A start waits this long for its call's events to link it. */
 const CLICK_TO_CALL_TTL_SECONDS = 86_400;
@@ -41,8 +42,20 @@ export class DynamoCallStore implements CallStore {
     return { state: JSON.parse(item.state) as CallState, version: item.version };
   }
 
-  async save(state: CallState, summary: CallSummary, expectedVersion: number): Promise<boolean> {
-    return conditionally(this.db.send(new PutCommand(this.conditionalPut(state, summary, expectedVersion))));
+  async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean> {
+    const callPut = this.conditionalPut(state, summary, expectedVersion);
+    if (!started) return conditionally(this.db.send(new PutCommand(callPut)));
+    const activeFor = state.startReported?.activeFor;
+    const activeCall = activeFor === undefined ? [] : [this.activeCallPut(state, summary, activeFor)];
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: callPut }, eventPut(this.tableName, started), ...activeCall] }));
+      return true;
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      // Another event of the call won the race (or is committing): the caller merges again.
+      if (codes?.includes('ConditionalCheckFailed') || codes?.includes('TransactionConflict')) return false;
+      throw error;
+    }
   }
 
   async finalize(input: CallFinalization): Promise<FinalizeResult> {
@@ -210,7 +223,9 @@ export class DynamoCallStore implements CallStore {
   private finalizeItems({ stored, state, summary, client, at }: CallFinalization, writeVariables: boolean) {
     const { projectId, extTrackingId } = state;
     const callPut = { Put: this.conditionalPut(state, summary, stored.version) };
-    if (!client) return [callPut];
+    const activeFor = state.startReported?.activeFor;
+    const activeCallEnded = activeFor === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: activeCallKey(projectId, activeFor, extTrackingId) } }];
+    if (!client) return [...activeCallEnded, callPut];
     const startedAt = summary.startedAt;
     // No notification when amending a call whose client was already notified.
     const message =
@@ -219,7 +234,7 @@ export class DynamoCallStore implements CallStore {
         : [this.notificationPut(projectId, client.clientId, extTrackingId, client.notification, at), ...(client.event ? [eventPut(this.tableName, client.event)] : [])];
     if (client.create) {
       const created = { ...client.create, dealVariables: { ...client.create.dealVariables, ...client.variables } };
-      return [...this.clients.createItems(projectId, created, startedAt), ...message, callPut];
+      return [...this.clients.createItems(projectId, created, startedAt), ...message, ...activeCallEnded, callPut];
     }
     const names: Record<string, string> = { '#dv': 'dealVariables' };
     const values: Record<string, unknown> = { ':startedAt': startedAt, ':one': 1 };
@@ -241,7 +256,24 @@ export class DynamoCallStore implements CallStore {
           },
         }
       : { ConditionCheck: { TableName: this.tableName, Key: clientKey(projectId, client.clientId), ConditionExpression: 'attribute_exists(pk)' } };
-    return [clientUpdate, ...message, callPut];
+    return [clientUpdate, ...message, ...activeCallEnded, callPut];
+  }
+
+  /** The client's active call, until the finalize deletes it (or, if that never comes, the TTL). */
+  private activeCallPut(state: CallState, summary: CallSummary, clientId: string) {
+    const reportedAt = state.startReported!.reportedAt;
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...activeCallKey(state.projectId, clientId, state.extTrackingId),
+          extTrackingId: state.extTrackingId,
+          startedAt: new Date(summary.startedAt).toISOString(),
+          reportedAt,
+          ttl: Math.ceil((reportedAt + ACTIVE_CALL_MAX_MS) / 1000),
+        },
+      },
+    };
   }
 
   private notificationPut(projectId: string, clientId: string, extTrackingId: string, text: string, at: Date) {

@@ -1,8 +1,8 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
+import { activeCallOf, phoneIndexEntries, type Client, type PhoneMatch } from '../../domain/clients';
 import { ConcurrentUpdateError, TelephonyNumberTakenError, type ClientDirectory, type DialogMessage, type Page } from '../../ports';
 import { cancellationCodes, queryPage } from './document-client';
-import { clientKey, clientPk, MESSAGE_PREFIX, phonePk, TELEPHONY_SK, telephonyIndexKey, variableIndexKey } from './keys';
+import { ACTIVE_CALL_SK_PREFIX, clientKey, clientPk, MESSAGE_PREFIX, phonePk, TELEPHONY_SK, telephonyIndexKey, variableIndexKey } from './keys';
 
 export { ConcurrentUpdateError, type DialogMessage, TelephonyNumberTakenError } from '../../ports';
 
@@ -18,6 +18,7 @@ export class DynamoClientStore implements ClientDirectory {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async match(projectId: string, phone: string): Promise<PhoneMatch | undefined> {
@@ -35,9 +36,26 @@ export class DynamoClientStore implements ClientDirectory {
     return { clientId: first.clientId as string, via: first.sk === TELEPHONY_SK ? 'telephony' : 'variable' };
   }
 
+  /** The client with its active call, in one Query (`ACTIVE#…` items sort just before the client item). */
   async get(projectId: string, clientId: string): Promise<Client | undefined> {
-    const stored = await this.getItem(projectId, clientId);
-    return stored && toClient(stored);
+    const { pk, sk } = clientKey(projectId, clientId);
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :active AND :client',
+        ExpressionAttributeValues: { ':pk': pk, ':active': ACTIVE_CALL_SK_PREFIX, ':client': sk },
+        ConsistentRead: true,
+      }),
+    );
+    const stored = Items.find((item) => item.sk === sk) as ClientItem | undefined;
+    if (!stored) return undefined;
+    const active = Items.filter((item) => String(item.sk).startsWith(ACTIVE_CALL_SK_PREFIX)).map((item) => ({
+      extTrackingId: String(item.extTrackingId),
+      startedAt: String(item.startedAt),
+      reportedAt: Number(item.reportedAt),
+    }));
+    const activeCall = activeCallOf(active, this.now());
+    return { ...toClient(stored), ...(activeCall && { activeCall }) };
   }
 
   /**

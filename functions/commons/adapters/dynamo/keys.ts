@@ -6,6 +6,7 @@
  * |-----------------------|-----------------------------|----------------------------------|
  * | project settings      | P#{p}                       | PROJECT                          |
  * | client                | P#{p}#C#{clientId}          | CLIENT                           |
+ * | active call (ttl)     | P#{p}#C#{clientId}          | ACTIVE#{extTrackingId}           |
  * | dialog message        | P#{p}#C#{clientId}          | MSG#{at ISO}#{messageId}         |
  * | phone index: rank 1   | P#{p}#PH#{phone}            | TEL              (→ clientId)    |
  * | phone index: rank 2   | P#{p}#PH#{phone}            | VAR#{createdAt ISO}#{clientId}   |
@@ -13,12 +14,15 @@
  *
  * `TEL` sorts before `VAR#…`, and `VAR#…` entries sort by the client's creation time, so the
  * first item of a phone partition is the §4 match: one Query with Limit 1, whatever the
- * project's size.
+ * project's size. `ACTIVE#…` sorts before `CLIENT`: one Query reads a client with its active calls.
  */
 export const projectKey = (projectId: string) => ({ pk: `P#${projectId}`, sk: 'PROJECT' });
 
 export const clientPk = (projectId: string, clientId: string) => `P#${projectId}#C#${clientId}`;
-export const clientKey = (projectId: string, clientId: string) => ({ pk: clientPk(projectId, clientId), sk: 'CLIENT' });
+export const clientKey = (projectId: string, clientId: string) => ({ pk: clientPk(projectId, clientId), sk: CLIENT_SK });
+export const CLIENT_SK = 'CLIENT';
+export const ACTIVE_CALL_SK_PREFIX = 'ACTIVE#';
+export const activeCallKey = (projectId: string, clientId: string, extTrackingId: string) => ({ pk: clientPk(projectId, clientId), sk: `${ACTIVE_CALL_SK_PREFIX}${extTrackingId}` });
 export const MESSAGE_PREFIX = 'MSG#';
 export const messageKey = (projectId: string, clientId: string, at: string, messageId: string) => ({
   pk: clientPk(projectId, clientId),

@@ -3,9 +3,11 @@
  * transfer under a tracking id of its own joined into the call it continues, and the settle
  * timer set once the call has ended.
  */
-import { applyEvent, callOf, joinContinuation, newCall, seeksContinued, summarise, type CallState } from '../../domain/call';
+import { applyEvent, callOf, joinContinuation, newCall, seeksContinued, startsNow, summarise, type CallState, type CallSummary } from '../../domain/call';
+import { newClientIdForPhone } from '../../domain/clients';
+import { callStartedEventOf, type OutboundEvent } from '../../domain/outbound-events';
 import type { XsiEvent } from '../../domain/xsi-event';
-import type { CallStore } from '../../ports';
+import type { CallStore, ClientDirectory } from '../../ports';
 import { backOff, ContentionError, MAX_ATTEMPTS, MAX_EVENT_ATTEMPTS } from './concurrency';
 import type { SettleTimer } from './settle-timer';
 
@@ -30,13 +32,17 @@ export interface EventDelivery {
 export class CallEvents {
   constructor(
     private readonly calls: CallStore,
+    private readonly clients: ClientDirectory,
     private readonly timer: SettleTimer,
+    private readonly now: () => number,
   ) {}
 
   /** `delivered`: the subscription that delivered the event (an employee's, with its PBX number, or the whole PBX's). */
   async handle(projectId: string, event: XsiEvent, receivedAt: number, delivered: EventDelivery = {}): Promise<EventOutcome> {
     const call = callOf(event);
     if (!call) return 'not-a-call';
+    /** The client matched for the start report, once per event whatever the retries. */
+    const matched = new Map<string, string | undefined>();
     for (let attempt = 0; attempt < MAX_EVENT_ATTEMPTS; attempt++) {
       await backOff(attempt);
       const stored = await this.calls.load(projectId, call.extTrackingId);
@@ -47,8 +53,11 @@ export class CallEvents {
         await this.afterChange(current);
         return 'duplicate';
       }
-      const next = seeksContinued(result.state) ? await this.withContinued(result.state) : result.state;
-      if (await this.calls.save(next, summarise(next), stored?.version ?? 0)) {
+      const merged = seeksContinued(result.state) ? await this.withContinued(result.state) : result.state;
+      const summary = summarise(merged);
+      const started = startsNow(merged, summary) ? await this.startReport(merged, summary, matched) : undefined;
+      const next = started?.state ?? merged;
+      if (await this.calls.save(next, summary, stored?.version ?? 0, started?.event)) {
         await this.afterChange(next);
         return 'applied';
       }
@@ -92,6 +101,23 @@ export class CallEvents {
       excluding: state.extTrackingId,
     });
     return continued === undefined ? state : { ...state, continues: continued };
+  }
+
+  /**
+   * `beeline_call_started` and the state that records it. The call is the client's active call
+   * while a leg is still up; a client that does not exist yet is the one the finalize will
+   * create for the number.
+   */
+  private async startReport(state: CallState, summary: CallSummary, matched: Map<string, string | undefined>): Promise<{ state: CallState; event: OutboundEvent }> {
+    const phone = summary.clientPhone!;
+    if (!matched.has(phone)) matched.set(phone, (await this.clients.match(state.projectId, phone))?.clientId);
+    const clientId = matched.get(phone);
+    const at = this.now();
+    const activeFor = summary.allLegsEnded ? undefined : (clientId ?? newClientIdForPhone(phone));
+    return {
+      state: { ...state, startReported: { reportedAt: at, ...(activeFor !== undefined && { activeFor }) } },
+      event: callStartedEventOf(state, summary, clientId, new Date(at)),
+    };
   }
 
   private async afterChange(state: CallState): Promise<void> {

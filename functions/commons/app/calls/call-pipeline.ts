@@ -49,7 +49,7 @@ export class CallPipeline {
   constructor(deps: PipelineDeps) {
     const now = deps.now ?? Date.now;
     const timer = new SettleTimer(deps.queue, deps.settleSeconds, now);
-    this.events = new CallEvents(deps.calls, timer);
+    this.events = new CallEvents(deps.calls, deps.clients, timer, now);
     this.recordLookups = new RecordLookups(deps.calls, deps.queue, deps.recordings, now);
     this.missedCalls = new MissedCalls(deps.calls, deps.projects, deps.events, deps.queue, now);
     this.settlement = new CallSettlement({
