@@ -36,6 +36,8 @@ export interface TelephonyFunctionProps {
   /** Extra environment variables. */
   readonly environment?: Record<string, string>;
   readonly description?: string;
+  /** A folder under functions/ copied beside the bundle under the same name (files the handler reads at start). */
+  readonly copiedFolder?: string;
 }
 
 /** The Lambda runtime of every function (see the AwsSolutions-L1 acknowledgement below). */
@@ -93,6 +95,13 @@ export class TelephonyFunction extends NodejsFunction {
         mainFields: [...BUNDLING.mainFields],
         banner: BUNDLING.banner,
         externalModules: [...BUNDLING.externalModules],
+        ...(props.copiedFolder !== undefined && {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) => [`cp -R "${join(inputDir, 'functions', props.copiedFolder!)}" "${join(outputDir, props.copiedFolder!)}"`],
+          },
+        }),
       },
       environment: {
         NODE_OPTIONS,

@@ -22,6 +22,7 @@ import { MAX_RECEIVE_COUNT } from '../functions/commons/contracts/sqs.js';
 import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream.js';
 import { DELIVERY_QUEUE_ENV, EVENT_BUS_ENV, EVENT_BUS_SOURCE, OUTBOUND_EVENT_STREAM_FILTER } from '../functions/commons/contracts/events.js';
 import { SETTINGS } from '../functions/commons/contracts/settings.js';
+import { CONSOLE_FILES_DIR } from '../functions/commons/contracts/console.js';
 import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
 import { TelephonyMonitoring } from './monitoring.js';
@@ -118,6 +119,8 @@ export class BeelineTelephonyStack extends Stack {
   public readonly relayFunction: TelephonyFunction;
   /** Delivery queue → the projects' receivers (signed POSTs, back-off). */
   public readonly deliveryFunction: TelephonyFunction;
+  /** The admin console (GET /console and its files): static, no data access. */
+  public readonly consoleFunction: TelephonyFunction;
   /** Delivery jobs (their retries wait here as delayed messages). */
   public readonly deliveryQueue: Queue;
   /** Delivery jobs whose function failed 5 times (not failing receivers: those are retried by the function). */
@@ -390,6 +393,15 @@ export class BeelineTelephonyStack extends Stack {
       new SqsEventSource(this.deliveryQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), maxConcurrency: DELIVERY_MAX_CONCURRENCY, reportBatchItemFailures: true }),
     );
 
+    this.consoleFunction = new TelephonyFunction(this, 'Console', {
+      ...common,
+      ...FUNCTIONS.console,
+      description: 'The admin console: GET /console and its script and style sheet (static, no data access)',
+      timeout: Duration.seconds(5),
+      memorySize: 128,
+      copiedFolder: CONSOLE_FILES_DIR,
+    });
+
     // ---- HTTP API ----------------------------------------------------------------------------
     this.httpApi = new HttpApi(this, 'HttpApi', {
       apiName: `beeline-telephony-${config.stage}`,
@@ -412,6 +424,16 @@ export class BeelineTelephonyStack extends Stack {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
     });
+    const consoleIntegration = new HttpLambdaIntegration('ConsoleIntegration', this.consoleFunction, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
+    const consoleRoutes = [ROUTES.console, ROUTES.consoleAsset].flatMap((route) => this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod.GET], integration: consoleIntegration }));
+    for (const route of consoleRoutes) {
+      acknowledge(
+        route,
+        'AwsSolutions-APIG4',
+        'The admin console page and its two static files: nothing secret is served (the page signs in against the platform API, whose ' +
+          'every route checks the credential in its function); the console function reads no data and has no rights beyond its log group.',
+      );
+    }
     const callbackRoutes = this.httpApi.addRoutes({
       path: CALLBACK_ROUTE_PATH,
       methods: [HttpMethod.POST],
@@ -513,6 +535,7 @@ export class BeelineTelephonyStack extends Stack {
         callback: this.callbackFunction,
         relay: this.relayFunction,
         delivery: this.deliveryFunction,
+        console: this.consoleFunction,
       },
       eventsQueue: this.eventsQueue,
       workQueue: this.workQueue,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTINGS } from '../functions/commons/contracts/settings';
+import { ROUTES } from '../functions/commons/http/routes';
 import { settingFrom } from '../functions/commons/environment';
 import { removeStackFile, stackFilePath, writeStackFile } from './stack-file';
 import { startLocalStack, type LocalStack } from './stack';
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
   });
   console.log(`ready: api=${stack.apiUrl} pbx=${pbx} token=${adminToken}`);
+  console.log(`admin console: ${stack.apiUrl.replace(/\/$/, '')}${ROUTES.console.path} (sign in with project demo and the token above)`);
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler as createApiHandler } from '../functions/api';
 import { createHandler as createCallbackHandler } from '../functions/callback';
+import { createHandler as createConsoleHandler } from '../functions/console';
+import { CONSOLE_LOOPBACK_MEDIA_ENV } from '../functions/commons/contracts/console';
 import { createHandler as createDeliveryHandler } from '../functions/delivery';
 import { createHandler as createRelayHandler } from '../functions/relay';
 import type { DeliveryOutcome } from '../functions/commons/app/delivery/deliverer';
@@ -236,11 +238,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ingest = createIngestHandler(env, { logger: logger('beeline-ingest') });
     const api = createApiHandler(env, { logger: logger('beeline-api') });
     const callback = createCallbackHandler(env, { logger: logger('beeline-callback') });
+    // Recordings play from the simulator over loopback http.
+    const consoleSite = createConsoleHandler({ ...env, [CONSOLE_LOOPBACK_MEDIA_ENV]: 'true' }, { logger: logger('beeline-console') });
     const server = createGateway(
       [
         // As API Gateway routes them: the dedicated routes to their functions, the rest ($default) to the api function.
         { method: ROUTES.webhook.method, pattern: ROUTES.webhook.path, handler: ingest },
         { method: ROUTES.beelineCall.method, pattern: ROUTES.beelineCall.path, handler: callback },
+        ...[ROUTES.console, ROUTES.consoleAsset].map((route) => ({ method: route.method, pattern: route.path, handler: consoleSite })),
       ],
       api,
       onError,

@@ -85,6 +85,8 @@ const SUMMARIES: Record<RouteName, { summary: string; status: number; descriptio
     description:
       'A failing delivery is retried with back-off for 24 h (`retrying`, with `attempts` and `lastError`), then `failed` (still in the feed). While the receiver keeps failing, `pausedUntil` says when it is tried next. `url` is null when none is set.',
   },
+  console: { summary: 'The admin console (a web page: sign in with the platform token or an admin key)', status: 200, tag: 'operations' },
+  consoleAsset: { summary: "The admin console's script and style sheet", status: 200, tag: 'operations' },
   deleteDelivery: { summary: 'Stop outbound delivery (the feed keeps every event)', status: 204, tag: 'events' },
 };
 

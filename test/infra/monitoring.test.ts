@@ -48,6 +48,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
     subscription: id(stack.subscriptionFunction),
     sweeper: id(stack.sweeperFunction),
     callback: id(stack.callbackFunction),
+    console: id(stack.consoleFunction),
     relay: id(stack.relayFunction),
     delivery: id(stack.deliveryFunction),
   };
@@ -90,7 +91,8 @@ describe('monitoring: alarms, topic, dashboard', () => {
     functionThrottles: {
       stats: FUNCTION_KEYS.map((k) => ({ namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: { FunctionName: ref(fnIds[k]) }, stat: 'Sum', period: 300 })),
       threshold: 0,
-      expression: /^FILL\(ingest, 0\) \+ FILL\(processor, 0\) \+ FILL\(api, 0\) \+ FILL\(subscription, 0\) \+ FILL\(sweeper, 0\) \+ FILL\(callback, 0\) \+ FILL\(relay, 0\) \+ FILL\(delivery, 0\)$/,
+      expression:
+        /^FILL\(ingest, 0\) \+ FILL\(processor, 0\) \+ FILL\(api, 0\) \+ FILL\(subscription, 0\) \+ FILL\(sweeper, 0\) \+ FILL\(callback, 0\) \+ FILL\(relay, 0\) \+ FILL\(delivery, 0\) \+ FILL\(console, 0\)$/,
     },
     webhook5xx: {
       stats: [{ namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions: { ApiId: ref(id(stack.httpApi)), Stage: '$default' }, stat: 'Sum', period: 300 }],

@@ -67,10 +67,13 @@ describe('cdk-nag AwsSolutions (v3: a policy-validation plugin)', () => {
       const where = (path: string) => path.replace(`${stack.node.path}/`, '');
       expect(acks.map((a) => `${a.rule} @ ${where(a.path)}`).sort()).toEqual([
         'AwsSolutions-APIG4 @ HttpApi/DefaultRoute',
+        'AwsSolutions-APIG4 @ HttpApi/GET--console',
+        'AwsSolutions-APIG4 @ HttpApi/GET--console--{asset}',
         'AwsSolutions-APIG4 @ HttpApi/POST--projects--{projectId}--beeline--call',
         'AwsSolutions-APIG4 @ HttpApi/POST--webhooks--beeline--{projectId}--{secret}',
         'AwsSolutions-IAM5[Resource::*] @ ApiRole',
         'AwsSolutions-IAM5[Resource::*] @ CallbackRole',
+        'AwsSolutions-IAM5[Resource::*] @ ConsoleRole',
         'AwsSolutions-IAM5[Resource::*] @ DeliveryRole',
         'AwsSolutions-IAM5[Resource::*] @ IngestRole',
         'AwsSolutions-IAM5[Resource::*] @ ProcessorRole',
@@ -87,6 +90,7 @@ describe('cdk-nag AwsSolutions (v3: a policy-validation plugin)', () => {
         'AwsSolutions-IAM5[Resource::<TableCD117FA1.Arn>/index/*] @ SweeperRole',
         'AwsSolutions-L1 @ Api',
         'AwsSolutions-L1 @ Callback',
+        'AwsSolutions-L1 @ Console',
         'AwsSolutions-L1 @ Delivery',
         'AwsSolutions-L1 @ Ingest',
         'AwsSolutions-L1 @ Processor',

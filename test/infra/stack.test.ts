@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandler as createApiHandler } from '../../functions/api.js';
 import { createHandler as createCallbackHandler } from '../../functions/callback.js';
 import { createHandler as createDeliveryHandler } from '../../functions/delivery.js';
+import { createHandler as createConsoleHandler } from '../../functions/console.js';
 import { createHandler as createRelayHandler } from '../../functions/relay.js';
 import { ANSWER_BUDGET_MS } from '../../functions/commons/app/click-to-call/limits.js';
 import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS } from '../../functions/commons/contracts/click-to-call.js';
@@ -163,6 +164,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     callback: logicalId(stack, stack.callbackFunction),
     relay: logicalId(stack, stack.relayFunction),
     deliverer: logicalId(stack, stack.deliveryFunction),
+    console: logicalId(stack, stack.consoleFunction),
     ingestRole: logicalId(stack, stack.ingestFunction.role!),
     processorRole: logicalId(stack, stack.processorFunction.role!),
     apiRole: logicalId(stack, stack.apiFunction.role!),
@@ -171,9 +173,10 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     callbackRole: logicalId(stack, stack.callbackFunction.role!),
     relayRole: logicalId(stack, stack.relayFunction.role!),
     delivererRole: logicalId(stack, stack.deliveryFunction.role!),
+    consoleRole: logicalId(stack, stack.consoleFunction.role!),
   };
-  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.sweeper, ids.callback, ids.relay, ids.deliverer];
-  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.sweeperRole, ids.callbackRole, ids.relayRole, ids.delivererRole];
+  const functionIds = [ids.ingest, ids.processor, ids.api, ids.subscription, ids.sweeper, ids.callback, ids.relay, ids.deliverer, ids.console];
+  const roleIds = [ids.ingestRole, ids.processorRole, ids.apiRole, ids.subscriptionRole, ids.sweeperRole, ids.callbackRole, ids.relayRole, ids.delivererRole, ids.consoleRole];
   const fnProps = (id: string) => resources[id]!.Properties as Json;
   const env = (id: string) => fnProps(id).Environment.Variables as Json;
 
@@ -313,6 +316,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.callback]: SERVICE_NAMES.callback,
         [ids.relay]: SERVICE_NAMES.relay,
         [ids.deliverer]: SERVICE_NAMES.delivery,
+        [ids.console]: SERVICE_NAMES.console,
       };
       for (const id of functionIds) {
         const p = fnProps(id);
@@ -453,6 +457,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         [ids.callback, (e) => createCallbackHandler(e)],
         [ids.relay, (e) => createRelayHandler(e)],
         [ids.deliverer, (e) => createDeliveryHandler(e)],
+        [ids.console, (e) => createConsoleHandler(e)],
       ];
       expect(builders.map(([id]) => id).sort()).toEqual([...functionIds].sort());
       for (const [id, build] of builders) expect(typeof build(runtimeEnv(id)), id).toBe('function');
@@ -615,6 +620,12 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       template.hasResourceProperties('AWS::Events::EventBus', { Name: 'beeline-telephony-dev-events' });
     });
 
+    it('console has no rights beyond its log group and X-Ray: no table, queue, key or secret', () => {
+      const actions = actionsOf(roleStatements(resources, ids.consoleRole));
+      expect(new Set(actions.map((a) => a.split(':')[0]))).toEqual(new Set(['logs', 'xray']));
+      expect(fnProps(ids.console).Environment.Variables).not.toHaveProperty('TABLE_NAME');
+    });
+
     it('delivery reads/writes the table, consumes and re-queues on the delivery queue only, decrypts secrets: no secret, no other queue, no bus', () => {
       const st = roleStatements(resources, ids.delivererRole);
       const actions = actionsOf(st);
@@ -696,18 +707,26 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         ofType(resources, 'AWS::ApiGatewayV2::Route')
           .map(([, r]) => r.Properties.RouteKey)
           .sort(),
-      ).toEqual(['$default', 'POST /projects/{projectId}/beeline/call', 'POST /webhooks/beeline/{projectId}/{secret}'].sort());
+      ).toEqual(['$default', 'GET /console', 'GET /console/{asset}', 'POST /projects/{projectId}/beeline/call', 'POST /webhooks/beeline/{projectId}/{secret}'].sort());
       // No route needs an authorizer: api and callback check the bearer themselves, /records links carry a signature.
       for (const [, r] of ofType(resources, 'AWS::ApiGatewayV2::Route')) expect(r.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
     });
 
-    it('lets API Gateway invoke exactly ingest, api and callback', () => {
+    it('routes GET /console and its files to the console function (payload 2.0)', () => {
+      for (const routeKey of ['GET /console', 'GET /console/{asset}']) {
+        expect(integrationFor(routeKey)).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: arnOf(ids.console) });
+      }
+    });
+
+    it('lets API Gateway invoke exactly ingest, api, callback and console (one permission per console route)', () => {
       const invoked = ofType(resources, 'AWS::Lambda::Permission')
         .filter(([, r]) => r.Properties.Principal === 'apigateway.amazonaws.com')
         .map(([, r]) => r.Properties.FunctionName['Fn::GetAtt'][0] as string);
-      expect(invoked.sort()).toEqual([ids.api, ids.ingest, ids.callback].sort());
+      expect(invoked.sort()).toEqual([ids.api, ids.ingest, ids.callback, ids.console, ids.console].sort());
       const permissions = ofType(resources, 'AWS::Lambda::Permission');
       expect(permissions.map(([, r]) => r.Properties.Principal).sort()).toEqual([
+        'apigateway.amazonaws.com',
+        'apigateway.amazonaws.com',
         'apigateway.amazonaws.com',
         'apigateway.amazonaws.com',
         'apigateway.amazonaws.com',
@@ -1033,7 +1052,7 @@ function environmentOf(variables: Record<string, unknown>): Record<string, strin
 function loadStandalone(assetDir: string, env: Record<string, string>): unknown {
   const dir = mkdtempSync(join(tmpdir(), 'beeline-bundle-'));
   try {
-    for (const file of readdirSync(assetDir)) copyFileSync(join(assetDir, file), join(dir, file));
+    cpSync(assetDir, dir, { recursive: true });
     const script = `const m = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)});
 const handler = m.createHandler(JSON.parse(process.env.FUNCTION_ENV));
 console.log(JSON.stringify({ handler: typeof handler }));`;
@@ -1069,6 +1088,7 @@ describe('real bundling with esbuild', () => {
         [logicalId(stack, stack.callbackFunction)]: 'callback.ts',
         [logicalId(stack, stack.relayFunction)]: 'relay.ts',
         [logicalId(stack, stack.deliveryFunction)]: 'delivery.ts',
+        [logicalId(stack, stack.consoleFunction)]: 'console.ts',
       };
       const functions = Object.entries(template.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
       expect(functions.map(([id]) => id).sort()).toEqual(Object.keys(entries).sort());
@@ -1080,7 +1100,10 @@ describe('real bundling with esbuild', () => {
         expect(source.packaging).toBe('zip');
         const assetDir = join(outdir, source.path as string);
         assetDirs.add(assetDir);
-        expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+        // The console's page and files are copied beside its bundle (it reads them at start).
+        const copied = entries[id] === 'console.ts' ? ['console'] : [];
+        expect(readdirSync(assetDir).sort()).toEqual([...copied, 'index.mjs', 'index.mjs.map']);
+        if (copied.length) expect(readdirSync(join(assetDir, 'console')).sort()).toEqual(['console.css', 'console.js', 'index.html']);
         const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
         expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
         expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);

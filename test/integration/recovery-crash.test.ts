@@ -104,6 +104,8 @@ describe('a recovery bigger than one message', () => {
       queue,
       settleSeconds: 0,
       recovery: { history, windowSeconds: 3600, lagSeconds: 60 },
+      // A clock that stands still: the page ends at its 100 calls, never at its time budget (which a loaded machine reaches first).
+      now: () => now,
     });
 
     const first = await pipeline.recoverLostCalls(projectId);

@@ -12,6 +12,7 @@ export const FUNCTIONS = {
   callback: { entryFile: 'callback.ts', serviceName: 'beeline-callback' },
   relay: { entryFile: 'relay.ts', serviceName: 'beeline-relay' },
   delivery: { entryFile: 'delivery.ts', serviceName: 'beeline-delivery' },
+  console: { entryFile: 'console.ts', serviceName: 'beeline-console' },
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

@@ -41,6 +41,13 @@ export class HttpError extends Error {
   }
 }
 
+/** Path parameters that are not ids (those follow ID_PATTERN), with the rule a refusal states. */
+const PARAM_PATTERNS: Record<string, RegExp> = { extTrackingId: TRACKING_ID_PATTERN, asset: /^[a-z0-9-]{1,32}\.[a-z]{1,8}$/ };
+const PARAM_RULES: Record<string, string> = {
+  extTrackingId: 'extTrackingId must be 1-128 characters of A-Z, a-z, 0-9 and _ : . @ + = ~ -',
+  asset: 'asset must be a file name such as console.js',
+};
+
 interface Served {
   handle: RouteHandler;
   refuse: Refusal;
@@ -84,12 +91,9 @@ export class Router {
     const refuse = served?.refuse ?? error;
     const principal = spec.access === 'open' ? undefined : await this.principalOf(event);
     if (spec.access !== 'open' && !principal) return refuse(...REFUSED.unauthenticated);
-    const invalid = Object.entries(params).find(([name, value]) => name !== 'secret' && !(name === 'extTrackingId' ? TRACKING_ID_PATTERN : ID_PATTERN).test(value));
+    const invalid = Object.entries(params).find(([name, value]) => name !== 'secret' && !(PARAM_PATTERNS[name] ?? ID_PATTERN).test(value));
     if (invalid) {
-      return refuse(
-        400,
-        invalid[0] === 'extTrackingId' ? 'extTrackingId must be 1-128 characters of A-Z, a-z, 0-9 and _ : . @ + = ~ -' : `${invalid[0]} must be 1-64 characters of A-Z, a-z, 0-9, _ and -`,
-      );
+      return refuse(400, PARAM_RULES[invalid[0]] ?? `${invalid[0]} must be 1-64 characters of A-Z, a-z, 0-9, _ and -`);
     }
     const decision = decideAccess(principal, spec.access, params.projectId);
     if (decision !== 'allow') return refuse(...REFUSED[decision]);

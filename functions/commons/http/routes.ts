@@ -7,7 +7,7 @@
 import type { Access } from '../domain/access';
 
 /** The function that serves a route: the API Gateway routes to it, locally and on AWS. */
-export type ServedBy = 'api' | 'ingest' | 'callback';
+export type ServedBy = 'api' | 'ingest' | 'callback' | 'console';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -23,6 +23,9 @@ export const ROUTES = {
   health: route('GET', '/health', 'open'),
   webhook: route('POST', '/webhooks/beeline/{projectId}/{secret}', 'open', 'ingest'),
   recordLink: route('GET', '/records/{projectId}/{extTrackingId}', 'open'),
+  // The admin console's page and files: open, the page signs in against the routes below.
+  console: route('GET', '/console', 'open', 'console'),
+  consoleAsset: route('GET', '/console/{asset}', 'open', 'console'),
 
   createKey: route('POST', '/projects/{projectId}/keys', 'platform'),
   listKeys: route('GET', '/projects/{projectId}/keys', 'platform'),
@@ -64,7 +67,7 @@ export const ROUTES = {
 export type RouteName = keyof typeof ROUTES;
 
 /** Routes API Gateway sends to a function of their own (everything else reaches the api function via `$default`). */
-export const DEDICATED_ROUTES: readonly RouteSpec[] = Object.values(ROUTES).filter((r) => r.servedBy === 'ingest' || r.servedBy === 'callback');
+export const DEDICATED_ROUTES: readonly RouteSpec[] = Object.values(ROUTES).filter((r) => r.servedBy !== 'api');
 
 /**
  * The first segment of every route that needs a credential: a path whose first segment starts

@@ -44,7 +44,15 @@ export class DynamoCallStore implements CallStore {
 
   async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean> {
     const callPut = this.conditionalPut(state, summary, expectedVersion);
-    if (!started) return conditionally(this.db.send(new PutCommand(callPut)));
+    if (!started) {
+      try {
+        return await conditionally(this.db.send(new PutCommand(callPut)));
+      } catch (error) {
+        // Another event's start transaction holds the item (DynamoDB refuses a plain write meanwhile): contention, merged again.
+        if (error instanceof Error && error.name === 'TransactionConflictException') return false;
+        throw error;
+      }
+    }
     const activeFor = state.startReported?.activeFor;
     const activeCall = activeFor === undefined ? [] : [this.activeCallPut(state, summary, activeFor)];
     try {
