@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { type CfnRoute, type CfnStage, HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type CfnRoute, type CfnStage, HttpApi, type HttpRoute, HttpMethod, type HttpStage, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -13,7 +13,7 @@ import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-li
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../functions/commons/http/routes.js';
+import { DEDICATED_ROUTES, type DedicatedFunction, ROUTES, type RouteSpec } from '../functions/commons/http/routes.js';
 import { FUNCTIONS } from '../functions/commons/contracts/functions.js';
 import { METRICS_NAMESPACE } from '../functions/commons/contracts/metrics.js';
 import { QUEUE_LANES } from '../functions/commons/contracts/queues.js';
@@ -417,48 +417,37 @@ export class BeelineTelephonyStack extends Stack {
     // $default stage: the endpoint has no stage path prefix.
     this.publicUrl = config.publicUrl ?? this.httpApi.apiEndpoint;
     for (const fn of [this.apiFunction, this.processorFunction, this.subscriptionFunction]) fn.addEnvironment('PUBLIC_URL', this.publicUrl);
-    const webhookRoutes = this.httpApi.addRoutes({
-      path: WEBHOOK_ROUTE_PATH,
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
-    });
-    const consoleIntegration = new HttpLambdaIntegration('ConsoleIntegration', this.consoleFunction, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
-    const consoleRoutes = [ROUTES.console, ROUTES.consoleAsset].flatMap((route) => this.httpApi.addRoutes({ path: route.path, methods: [HttpMethod.GET], integration: consoleIntegration }));
-    for (const route of consoleRoutes) {
-      acknowledge(
-        route,
-        'AwsSolutions-APIG4',
-        'The admin console page and its two static files: nothing secret is served (the page signs in against the platform API, whose ' +
-          'every route checks the credential in its function); the console function reads no data and has no rights beyond its log group.',
-      );
-    }
-    const callbackRoutes = this.httpApi.addRoutes({
-      path: CALLBACK_ROUTE_PATH,
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('CallbackIntegration', this.callbackFunction, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
-    });
-    // No API Gateway authorizer on any route; each is authenticated by its function (AwsSolutions-APIG4).
-    for (const route of webhookRoutes) {
-      acknowledge(
-        route,
-        'AwsSolutions-APIG4',
-        'The Beeline PBX calls this webhook with no Authorization header (its subscriptions take a bare URL). The path carries a ' +
+    // The dedicated routes of the route table, each to its function; no API Gateway authorizer on
+    // any of them: each is authenticated by its function (AwsSolutions-APIG4).
+    const dedicated: Record<DedicatedFunction, { integration: HttpLambdaIntegration; why: string }> = {
+      ingest: {
+        integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 }),
+        why:
+          'The Beeline PBX calls this webhook with no Authorization header (its subscriptions take a bare URL). The path carries a ' +
           'per-project secret, an HMAC of the project id under a key in Secrets Manager, which the ingest function checks in constant time ' +
           'before anything is queued; the access logs record the route key, never the path.',
-      );
-    }
-    for (const route of callbackRoutes) {
-      acknowledge(
-        route,
-        'AwsSolutions-APIG4',
-        'beeline_call from bots: the callback function checks the platform bearer token (Secrets Manager) in constant time before it reads ' +
+      },
+      callback: {
+        integration: new HttpLambdaIntegration('CallbackIntegration', this.callbackFunction, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 }),
+        why:
+          'beeline_call from bots: the callback function checks the platform bearer token (Secrets Manager) in constant time before it reads ' +
           'or calls anything; a Lambda authorizer would add a second invocation and latency to a call the bot waits for (4.5 s budget).',
-      );
-    }
+      },
+      console: {
+        integration: new HttpLambdaIntegration('ConsoleIntegration', this.consoleFunction, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 }),
+        why:
+          'The admin console page and its two static files: nothing secret is served (the page signs in against the platform API, whose ' +
+          'every route checks the credential in its function); the console function reads no data and has no rights beyond its log group.',
+      },
+    };
+    const routesOf = new Map<RouteSpec, HttpRoute[]>(
+      DEDICATED_ROUTES.map((spec) => {
+        const { integration, why } = dedicated[spec.servedBy];
+        const routes = this.httpApi.addRoutes({ path: spec.path, methods: [HttpMethod[spec.method]], integration });
+        for (const route of routes) acknowledge(route, 'AwsSolutions-APIG4', why);
+        return [spec, routes] as const;
+      }),
+    );
     const defaultRoute = this.httpApi.node.findChild('DefaultRoute');
     acknowledge(
       defaultRoute,
@@ -510,7 +499,7 @@ export class BeelineTelephonyStack extends Stack {
         ThrottlingBurstLimit: config.webhookThrottle.burstLimit,
       },
     });
-    for (const route of webhookRoutes) cfnStage.addDependency(route.node.defaultChild as CfnRoute);
+    for (const route of routesOf.get(ROUTES.webhook) ?? []) cfnStage.addDependency(route.node.defaultChild as CfnRoute);
     // Refused webhooks, from the access logs: API Gateway's own 429s never reach the ingest function.
     const webhookRefusals = new MetricFilter(this, 'WebhookRefusals', {
       logGroup: accessLogs,

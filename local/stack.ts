@@ -20,7 +20,7 @@ import type { DeliveryJob } from '../functions/commons/ports';
 import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
 import { createHandler as createIngestHandler } from '../functions/ingest';
-import { ROUTES } from '../functions/commons/http/routes';
+import { DEDICATED_ROUTES, type DedicatedFunction } from '../functions/commons/http/routes';
 import { QUEUE_LANES } from '../functions/commons/contracts/queues';
 import type { SQSEvent } from 'aws-lambda';
 import type { FinalizedCall } from '../functions/commons/app/calls/call-pipeline';
@@ -240,12 +240,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const callback = createCallbackHandler(env, { logger: logger('beeline-callback') });
     // Recordings play from the simulator over loopback http.
     const consoleSite = createConsoleHandler({ ...env, [CONSOLE_LOOPBACK_MEDIA_ENV]: 'true' }, { logger: logger('beeline-console') });
+    const dedicated = { ingest, callback, console: consoleSite } satisfies Record<DedicatedFunction, unknown>;
     const server = createGateway(
       [
         // As API Gateway routes them: the dedicated routes to their functions, the rest ($default) to the api function.
-        { method: ROUTES.webhook.method, pattern: ROUTES.webhook.path, handler: ingest },
-        { method: ROUTES.beelineCall.method, pattern: ROUTES.beelineCall.path, handler: callback },
-        ...[ROUTES.console, ROUTES.consoleAsset].map((route) => ({ method: route.method, pattern: route.path, handler: consoleSite })),
+        ...DEDICATED_ROUTES.map((route) => ({ method: route.method, pattern: route.path, handler: dedicated[route.servedBy] })),
       ],
       api,
       onError,

@@ -95,10 +95,10 @@ function explain(status, reason) {
   return reason;
 }
 
-/** Runs an action, showing its error (a 401 signs out). */
-async function attempt(action) {
+/** Runs an action, showing its error (a 401 signs out); a background one leaves the shown message alone until it fails. */
+async function attempt(action, { background = false } = {}) {
   try {
-    showMessage('');
+    if (!background) showMessage('');
     return await action();
   } catch (caught) {
     if (caught instanceof ApiError && caught.status === 401) signOut(caught.message);
@@ -240,11 +240,11 @@ async function employeesScreen() {
   const list = h('section', { id: 'employees' });
   render(h('h2', { text: 'Сотрудники' }), h('p', {}, h('button', { class: 'primary', type: 'button', onclick: () => editEmployee(undefined, list) }, 'Добавить сотрудника')), list);
   await refreshEmployees(list);
-  refreshTimer = setInterval(() => refreshEmployees(list), REFRESH_MS);
+  refreshTimer = setInterval(() => refreshEmployees(list, { background: true }), REFRESH_MS);
 }
 
-async function refreshEmployees(section) {
-  const result = await attempt(() => api('GET', '/employees'));
+async function refreshEmployees(section, { background = false } = {}) {
+  const result = await attempt(() => api('GET', '/employees'), { background });
   if (!result) return;
   const rows = result.employees.map((employee) => {
     const sub = employee.subscription ?? { status: 'none' };
@@ -303,11 +303,20 @@ function editEmployee(employee, list) {
       error,
       h('button', { class: 'primary', type: 'submit' }, 'Готово'),
       h('button', { class: 'secondary', type: 'button', onclick: () => dialog.close() }, 'Отмена'),
+      employee && h('button', { class: 'danger', type: 'button', onclick: () => deleteEmployee(dialog, employee, list) }, 'Удалить сотрудника'),
     ),
   );
   dialog.addEventListener('close', () => dialog.remove());
   document.body.append(dialog);
   dialog.showModal();
+}
+
+async function deleteEmployee(dialog, employee, list) {
+  if (!confirm(`Удалить сотрудника ${employee.name ?? employee.employeeId}? Его подписка в АТС будет снята.`)) return;
+  dialog.close();
+  if ((await attempt(() => api('DELETE', `/employees/${encodeURIComponent(employee.employeeId)}`))) === undefined) return;
+  await refreshEmployees(list);
+  showMessage('Сотрудник удалён.', 'info');
 }
 
 async function saveEmployee(event, dialog, employee, list, error) {

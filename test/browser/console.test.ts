@@ -12,6 +12,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, eventually, startTestStack, type TestStack } from '../support/harness';
 
+/** What the test reads of an <audio> element (this project's TypeScript has no DOM types). */
+interface MediaElement {
+  readonly duration: number;
+  readonly error: { code: number } | null;
+  load(): void;
+  addEventListener(type: 'loadedmetadata' | 'error', listener: () => void, options: { once: boolean }): void;
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 
@@ -22,7 +30,8 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
-  stack = await startTestStack();
+  // Recordings are looked up a second after the call, so the player has something to play.
+  stack = await startTestStack({ recordFirstDelaySeconds: 1, recordGiveUpSeconds: 20 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // This machine's network is closed: no background connections, no first-run work.
@@ -49,8 +58,9 @@ const nav = (label: string) => page.locator('nav').getByRole('button', { name: l
 const employeeRow = (id: string) => page.locator(`tr[data-employee="${id}"]`);
 
 describe('the admin console in a browser', () => {
+  const projectId = `p-${randomUUID().slice(0, 8)}`;
+
   it('runs the seed: token, employee, active subscription, a call in the log, recovery after a termination', { timeout: 180_000 }, async () => {
-    const projectId = `p-${randomUUID().slice(0, 8)}`;
     const response = await page.goto(`${stack.apiUrl}/console`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
 
@@ -122,6 +132,29 @@ describe('the admin console in a browser', () => {
     await page.locator('.filters select[name="outcome"]').selectOption('');
     await callRow.getByRole('button', { name: 'Плечи' }).click();
     await expect.poll(() => page.locator('.timeline .talk').count()).toBeGreaterThan(0);
+
+    // The recording plays through the stable link (the API redirects it to the PBX's file).
+    const player = await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Обновить' }).click();
+        await page.waitForTimeout(300);
+        const audio = page.locator('#calls tr[data-call] audio').first();
+        return (await audio.count()) > 0 ? audio : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(await player.getAttribute('src')).toMatch(new RegExp(`/records/${projectId}/`));
+    const loaded = await player.evaluate(
+      (audio: MediaElement) =>
+        new Promise<string>((resolve) => {
+          audio.addEventListener('loadedmetadata', () => resolve(`duration ${audio.duration > 0}`), { once: true });
+          audio.addEventListener('error', () => resolve(`error ${audio.error?.code}`), { once: true });
+          audio.load();
+        }),
+    );
+    expect(loaded).toBe('duration true');
+    await page.locator('#calls tr[data-call]').first().getByRole('button', { name: 'Плечи' }).click();
+    await expect.poll(() => page.locator('.timeline .talk').count()).toBeGreaterThan(0);
     await shoot('calls');
 
     // The PBX ends the subscription: the console shows it recovering, with a new subscription.
@@ -143,6 +176,41 @@ describe('the admin console in a browser', () => {
     await nav('Статистика').click();
     await expect.poll(() => page.locator('#chart .chart-row[data-operator="9000000001"]').textContent()).toContain('Анна (9000000001)1 / 0');
     await shoot('stats');
+
+    expect(problems).toEqual([]);
+  });
+
+  it('edits and deletes an employee (its subscription is removed at the PBX) and disconnects the PBX', { timeout: 60_000 }, async () => {
+    await nav('Сотрудники').click();
+    await employeeRow('anna').getByRole('button', { name: 'Изменить' }).click();
+    const dialog = page.locator('#employee-dialog');
+    await expect(dialog.getByLabel('Номер в АТС', { exact: true }).inputValue()).resolves.toBe('9000000001');
+    await shoot('employee-dialog');
+
+    // Renamed: the list shows the new name, the subscription stays.
+    await dialog.getByLabel('Имя', { exact: true }).fill('Анна Петрова');
+    await dialog.getByRole('button', { name: 'Готово' }).click();
+    await expect.poll(() => employeeRow('anna').locator('td').first().textContent()).toBe('Анна Петрова');
+    const subscriptionId = await employeeRow('anna').locator('.status .badge').getAttribute('title');
+
+    // Deleted after a confirmation: gone from the list, and the PBX no longer holds its subscription.
+    await employeeRow('anna').getByRole('button', { name: 'Изменить' }).click();
+    page.once('dialog', (confirmation) => confirmation.accept());
+    await page.locator('#employee-dialog').getByRole('button', { name: 'Удалить сотрудника' }).click();
+    await expect.poll(() => page.locator('#message').textContent()).toBe('Сотрудник удалён.');
+    await expect.poll(() => employeeRow('anna').count()).toBe(0);
+    expect((await stack.api('GET', `/projects/${projectId}/employees/anna`)).status).toBe(404);
+    await expect
+      .poll(async () => ((await (await fetch(`${sim()}/_sim/subscriptions`)).json()) as { subscriptionId: string }[]).some((s) => s.subscriptionId === subscriptionId), { timeout: 20_000 })
+      .toBe(false);
+
+    // Disconnected after a confirmation: the form offers the token again.
+    await nav('Телефония').click();
+    await expect.poll(() => page.locator('#connection').textContent()).toBe('Подключено: токен …oken');
+    page.once('dialog', (confirmation) => confirmation.accept());
+    await page.getByRole('button', { name: 'Отключить' }).click();
+    await expect.poll(() => page.locator('#connection').textContent()).toBe('АТС не подключена');
+    expect((await stack.api('GET', `/projects/${projectId}/beeline`)).body).toMatchObject({ connected: false });
 
     expect(problems).toEqual([]);
   });

@@ -67,7 +67,10 @@ export const ROUTES = {
 export type RouteName = keyof typeof ROUTES;
 
 /** Routes API Gateway sends to a function of their own (everything else reaches the api function via `$default`). */
-export const DEDICATED_ROUTES: readonly RouteSpec[] = Object.values(ROUTES).filter((r) => r.servedBy !== 'api');
+export const DEDICATED_ROUTES: readonly (RouteSpec & { servedBy: DedicatedFunction })[] = Object.values(ROUTES).filter((r): r is RouteSpec & { servedBy: DedicatedFunction } => r.servedBy !== 'api');
+
+/** A function with routes of its own. */
+export type DedicatedFunction = Exclude<ServedBy, 'api'>;
 
 /**
  * The first segment of every route that needs a credential: a path whose first segment starts

@@ -7,7 +7,7 @@ export type { CallLogEntry } from '../../ports';
 import type { DynamoClientStore } from './client-store';
 import type { OutboundEvent } from '../../domain/outbound-events';
 import { ACTIVE_CALL_MAX_MS } from '../../domain/clients';
-import { cancellationCodes, conditionally, queryPage } from './document-client';
+import { cancellationCodes, conditionally, conditionallyOrContended, queryPage } from './document-client';
 import { eventPut } from './event-feed';
 import { activeCallKey, callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
 
@@ -44,15 +44,8 @@ export class DynamoCallStore implements CallStore {
 
   async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean> {
     const callPut = this.conditionalPut(state, summary, expectedVersion);
-    if (!started) {
-      try {
-        return await conditionally(this.db.send(new PutCommand(callPut)));
-      } catch (error) {
-        // Another event's start transaction holds the item (DynamoDB refuses a plain write meanwhile): contention, merged again.
-        if (error instanceof Error && error.name === 'TransactionConflictException') return false;
-        throw error;
-      }
-    }
+    // Another event's start transaction may hold the item: contention, merged again like a lost race.
+    if (!started) return conditionallyOrContended(this.db.send(new PutCommand(callPut)));
     const activeFor = state.startReported?.activeFor;
     const activeCall = activeFor === undefined ? [] : [this.activeCallPut(state, summary, activeFor)];
     try {

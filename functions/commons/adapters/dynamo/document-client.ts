@@ -32,6 +32,20 @@ export async function conditionally(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/**
+ * A conditional write whose caller reloads and merges again on false: false also when another
+ * transaction holds the item (DynamoDB refuses a plain write meanwhile). Never for a claim, where
+ * false must mean "someone else holds it".
+ */
+export async function conditionallyOrContended(write: Promise<unknown>): Promise<boolean> {
+  try {
+    return await conditionally(write);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TransactionConflictException') return false;
+    throw error;
+  }
+}
+
 /** A transaction whose first item is conditional: true when written, false when that condition did not hold. */
 export async function conditionallyTransacted(write: Promise<unknown>): Promise<boolean> {
   try {
