@@ -147,7 +147,7 @@ export async function benchIngest(report: Report, options: IngestOptions): Promi
     });
     const secret = webhookSecret(KEY, PROJECT);
     // One EMF line per webhook.
-    const sink = createMetrics('ingest');
+    const sink = createMetrics('ingest', {});
     const metricsPublishUs = perOp(3000, () => {
       sink.count('webhookAccepted');
       sink.publish();

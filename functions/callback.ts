@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { failed, type CallFailureCode } from './commons/app/click-to-call/answer';
+import { failed, SERVICE_FAILURES, type CallFailureCode } from './commons/app/click-to-call/answer';
 import type { CallAttempt } from './commons/app/click-to-call/start-call';
 import { credentialsFrom, storesFrom } from './commons/composition';
 import { clickToCallFrom } from './commons/composition/click-to-call';
@@ -20,13 +20,14 @@ import { ROUTES } from './commons/http/routes';
 
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.callback.serviceName }) } = {}) {
   const stores = storesFrom(env);
-  const metrics = createMetrics('callback');
+  const metrics = createMetrics('callback', env);
   const startCall = clickToCallFrom(
     env,
     stores,
     (attempt) => {
       logAttempt(logger, attempt);
       metrics.count(attempt.outcome === 'started' ? 'callStarted' : 'callStartFailed');
+      if (attempt.failure !== undefined && SERVICE_FAILURES.has(attempt.failure)) metrics.count('callStartError');
     },
     (error) => logger.error('idempotency key not kept', { error: error as Error }),
   );

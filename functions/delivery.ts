@@ -20,7 +20,7 @@ export interface DeliveryOptions {
 export function createHandler(env: Environment = process.env, options: DeliveryOptions = {}) {
   const logger = options.logger ?? new Logger({ serviceName: FUNCTIONS.delivery.serviceName });
   const deliverer = delivererFrom(env);
-  const metrics = createMetrics('delivery');
+  const metrics = createMetrics('delivery', env);
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const jobs: { messageId: string; job: DeliveryJob }[] = [];
     for (const record of event.Records) {

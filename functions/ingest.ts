@@ -24,7 +24,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
     checkMs: captureCheckMsFrom(env),
     onError: (error) => logger.warn('webhook not captured', { error: error as Error }),
   });
-  const metrics = createMetrics('ingest');
+  const metrics = createMetrics('ingest', env);
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const answer = await accept(event);

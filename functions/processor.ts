@@ -31,7 +31,7 @@ export function createHandler(env: Environment = process.env, options: Processor
   const subscriptions = subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details), options.now);
   const pipeline = pipelineFrom(env, stores, options.now);
   const processor = new BatchProcessor(EventType.SQS);
-  const metrics = createMetrics('processor');
+  const metrics = createMetrics('processor', env);
 
   async function handle(message: QueueMessage): Promise<void> {
     const { projectId } = message;

@@ -15,7 +15,7 @@ import { FUNCTIONS } from './commons/contracts/functions';
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.subscription.serviceName }) } = {}) {
   const subscriptions = subscriptionServiceFrom(env, storesFrom(env), (message, details) => logger.info(message, details));
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
-  const metrics = createMetrics('subscription');
+  const metrics = createMetrics('subscription', env);
 
   const processRecord = async (record: DynamoDBRecord): Promise<void> => {
     const pk = record.dynamodb?.Keys?.pk?.S;

@@ -18,7 +18,7 @@ export type { SweepTask };
 export function createHandler(env: Environment = process.env, { logger = new Logger({ serviceName: FUNCTIONS.sweeper.serviceName }) } = {}) {
   const { pbx } = storesFrom(env);
   const queue = queueFrom(env, ['work']);
-  const metrics = createMetrics('sweeper');
+  const metrics = createMetrics('sweeper', env);
   const quietPeriodMs = settingFrom(env, SETTINGS.quietPeriodSeconds) * 1000;
   /** `renew` (often: renewals, retries, the quiet check) or `recover` (less often: it reads the PBX's history). */
   return async (event: { task?: SweepTask } = {}): Promise<{ renewals: number; recoveries: number; quiet: number }> => {

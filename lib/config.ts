@@ -1,7 +1,10 @@
 import { maxPbxBackoffTotalMs, PBX_SAFE_RETRIES } from '../functions/commons/contracts/pbx.js';
 import { DEFAULT_NUMBER_FORMAT, NUMBER_FORMATS, type NumberFormat } from '../functions/commons/contracts/click-to-call.js';
 import { DEFAULT_BEELINE_API_URL, SETTINGS } from '../functions/commons/contracts/settings.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { Construct } from 'constructs';
+import { PROJECT_ROOT } from './function.js';
 
 /** Deployment settings read from CDK context (`cdk.json` or `-c key=value`). */
 export interface TelephonyConfig {
@@ -87,6 +90,94 @@ export interface TelephonyConfig {
    * @default undefined: alarms go to the topic only (subscribe to it yourself)
    */
   readonly alarmEmail?: string;
+  /**
+   * Concurrency, so a burst of one function never starves another. `eventsMaxConcurrency` caps the
+   * processor's events-queue pollers (a backlog after an outage must not take the account's
+   * concurrency); `ingestReservedConcurrency` and `callbackReservedConcurrency` reserve (and cap)
+   * the functions nobody can retry for: the PBX never re-sends a refused webhook, a bot waits on
+   * beeline_call. 0 reserves nothing (accounts with a small concurrency quota, where any
+   * reservation fails the deploy). Context `eventsMaxConcurrency` (2–1000),
+   * `ingestReservedConcurrency` / `callbackReservedConcurrency` (0–1000).
+   */
+  readonly concurrency: { readonly eventsMax: number; readonly ingestReserved: number; readonly callbackReserved: number };
+  /**
+   * The stage file the settings were read from (`config/<stage>.json`, or context `configFile`).
+   * @default undefined: no file, the defaults and context only
+   */
+  readonly settingsFile?: string;
+}
+
+/** Every setting's context key, which is also its key in a stage file. */
+export const SETTING_KEYS = [
+  'logLevel',
+  'callSettleSeconds',
+  'apiThrottleRateLimit',
+  'apiThrottleBurstLimit',
+  'webhookThrottleRateLimit',
+  'webhookThrottleBurstLimit',
+  'callRateLimit',
+  'callRateWindowSeconds',
+  'beelineApiUrl',
+  'pbxTimeoutMs',
+  'pbxBackgroundTimeoutMs',
+  'clickToCallNumberFormat',
+  'recordFirstDelaySeconds',
+  'recordGiveUpSeconds',
+  'recordLinkTtlDays',
+  'recoveryWindowSeconds',
+  'recoveryLagSeconds',
+  'publicUrl',
+  'renewSweepMinutes',
+  'recoveryMinutes',
+  'quietPeriodHours',
+  'alarmEmail',
+  'eventsMaxConcurrency',
+  'ingestReservedConcurrency',
+  'callbackReservedConcurrency',
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/**
+ * Each stage's settings live in the repository, `config/<stage>.json` (a JSON object of setting
+ * keys), so a deploy never falls back to a default because a `-c` was forgotten. Context
+ * `configFile` names another file instead (e.g. one kept outside the repository).
+ */
+export const STAGE_CONFIG_DIR = 'config';
+export const CONFIG_FILE_CONTEXT = 'configFile';
+/** A stage file is a few hundred bytes; anything near this is not one. */
+const MAX_STAGE_FILE_BYTES = 16_384;
+
+export function stageFilePath(stage: string): string {
+  return join(STAGE_CONFIG_DIR, `${stage}.json`);
+}
+
+interface StageFile {
+  readonly values: Partial<Record<SettingKey, unknown>>;
+  /** As given, or relative to the project for a stage's own file; undefined when there is none. */
+  readonly path?: string;
+}
+
+/** A stage file, checked: an object of known setting keys with string or number values. A stage with no file of its own has none. */
+function readStageFile(path: string, given: boolean): StageFile {
+  const absolute = isAbsolute(path) ? path : join(PROJECT_ROOT, path);
+  if (!existsSync(absolute)) {
+    if (given) throw new Error(`context "${CONFIG_FILE_CONTEXT}": there is no file ${path}`);
+    return { values: {} };
+  }
+  if (statSync(absolute).size > MAX_STAGE_FILE_BYTES) throw new Error(`${path}: larger than ${MAX_STAGE_FILE_BYTES} bytes, not a settings file`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(absolute, 'utf8'));
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${path}: must be a JSON object of settings`);
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === 'stage') throw new Error(`${path}: "stage" is chosen with -c stage=…, not in a stage file`);
+    if (!(SETTING_KEYS as readonly string[]).includes(key)) throw new Error(`${path}: unknown setting "${key}" (known: ${SETTING_KEYS.join(', ')})`);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`${path}: "${key}" must be a string or a number`);
+  }
+  return { values: parsed as StageFile['values'], path };
 }
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
@@ -129,6 +220,9 @@ export const DEFAULT_CONFIG: TelephonyConfig = {
   recordLinkTtlDays: SETTINGS.recordLinkTtlDays.default,
   recoveryWindowSeconds: SETTINGS.recoveryWindowSeconds.default,
   recoveryLagSeconds: SETTINGS.recoveryLagSeconds.default,
+  // The webhook route's 500 requests/s at ~50 ms each keep ~25 ingest instances busy: 50 leaves room
+  // for slow cold starts. Each beeline_call holds its instance up to its 4.5 s budget.
+  concurrency: { eventsMax: 100, ingestReserved: 50, callbackReserved: 20 },
 };
 
 /** SQS caps per-message delays at 15 minutes. */
@@ -141,66 +235,86 @@ export const MAX_QUIET_PERIOD_HOURS = SETTINGS.quietPeriodSeconds.max / 3600;
  * the synth with a message naming the context key.
  */
 export function readConfig(scope: Construct): TelephonyConfig {
-  const ctx = (key: string): unknown => scope.node.tryGetContext(key);
-
-  const stage = stringOr(ctx('stage'), DEFAULT_CONFIG.stage);
+  const stage = stringOr(scope.node.tryGetContext('stage'), DEFAULT_CONFIG.stage);
   if (!/^[a-zA-Z][a-zA-Z0-9-]{0,30}$/.test(stage)) {
     throw new Error(`context "stage" must be 1-31 letters, digits or "-" starting with a letter, got "${stage}"`);
   }
+  const givenFile = scope.node.tryGetContext(CONFIG_FILE_CONTEXT) as unknown;
+  const file = readStageFile(
+    givenFile === undefined || givenFile === null || givenFile === '' ? stageFilePath(stage) : String(givenFile),
+    givenFile !== undefined && givenFile !== null && givenFile !== '',
+  );
+  const fromContext = (key: SettingKey) => scope.node.tryGetContext(key) !== undefined;
+  // A context key (-c key=value) wins over the stage file, which wins over the defaults.
+  const ctx = (key: SettingKey): unknown => (fromContext(key) ? scope.node.tryGetContext(key) : file.values[key]);
+  /** Where a value came from, as errors name it. */
+  const named = (key: SettingKey) => (fromContext(key) || file.path === undefined ? `context "${key}"` : `"${key}" in ${file.path}`);
 
   const logLevel = stringOr(ctx('logLevel'), DEFAULT_CONFIG.logLevel).toUpperCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new Error(`context "logLevel" must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    throw new Error(`${named('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
-  const callSettleSeconds = intOr(ctx('callSettleSeconds'), DEFAULT_CONFIG.callSettleSeconds, 'callSettleSeconds', SETTINGS.callSettleSeconds.min, SETTINGS.callSettleSeconds.max);
-  const rateLimit = intOr(ctx('apiThrottleRateLimit'), DEFAULT_CONFIG.apiThrottle.rateLimit, 'apiThrottleRateLimit', 1, 1_000_000);
-  const burstLimit = intOr(ctx('apiThrottleBurstLimit'), DEFAULT_CONFIG.apiThrottle.burstLimit, 'apiThrottleBurstLimit', 1, 1_000_000);
+  const callSettleSeconds = intOr(ctx('callSettleSeconds'), DEFAULT_CONFIG.callSettleSeconds, named('callSettleSeconds'), SETTINGS.callSettleSeconds.min, SETTINGS.callSettleSeconds.max);
+  const rateLimit = intOr(ctx('apiThrottleRateLimit'), DEFAULT_CONFIG.apiThrottle.rateLimit, named('apiThrottleRateLimit'), 1, 1_000_000);
+  const burstLimit = intOr(ctx('apiThrottleBurstLimit'), DEFAULT_CONFIG.apiThrottle.burstLimit, named('apiThrottleBurstLimit'), 1, 1_000_000);
   const webhookThrottle = {
-    rateLimit: intOr(ctx('webhookThrottleRateLimit'), DEFAULT_CONFIG.webhookThrottle.rateLimit, 'webhookThrottleRateLimit', 1, 1_000_000),
-    burstLimit: intOr(ctx('webhookThrottleBurstLimit'), DEFAULT_CONFIG.webhookThrottle.burstLimit, 'webhookThrottleBurstLimit', 1, 1_000_000),
+    rateLimit: intOr(ctx('webhookThrottleRateLimit'), DEFAULT_CONFIG.webhookThrottle.rateLimit, named('webhookThrottleRateLimit'), 1, 1_000_000),
+    burstLimit: intOr(ctx('webhookThrottleBurstLimit'), DEFAULT_CONFIG.webhookThrottle.burstLimit, named('webhookThrottleBurstLimit'), 1, 1_000_000),
   };
   const callRateLimit = {
-    calls: intOr(ctx('callRateLimit'), DEFAULT_CONFIG.callRateLimit.calls, 'callRateLimit', SETTINGS.callRateLimit.min, SETTINGS.callRateLimit.max),
-    windowSeconds: intOr(ctx('callRateWindowSeconds'), DEFAULT_CONFIG.callRateLimit.windowSeconds, 'callRateWindowSeconds', SETTINGS.callRateWindowSeconds.min, SETTINGS.callRateWindowSeconds.max),
+    calls: intOr(ctx('callRateLimit'), DEFAULT_CONFIG.callRateLimit.calls, named('callRateLimit'), SETTINGS.callRateLimit.min, SETTINGS.callRateLimit.max),
+    windowSeconds: intOr(
+      ctx('callRateWindowSeconds'),
+      DEFAULT_CONFIG.callRateLimit.windowSeconds,
+      named('callRateWindowSeconds'),
+      SETTINGS.callRateWindowSeconds.min,
+      SETTINGS.callRateWindowSeconds.max,
+    ),
   };
 
-  const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), 'beelineApiUrl', 'base');
+  const beelineApiUrl = httpsUrl(stringOr(ctx('beelineApiUrl'), DEFAULT_CONFIG.beelineApiUrl), named('beelineApiUrl'), 'base');
   // Capped so PBX_READ_ATTEMPTS attempts fit into the api function's 29 s (see MAX_PBX_ATTEMPT_TIMEOUT_MS).
-  const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, 'pbxTimeoutMs', MIN_PBX_TIMEOUT_MS, MAX_PBX_ATTEMPT_TIMEOUT_MS);
+  const pbxTimeoutMs = intOr(ctx('pbxTimeoutMs'), DEFAULT_CONFIG.pbxTimeoutMs, named('pbxTimeoutMs'), MIN_PBX_TIMEOUT_MS, MAX_PBX_ATTEMPT_TIMEOUT_MS);
   const pbxBackgroundTimeoutMs = intOr(
     ctx('pbxBackgroundTimeoutMs'),
     DEFAULT_CONFIG.pbxBackgroundTimeoutMs,
-    'pbxBackgroundTimeoutMs',
+    named('pbxBackgroundTimeoutMs'),
     SETTINGS.pbxBackgroundTimeoutMs.min,
     SETTINGS.pbxBackgroundTimeoutMs.max,
   );
   const rawPublicUrl = ctx('publicUrl');
-  const publicUrl = rawPublicUrl === undefined || rawPublicUrl === null || rawPublicUrl === '' ? undefined : httpsUrl(String(rawPublicUrl), 'publicUrl', 'origin');
-  const renewSweepMinutes = intOr(ctx('renewSweepMinutes'), DEFAULT_CONFIG.renewSweepMinutes, 'renewSweepMinutes', 1, 60);
-  const recoveryMinutes = intOr(ctx('recoveryMinutes'), DEFAULT_CONFIG.recoveryMinutes, 'recoveryMinutes', 5, 120);
+  const publicUrl = rawPublicUrl === undefined || rawPublicUrl === null || rawPublicUrl === '' ? undefined : httpsUrl(String(rawPublicUrl), named('publicUrl'), 'origin');
+  const renewSweepMinutes = intOr(ctx('renewSweepMinutes'), DEFAULT_CONFIG.renewSweepMinutes, named('renewSweepMinutes'), 1, 60);
+  const recoveryMinutes = intOr(ctx('recoveryMinutes'), DEFAULT_CONFIG.recoveryMinutes, named('recoveryMinutes'), 5, 120);
   // The sweeper accepts QUIET_PERIOD_SECONDS up to 30 days.
-  const quietPeriodHours = intOr(ctx('quietPeriodHours'), DEFAULT_CONFIG.quietPeriodHours, 'quietPeriodHours', 1, MAX_QUIET_PERIOD_HOURS);
-  const alarmEmail = emailOrUndefined(ctx('alarmEmail'), 'alarmEmail');
+  const quietPeriodHours = intOr(ctx('quietPeriodHours'), DEFAULT_CONFIG.quietPeriodHours, named('quietPeriodHours'), 1, MAX_QUIET_PERIOD_HOURS);
+  const alarmEmail = emailOrUndefined(ctx('alarmEmail'), named('alarmEmail'));
 
   const clickToCallNumberFormat = stringOr(ctx('clickToCallNumberFormat'), DEFAULT_CONFIG.clickToCallNumberFormat).trim().toLowerCase();
   if (!(NUMBER_FORMATS as readonly string[]).includes(clickToCallNumberFormat)) {
-    throw new Error(`context "clickToCallNumberFormat" must be one of ${NUMBER_FORMATS.join(', ')}, got "${clickToCallNumberFormat}"`);
+    throw new Error(`${named('clickToCallNumberFormat')} must be one of ${NUMBER_FORMATS.join(', ')}, got "${clickToCallNumberFormat}"`);
   }
 
-  const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, 'recordFirstDelaySeconds', 1, SETTINGS.recordFirstDelaySeconds.max);
-  const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, 'recordGiveUpSeconds', 60, SETTINGS.recordGiveUpSeconds.max);
-  const recordLinkTtlDays = intOr(ctx('recordLinkTtlDays'), DEFAULT_CONFIG.recordLinkTtlDays, 'recordLinkTtlDays', SETTINGS.recordLinkTtlDays.min, SETTINGS.recordLinkTtlDays.max);
-  const recoveryWindowSeconds = intOr(ctx('recoveryWindowSeconds'), DEFAULT_CONFIG.recoveryWindowSeconds, 'recoveryWindowSeconds', 600, 7 * 86_400);
-  const recoveryLagSeconds = intOr(ctx('recoveryLagSeconds'), DEFAULT_CONFIG.recoveryLagSeconds, 'recoveryLagSeconds', 60, 86_400);
+  const recordFirstDelaySeconds = intOr(ctx('recordFirstDelaySeconds'), DEFAULT_CONFIG.recordFirstDelaySeconds, named('recordFirstDelaySeconds'), 1, SETTINGS.recordFirstDelaySeconds.max);
+  const recordGiveUpSeconds = intOr(ctx('recordGiveUpSeconds'), DEFAULT_CONFIG.recordGiveUpSeconds, named('recordGiveUpSeconds'), 60, SETTINGS.recordGiveUpSeconds.max);
+  const recordLinkTtlDays = intOr(ctx('recordLinkTtlDays'), DEFAULT_CONFIG.recordLinkTtlDays, named('recordLinkTtlDays'), SETTINGS.recordLinkTtlDays.min, SETTINGS.recordLinkTtlDays.max);
+  const recoveryWindowSeconds = intOr(ctx('recoveryWindowSeconds'), DEFAULT_CONFIG.recoveryWindowSeconds, named('recoveryWindowSeconds'), 600, 7 * 86_400);
+  const recoveryLagSeconds = intOr(ctx('recoveryLagSeconds'), DEFAULT_CONFIG.recoveryLagSeconds, named('recoveryLagSeconds'), 60, 86_400);
   // Each recovery run covers [now - window, now - lag]; the next one runs recoveryMinutes later. A
   // window shorter than lag + interval would leave calls between two runs never looked at.
   if (recoveryWindowSeconds < recoveryLagSeconds + recoveryMinutes * 60) {
     throw new Error(
-      `context "recoveryWindowSeconds" (${recoveryWindowSeconds}) must be at least "recoveryLagSeconds" (${recoveryLagSeconds}) + ` +
+      `${named('recoveryWindowSeconds')} (${recoveryWindowSeconds}) must be at least "recoveryLagSeconds" (${recoveryLagSeconds}) + ` +
         `"recoveryMinutes" × 60 (${recoveryMinutes * 60}), or calls between two recovery runs are never recovered`,
     );
   }
+
+  const concurrency = {
+    eventsMax: intOr(ctx('eventsMaxConcurrency'), DEFAULT_CONFIG.concurrency.eventsMax, named('eventsMaxConcurrency'), 2, 1000),
+    ingestReserved: intOr(ctx('ingestReservedConcurrency'), DEFAULT_CONFIG.concurrency.ingestReserved, named('ingestReservedConcurrency'), 0, 1000),
+    callbackReserved: intOr(ctx('callbackReservedConcurrency'), DEFAULT_CONFIG.concurrency.callbackReserved, named('callbackReservedConcurrency'), 0, 1000),
+  };
 
   return {
     stage,
@@ -223,6 +337,8 @@ export function readConfig(scope: Construct): TelephonyConfig {
     recordLinkTtlDays,
     recoveryWindowSeconds,
     recoveryLagSeconds,
+    concurrency,
+    ...(file.path !== undefined && { settingsFile: file.path }),
   };
 }
 
@@ -240,7 +356,7 @@ function intOr(value: unknown, fallback: number, key: string, min: number, max: 
   if (value === undefined || value === null || value === '') return fallback;
   const n = typeof value === 'number' ? value : Number(String(value).trim());
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`context "${key}" must be an integer between ${min} and ${max}, got "${String(value)}"`);
+    throw new Error(`${key} must be an integer between ${min} and ${max}, got "${String(value)}"`);
   }
   return n;
 }
@@ -253,7 +369,7 @@ function emailOrUndefined(value: unknown, key: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const email = String(value).trim();
   if (email.length > 254 || !/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/.test(email)) {
-    throw new Error(`context "${key}" must be one e-mail address such as ops@example.com, got "${String(value)}"`);
+    throw new Error(`${key} must be one e-mail address such as ops@example.com, got "${String(value)}"`);
   }
   return email;
 }
@@ -269,15 +385,15 @@ function httpsUrl(value: string, key: string, kind: 'base' | 'origin'): string {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`context "${key}" must be ${expected}, got "${value}"`);
+    throw new Error(`${key} must be ${expected}, got "${value}"`);
   }
   const clean = url.protocol === 'https:' && url.username === '' && url.password === '' && !value.includes('?') && !value.includes('#');
   if (kind === 'base') {
-    if (!clean || !value.endsWith('/')) throw new Error(`context "${key}" must be ${expected}, got "${value}"`);
+    if (!clean || !value.endsWith('/')) throw new Error(`${key} must be ${expected}, got "${value}"`);
     return value;
   }
   if (!clean || url.pathname !== '/' || !/^https:\/\/[^/]+\/?$/i.test(value)) {
-    throw new Error(`context "${key}" must be ${expected}, got "${value}"`);
+    throw new Error(`${key} must be ${expected}, got "${value}"`);
   }
   return url.origin;
 }

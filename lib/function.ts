@@ -11,7 +11,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BUNDLING, NODE_OPTIONS, NODE_RUNTIME_MAJOR } from '../functions/commons/contracts/bundling.js';
-import { METRICS_NAMESPACE } from '../functions/commons/contracts/metrics.js';
+import { METRICS_NAMESPACE, STAGE_ENV } from '../functions/commons/contracts/metrics.js';
 import { acknowledge, nagArnRef } from './nag.js';
 
 /** Repository root (the folder holding package.json, package-lock.json and functions/). */
@@ -29,6 +29,10 @@ export interface TelephonyFunctionProps {
    * the `service` key of its logs; the stack and the handlers both take it from contracts/functions.ts.
    */
   readonly serviceName: string;
+  /** Reserved (and so capped) concurrency; 0 or absent: none, the account's unreserved pool. */
+  readonly reservedConcurrency?: number;
+  /** The deployment stage: the `stage` dimension of the function's metrics. */
+  readonly stage: string;
   /** Powertools `LOG_LEVEL`. @default 'INFO' */
   readonly logLevel?: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -83,6 +87,7 @@ export class TelephonyFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
       tracing: Tracing.ACTIVE,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       logGroup,
       ...(props.description !== undefined && { description: props.description }),
       // contracts/bundling.ts: the bench bundles with the same options.
@@ -110,6 +115,7 @@ export class TelephonyFunction extends NodejsFunction {
         // its own Metrics (and the Powertools defaults) in the namespace the alarms read.
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         LOG_LEVEL: props.logLevel ?? 'INFO',
+        [STAGE_ENV]: props.stage,
         ...props.environment,
       },
     });

@@ -10,7 +10,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTION_KEYS, type FunctionKey, SERVICE_NAMES } from '../functions/commons/contracts/functions.js';
-import { METRIC, METRIC_EMITTERS, type MetricKey, type MetricName, METRICS_NAMESPACE } from '../functions/commons/contracts/metrics.js';
+import { METRIC, METRIC_EMITTERS, type MetricKey, type MetricName, METRICS_NAMESPACE, STAGE_DIMENSION } from '../functions/commons/contracts/metrics.js';
 
 export { FUNCTION_KEYS, type FunctionKey, SERVICE_NAMES } from '../functions/commons/contracts/functions.js';
 export { METRIC_EMITTERS } from '../functions/commons/contracts/metrics.js';
@@ -29,6 +29,7 @@ export const ALARM_SUFFIXES = {
   workQueueAge: 'work-queue-age',
   webhooksRefused: 'webhooks-refused',
   deliveryFailures: 'delivery-failures',
+  beelineCallFailures: 'beeline-call-failures',
   deliveryDlqNotEmpty: 'delivery-dlq-not-empty',
 } as const;
 export type AlarmKey = keyof typeof ALARM_SUFFIXES;
@@ -64,12 +65,14 @@ export interface TelephonyMonitoringProps {
 
 /** More refused webhooks than this in 5 minutes raise the webhooks-refused alarm. */
 export const WEBHOOK_REFUSALS_THRESHOLD = 20;
+/** More beeline_call failures of the PBX or this product than this in 5 minutes raise beeline-call-failures (one timeout is no page). */
+export const CALL_FAILURES_THRESHOLD = 3;
 
 /**
  * Alarms, their SNS topic and the dashboard of the telephony stack.
  *
  * Business metrics are the EMF metrics the functions emit through Powertools (namespace
- * METRICS_NAMESPACE, dimension `service`, names from METRIC in functions/commons/contracts/metrics.ts);
+ * METRICS_NAMESPACE, dimensions `service` and `stage` (this stage's only), names from METRIC in functions/commons/contracts/metrics.ts);
  * the rest are the AWS/Lambda, AWS/SQS and AWS/ApiGateway metrics of the stack's resources.
  * Every alarm notifies the topic on ALARM and on OK.
  */
@@ -130,7 +133,7 @@ export class TelephonyMonitoring extends Construct {
 
     // ---- Metrics -------------------------------------------------------------------------------
     const emf = (name: MetricName, service: string, statistic: string, period: Duration) =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service }, statistic, period });
+      new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service, [STAGE_DIMENSION]: props.stage }, statistic, period });
     /** A business metric over every function that emits it (summed when several do). */
     const business = (key: MetricKey, label: string, period = Duration.minutes(5), statistic: string = Stats.SUM): IMetric => {
       const emitters = METRIC_EMITTERS[key];
@@ -176,8 +179,8 @@ export class TelephonyMonitoring extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
         description:
           'PBX events failed processing 5 times and were parked in the events DLQ (kept 14 days): their calls/clients are NOT updated. ' +
-          'Find the cause in the processor logs (CloudWatch Logs Insights, service beeline-processor, level ERROR), fix it, then replay: ' +
-          '`npm run dlq -- list --dlq-url <DeadLetterQueueUrl>` and `npm run dlq -- replay --queue-url <EventsQueueUrl> --dlq-url <DeadLetterQueueUrl>` (README, Deploy).',
+          'Find the cause in the processor logs (CloudWatch Logs Insights, service beeline-processor, level ERROR), fix it, then re-drive: ' +
+          '`npm run dlq -- list --dlq-url <DeadLetterQueueUrl>` and `npm run dlq -- redrive --dlq-arn <DeadLetterQueueArn>` (README, Deploy).',
       }),
       subscriptionStreamDlqNotEmpty: alarm('subscriptionStreamDlqNotEmpty', dlqDepth(props.subscriptionStreamDlq), {
         threshold: 0,
@@ -260,6 +263,17 @@ export class TelephonyMonitoring extends Construct {
           "last error); GET /projects/{id}/delivery shows the project's recent deliveries. Tell the project's owner: their receiver " +
           'is down, refuses the signature (secret rotated?) or its URL is wrong.',
       }),
+      beelineCallFailures: alarm('beelineCallFailures', business('callStartError', 'beeline_call failures (PBX or service)'), {
+        threshold: CALL_FAILURES_THRESHOLD,
+        // Counted only when a call fails for a reason not the bot's: no data is the normal case.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        description:
+          `More than ${CALL_FAILURES_THRESHOLD} beeline_call starts failed in 5 minutes for a reason that is not the bot's: the PBX refused ` +
+          '(pbx_refused: often a revoked or expired API token, then every call of that project fails), could not be reached or did not ' +
+          'answer in time (pbx_unreachable, pbx_timeout: the call may still ring), answered something unreadable, or this product ' +
+          'failed (temporarily_unavailable, internal_error). The callback function logs each attempt with projectId and code ' +
+          '(service beeline-callback): in Logs Insights, filter outcome = "failed" | stats count() by failure, projectId.',
+      }),
       deliveryDlqNotEmpty: alarm('deliveryDlqNotEmpty', dlqDepth(props.deliveryDlq), {
         threshold: 0,
         treatMissingData: TreatMissingData.NOT_BREACHING,
@@ -267,7 +281,7 @@ export class TelephonyMonitoring extends Construct {
           'Delivery jobs failed in the delivery function 5 times (a crash or a DynamoDB/SQS error, not a failing receiver: those are ' +
           'retried for 24 h by the function itself) and were parked in the delivery DLQ (kept 14 days). Their events are still in the ' +
           "projects' feeds. Check the delivery function logs (service beeline-delivery, level ERROR), fix the cause, then move the " +
-          'messages back with the SQS console\'s "Start DLQ redrive" (deliveries are idempotent per event).',
+          'messages back with `npm run dlq -- redrive --dlq-arn <DeliveryDeadLetterQueueArn>` (deliveries are idempotent per event).',
       }),
       eventsQueueAge: alarm('eventsQueueAge', props.eventsQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: Duration.minutes(5) }), {
         threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
@@ -315,7 +329,7 @@ export class TelephonyMonitoring extends Construct {
       graph('Record links', [business('recordLinkFound', 'found'), business('recordGaveUp', 'gave up')]),
     );
     this.dashboard.addWidgets(
-      graph('beeline_call', [business('callStarted', 'started'), business('callStartFailed', 'failed')]),
+      graph('beeline_call', [business('callStarted', 'started'), business('callStartFailed', 'failed'), business('callStartError', 'failed: PBX or service')]),
       graph('Sweeper', [business('renewalsQueued', 'renewals queued')], 8, [business('quietEmployees', 'quiet employees', Duration.minutes(5), Stats.MAXIMUM)]),
       graph('DLQ depth', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'events DLQ', statistic: Stats.MAXIMUM }),

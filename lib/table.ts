@@ -17,6 +17,8 @@ export interface TableDefinitionShape {
     readonly indexName: string;
     readonly partitionKey: string;
     readonly sortKey?: string;
+    /** Projected besides the keys. */
+    readonly nonKeyAttributes: readonly string[];
   }[];
 }
 
@@ -30,7 +32,7 @@ export interface TableFromDefinitionOptions {
 /**
  * Builds the DynamoDB table from the shared definition: on-demand billing, point-in-time
  * recovery, encryption at rest (AWS managed key), stream and TTL as defined, GSIs projecting
- * all attributes (like the local stack).
+ * the keys and the attributes the definition names (like the local stack).
  */
 export function tableFromDefinition(scope: Construct, id: string, options: TableFromDefinitionOptions = {}): Table {
   const d: TableDefinitionShape = options.definition ?? TABLE_DEFINITION;
@@ -49,7 +51,8 @@ export function tableFromDefinition(scope: Construct, id: string, options: Table
       indexName: gsi.indexName,
       partitionKey: { name: gsi.partitionKey, type: AttributeType.STRING },
       ...(gsi.sortKey !== undefined && { sortKey: { name: gsi.sortKey, type: AttributeType.STRING } }),
-      projectionType: ProjectionType.ALL,
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...gsi.nonKeyAttributes],
     });
   }
   return table;

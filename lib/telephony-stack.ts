@@ -82,6 +82,8 @@ export const DELIVERY_TIMEOUT = Duration.seconds(60);
  * whole (one probe per pause), so it cannot hold these either.
  */
 export const DELIVERY_MAX_CONCURRENCY = 10;
+/** Every queue keeps messages for SQS's maximum, 14 days: a queue never drops what its DLQ would keep. */
+export const QUEUE_RETENTION = Duration.days(14);
 
 export interface BeelineTelephonyStackProps extends StackProps {
   /** @default read from CDK context (see lib/config.ts) */
@@ -145,6 +147,7 @@ export class BeelineTelephonyStack extends Stack {
     });
     const config = props.config ?? readConfig(this);
     this.config = config;
+    this.templateOptions.description = `${this.templateOptions.description} · stage ${config.stage} · settings ${config.settingsFile ?? 'defaults and context only'}`;
     Tags.of(this).add('service', 'beeline-telephony');
     Tags.of(this).add('stage', config.stage);
 
@@ -153,12 +156,14 @@ export class BeelineTelephonyStack extends Stack {
 
     // ---- Queues ------------------------------------------------------------------------------
     this.deadLetterQueue = new Queue(this, 'EventsDlq', {
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     // (AwsSolutions-SQS3 recognises it as the events queue's DLQ by the redrive policy: nothing to acknowledge.)
     const processorQueue = {
+      // As long as its DLQ keeps messages (SQS's maximum): an event waiting out an outage is never dropped for age.
+      retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * PROCESSOR_TIMEOUT.toSeconds()),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -166,7 +171,7 @@ export class BeelineTelephonyStack extends Stack {
     };
     this.eventsQueue = new Queue(this, 'EventsQueue', processorQueue);
     // Its own DLQ: a delivery job is not a processor message (the events DLQ's replay would refuse it).
-    this.deliveryDlq = new Queue(this, 'DeliveryDlq', { retentionPeriod: Duration.days(14), encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    this.deliveryDlq = new Queue(this, 'DeliveryDlq', { retentionPeriod: QUEUE_RETENTION, encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true });
     this.deliveryQueue = new Queue(this, 'DeliveryQueue', {
       ...processorQueue,
       visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * DELIVERY_TIMEOUT.toSeconds()),
@@ -174,7 +179,7 @@ export class BeelineTelephonyStack extends Stack {
     });
     this.workQueue = new Queue(this, 'WorkQueue', processorQueue);
     this.subscriptionStreamDlq = new Queue(this, 'SubscriptionStreamDlq', {
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
@@ -218,7 +223,7 @@ export class BeelineTelephonyStack extends Stack {
     );
 
     // ---- Functions ---------------------------------------------------------------------------
-    const common = { logLevel: config.logLevel };
+    const common = { logLevel: config.logLevel, stage: config.stage };
     /** Functions that talk to the PBX API. */
     const pbxEnvironment = { BEELINE_API_URL: config.beelineApiUrl, [SETTINGS.pbxTimeoutMs.env]: String(config.pbxTimeoutMs) };
 
@@ -227,6 +232,7 @@ export class BeelineTelephonyStack extends Stack {
       ...FUNCTIONS.ingest,
       description: 'Beeline PBX webhooks: validate, queue',
       timeout: Duration.seconds(10),
+      reservedConcurrency: config.concurrency.ingestReserved,
     })
       .bindQueueSender(this.eventsQueue)
       // The project's webhook secret generations (read once a minute per project); in capture mode
@@ -260,6 +266,7 @@ export class BeelineTelephonyStack extends Stack {
       new SqsEventSource(this.eventsQueue, {
         batchSize: 10,
         maxBatchingWindow: Duration.seconds(1),
+        maxConcurrency: config.concurrency.eventsMax,
         reportBatchItemFailures: true,
       }),
     );
@@ -318,6 +325,7 @@ export class BeelineTelephonyStack extends Stack {
       description: 'beeline_call: starts a call at the PBX for bots (POST /projects/{projectId}/beeline/call)',
       timeout: CALLBACK_TIMEOUT,
       memorySize: 256,
+      reservedConcurrency: config.concurrency.callbackReserved,
       environment: {
         ...pbxEnvironment,
         CLICK_TO_CALL_NUMBER_FORMAT: config.clickToCallNumberFormat,
@@ -547,6 +555,11 @@ export class BeelineTelephonyStack extends Stack {
     new CfnOutput(this, 'EventsQueueUrl', { value: this.eventsQueue.queueUrl });
     new CfnOutput(this, 'WorkQueueUrl', { value: this.workQueue.queueUrl, description: 'PBX work: recovery, recording look-ups, subscriptions' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      value: this.deadLetterQueue.queueArn,
+      description: 'Re-drive it to the queues its messages came from: npm run dlq -- redrive --dlq-arn <this>',
+    });
+    new CfnOutput(this, 'DeliveryDeadLetterQueueArn', { value: this.deliveryDlq.queueArn, description: 'Deliveries that failed every attempt; re-drive as above' });
     new CfnOutput(this, 'DeliveryQueueUrl', { value: this.deliveryQueue.queueUrl, description: 'Outbound deliveries waiting for their next attempt' });
     new CfnOutput(this, 'EventBusName', {
       value: this.eventBus.eventBusName,

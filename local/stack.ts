@@ -16,6 +16,7 @@ import { createHandler as createRelayHandler } from '../functions/relay';
 import type { DeliveryOutcome } from '../functions/commons/app/delivery/deliverer';
 import { DELIVERY_LOOPBACK_ENV, DELIVERY_QUEUE_ENV } from '../functions/commons/contracts/events';
 import { SETTINGS } from '../functions/commons/contracts/settings';
+import { LOCAL_STAGE, STAGE_ENV } from '../functions/commons/contracts/metrics';
 import type { DeliveryJob } from '../functions/commons/ports';
 import type { Environment } from '../functions/commons/environment';
 import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
@@ -152,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
       AWS_ENDPOINT_URL_SQS: queues.endpoint,
       TABLE_NAME: tableName,
+      [STAGE_ENV]: LOCAL_STAGE,
       [QUEUE_LANES.live.envVar]: queues.queueUrl,
       [QUEUE_LANES.work.envVar]: queues.workQueueUrl,
       CALL_SETTLE_SECONDS: String(options.settleSeconds ?? 15),

@@ -6,13 +6,25 @@
  *
  *   npm run dlq -- list   [--queue-url DLQ_URL] [--endpoint URL]
  *   npm run dlq -- replay [--queue-url EVENTS_URL] [--work-queue-url WORK_URL] [--dlq-url DLQ_URL] [--endpoint URL] [--max N] [--include-invalid]
+ *   npm run dlq -- redrive --dlq-arn DLQ_ARN [--max-per-second N]      (AWS: SQS moves them back itself)
+ *   npm run dlq -- redrive-status --dlq-arn DLQ_ARN
  *   npm run dlq -- --help
  *
  * `listDeadLetters` and `replayDeadLetters` are the tool; the CLI below is a thin shell.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  ListMessageMoveTasksCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { laneOf } from '../functions/commons/contracts/queues';
 import { parseQueueMessage } from '../functions/commons/app/queue-message';
 import type { QueueMessage } from '../functions/commons/ports';
@@ -182,6 +194,58 @@ export async function replayDeadLetters(
   return result;
 }
 
+// ---------------------------------------------------------------- re-drive on AWS
+
+/** An SQS queue ARN, e.g. the stack output DeadLetterQueueArn. */
+const QUEUE_ARN = /^arn:aws(?:-cn|-us-gov)?:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,80})$/;
+/** SQS's bounds of MaxNumberOfMessagesPerSecond. */
+export const MAX_REDRIVE_RATE = 500;
+
+export function regionOfQueueArn(arn: string): string {
+  const match = QUEUE_ARN.exec(arn);
+  if (!match) throw new Error(`--dlq-arn must be an SQS queue ARN such as arn:aws:sqs:eu-central-1:123456789012:name (the stack output DeadLetterQueueArn), got "${arn.slice(0, 200)}"`);
+  return match[1]!;
+}
+
+export interface RedriveTask {
+  status: string;
+  moved?: number;
+  toMove?: number;
+  startedAt?: string;
+  failureReason?: string;
+}
+
+/**
+ * Starts SQS's own move task on AWS: every message goes back to the queue it came from (events or
+ * work; a delivery to the delivery queue), at `maxPerSecond` or SQS's own pace. SQS runs one task
+ * per queue at a time; starting a second one is refused with the running one's progress.
+ */
+export async function startRedrive(sqs: SQSClient, deadLetterQueueArn: string, maxPerSecond?: number): Promise<{ taskHandle: string }> {
+  regionOfQueueArn(deadLetterQueueArn);
+  if (maxPerSecond !== undefined && (!Number.isInteger(maxPerSecond) || maxPerSecond < 1 || maxPerSecond > MAX_REDRIVE_RATE)) {
+    throw new Error(`--max-per-second must be a whole number from 1 to ${MAX_REDRIVE_RATE}`);
+  }
+  const running = (await redriveTasks(sqs, deadLetterQueueArn)).find((task) => task.status === 'RUNNING');
+  if (running)
+    throw new Error(`a re-drive of this queue is already running (${running.moved ?? 0} of ${running.toMove ?? '?'} moved, started ${running.startedAt ?? '?'}): wait for it (redrive-status)`);
+  // No DestinationArn: SQS sends each message back to its own source queue.
+  const { TaskHandle } = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: deadLetterQueueArn, ...(maxPerSecond !== undefined && { MaxNumberOfMessagesPerSecond: maxPerSecond }) }));
+  return { taskHandle: TaskHandle ?? '' };
+}
+
+/** The queue's recent move tasks, newest first. */
+export async function redriveTasks(sqs: SQSClient, deadLetterQueueArn: string): Promise<RedriveTask[]> {
+  regionOfQueueArn(deadLetterQueueArn);
+  const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: deadLetterQueueArn, MaxResults: 10 }));
+  return Results.map((task) => ({
+    status: task.Status ?? '?',
+    moved: task.ApproximateNumberOfMessagesMoved,
+    toMove: task.ApproximateNumberOfMessagesToMove,
+    startedAt: task.StartedTimestamp === undefined ? undefined : new Date(task.StartedTimestamp).toISOString(),
+    ...(task.FailureReason !== undefined && { failureReason: task.FailureReason }),
+  }));
+}
+
 // ---------------------------------------------------------------- where the queues are
 
 export interface QueueTarget {
@@ -235,6 +299,8 @@ export interface CliOptions {
   queueUrl?: string;
   workQueueUrl?: string;
   dlqUrl?: string;
+  dlqArn?: string;
+  maxPerSecond?: number;
   endpoint?: string;
   region?: string;
   max?: number;
@@ -255,6 +321,8 @@ export function parseArguments(argv: string[]): CliOptions {
     if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg === '--queue-url') options.queueUrl = value();
     else if (arg === '--dlq-url') options.dlqUrl = value();
+    else if (arg === '--dlq-arn') options.dlqArn = value();
+    else if (arg === '--max-per-second') options.maxPerSecond = Number(value());
     else if (arg === '--work-queue-url') options.workQueueUrl = value();
     else if (arg === '--endpoint') options.endpoint = value().replace(/\/$/, '');
     else if (arg === '--region') options.region = value();
@@ -308,6 +376,8 @@ export const HELP = `Dead letters of the events and work queues: list them, repl
 
   npm run dlq -- list   [--queue-url DLQ_URL] [--endpoint URL] [--max N] [--json]
   npm run dlq -- replay [--queue-url EVENTS_URL] [--work-queue-url WORK_URL] [--dlq-url DLQ_URL] [--endpoint URL] [--max N] [--include-invalid]
+  npm run dlq -- redrive --dlq-arn DLQ_ARN [--max-per-second N]
+  npm run dlq -- redrive-status --dlq-arn DLQ_ARN
 
 list     prints each message in the dead-letter queue: id, receives so far, when it was sent and
          first received (SQS records no time of the last receive), its kind and projectId, and
@@ -317,6 +387,11 @@ replay   sends messages back to their queue (PBX work to the work queue when its
          the rest to the events queue), then deletes them from the DLQ. Processing is
          idempotent, so replaying (even twice) never duplicates effects. Messages the processor
          cannot understand stay in the DLQ unless --include-invalid. --max N: at most N messages.
+redrive  (AWS) has SQS move every message of the DLQ back to the queue it came from, itself
+         (StartMessageMoveTask), at --max-per-second N (1-${MAX_REDRIVE_RATE}) or SQS's own pace; one
+         task per queue at a time. The ARN is the stack output DeadLetterQueueArn (or
+         DeliveryDeadLetterQueueArn). The SQS emulator of the local stack has no move tasks: use replay.
+redrive-status  (AWS) the queue's recent move tasks: status, messages moved of those to move.
 
 Local stack (npm start, npm test): the queues are "events", "work" and "events-dlq" on the SQS emulator,
 whose port changes per run. Without --endpoint (or AWS_ENDPOINT_URL_SQS) the tool looks for it on
@@ -345,7 +420,26 @@ export async function main(argv: string[], print: (line: string) => void = (line
     print(HELP);
     return options.help ? 0 : 2;
   }
-  if (options.command !== 'list' && options.command !== 'replay') throw new Error(`unknown command ${options.command} (list or replay)`);
+  if (options.command === 'redrive' || options.command === 'redrive-status') {
+    if (!options.dlqArn) throw new Error(`${options.command} needs --dlq-arn (the stack output DeadLetterQueueArn)`);
+    const sqs = sqsClientFor({ region: options.region ?? regionOfQueueArn(options.dlqArn), endpoint: options.endpoint });
+    try {
+      if (options.command === 'redrive') {
+        const { taskHandle } = await startRedrive(sqs, options.dlqArn, options.maxPerSecond);
+        print(`re-drive started (task ${taskHandle}): SQS moves each message back to its own queue; follow it with redrive-status`);
+      } else {
+        const tasks = await redriveTasks(sqs, options.dlqArn);
+        if (tasks.length === 0) print('no re-drive of this queue yet');
+        for (const task of tasks) {
+          print(`${task.status}  moved ${task.moved ?? 0} of ${task.toMove ?? '?'}  started ${task.startedAt ?? '-'}${task.failureReason ? `  failed: ${task.failureReason}` : ''}`);
+        }
+      }
+      return 0;
+    } finally {
+      sqs.destroy();
+    }
+  }
+  if (options.command !== 'list' && options.command !== 'replay') throw new Error(`unknown command ${options.command} (list, replay, redrive or redrive-status)`);
   const target = await resolveTarget(options);
   const sqs = sqsClientFor(target);
   try {

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { METRIC, METRICS_NAMESPACE } from '../../functions/commons/contracts/metrics.js';
+import { describe, expect, it, vi } from 'vitest';
+import { METRIC, METRICS_NAMESPACE, STAGE_ENV } from '../../functions/commons/contracts/metrics.js';
 import { createMetrics } from '../../functions/commons/adapters/metrics.js';
 import { PROJECT_ROOT } from '../../lib/function.js';
-import { ALARM_SUFFIXES, type AlarmKey, WEBHOOK_REFUSALS_THRESHOLD, FUNCTION_KEYS, type FunctionKey, METRIC_EMITTERS, SERVICE_NAMES } from '../../lib/monitoring.js';
+import { ALARM_SUFFIXES, type AlarmKey, CALL_FAILURES_THRESHOLD, WEBHOOK_REFUSALS_THRESHOLD, FUNCTION_KEYS, type FunctionKey, METRIC_EMITTERS, SERVICE_NAMES } from '../../lib/monitoring.js';
 import { arnOf, build, CDK_JSON_CONTEXT, type Json, logicalId, ofType, ref } from './support.js';
 
 /** One metric an alarm or a graph reads, normalised from either alarm form (single metric or metric math). */
@@ -64,7 +64,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
   const emf = (metricName: string, service: string, stat: string, period: number): MetricStat => ({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensions: { service },
+    dimensions: { service, stage: 'dev' },
     stat,
     period,
   });
@@ -108,6 +108,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
       threshold: 0,
     },
     deliveryFailures: { stats: [emf(METRIC.deliveryFailed, 'beeline-delivery', 'Sum', 900)], threshold: 0 },
+    beelineCallFailures: { stats: [emf(METRIC.callStartError, 'beeline-callback', 'Sum', 300)], threshold: CALL_FAILURES_THRESHOLD },
     notificationsStopped: { stats: [emf(METRIC.quietEmployees, 'beeline-sweeper', 'Maximum', 900)], threshold: 0 },
     eventsQueueAge: {
       stats: [{ namespace: 'AWS/SQS', metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: queueName(id(stack.eventsQueue)) }, stat: 'Maximum', period: 300 }],
@@ -123,7 +124,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
     },
   };
 
-  it('has exactly the thirteen alarms, named beeline-telephony-<stage>-…', () => {
+  it('has exactly the fourteen alarms, named beeline-telephony-<stage>-…', () => {
     expect(Object.keys(expected).sort()).toEqual(Object.keys(ALARM_SUFFIXES).sort());
     expect(alarms.map(([, r]) => r.Properties.AlarmName).sort()).toEqual(
       Object.values(ALARM_SUFFIXES)
@@ -232,7 +233,7 @@ describe('monitoring: alarms, topic, dashboard', () => {
       );
       const wanted = Object.entries(METRIC).flatMap(([key, name]) => (METRIC_EMITTERS[key as keyof typeof METRIC] as readonly FunctionKey[]).map((k) => `${name} service=${SERVICE_NAMES[k]}`));
       expect([...shown].sort()).toEqual([...new Set(wanted)].sort());
-      expect(Object.values(METRIC)).toHaveLength(23);
+      expect(Object.values(METRIC)).toHaveLength(24);
     });
 
     it('has the graphs an operator needs: business, DLQ depth, queue age, Lambda errors/duration p99/throttles per function, HTTP API latency p99 and 4xx/5xx', () => {
@@ -287,24 +288,71 @@ describe('monitoring: alarms, topic, dashboard', () => {
   });
 });
 
+describe('stages in one account', () => {
+  it('with -c stage=prod, every alarm and graph reads the business metrics of stage prod only', () => {
+    const { resources } = build({ stage: 'prod' });
+    const alarmed = ofType(resources, 'AWS::CloudWatch::Alarm')
+      .flatMap(([, r]) => alarmMetrics(r.Properties).stats)
+      .filter((stat) => stat.namespace === METRICS_NAMESPACE);
+    // subscription-failures (two emitters), notifications-stopped, delivery-failures
+    expect(alarmed.length).toBeGreaterThanOrEqual(4);
+    for (const stat of alarmed) expect(stat.dimensions).toEqual({ service: expect.stringMatching(/^beeline-/), stage: 'prod' });
+
+    const [[, dashboard]] = ofType(resources, 'AWS::CloudWatch::Dashboard') as [[string, Json]];
+    const text = (dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'ref')).join('');
+    const rows = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets.flatMap((w) => w.properties.metrics ?? []);
+    const graphed = rows.filter((row) => row[0] === METRICS_NAMESPACE);
+    expect(graphed.length).toBeGreaterThanOrEqual(Object.keys(METRIC).length);
+    for (const row of graphed) expect(row.slice(2, 6)).toEqual(['service', expect.stringMatching(/^beeline-/), 'stage', 'prod']);
+  });
+});
+
 describe('metric names and emitters', () => {
   it('every metric has its emitters (contracts/metrics.ts); a function may count only its own (a type error otherwise)', () => {
     expect(Object.keys(METRIC_EMITTERS).sort()).toEqual(Object.keys(METRIC).sort());
     for (const emitters of Object.values(METRIC_EMITTERS)) for (const k of emitters) expect(FUNCTION_KEYS).toContain(k);
-    const ingest = createMetrics('ingest');
+    const ingest = createMetrics('ingest', {});
     ingest.count('webhookAccepted');
     // @ts-expect-error a call outcome is the processor's to count, not the ingest's
     ingest.count('callAnswered');
   });
+
+  it("every EMF line carries the function's stage beside its service (two stages in one account never share a metric)", () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      for (const stage of ['prod', undefined]) {
+        const sink = createMetrics('ingest', { [STAGE_ENV]: stage });
+        sink.count('webhookAccepted');
+        sink.publish();
+      }
+    } finally {
+      write.mockRestore();
+    }
+    const emitted = lines
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][]; Namespace: string }[] } });
+    expect(emitted.map((line) => [line.stage, line.service, line.WebhookAccepted])).toEqual([
+      ['prod', SERVICE_NAMES.ingest, 1],
+      ['local', SERVICE_NAMES.ingest, 1],
+    ]);
+    for (const line of emitted) {
+      expect(line._aws.CloudWatchMetrics[0]!.Namespace).toBe(METRICS_NAMESPACE);
+      expect(line._aws.CloudWatchMetrics[0]!.Dimensions[0]!.sort()).toEqual(['service', 'stage']);
+    }
+  });
 });
 
 describe('context: alarmEmail, quietPeriodHours, recoveryMinutes', () => {
-  it('defaults: no e-mail, 24 h quiet period, recovery every 10 minutes (cdk.json says the same)', () => {
+  it('defaults: no e-mail, 24 h quiet period, recovery every 10 minutes', () => {
     const { stack, resources } = build();
     expect(stack.config).toMatchObject({ quietPeriodHours: 24, recoveryMinutes: 10 });
     expect(stack.config.alarmEmail).toBeUndefined();
-    expect(CDK_JSON_CONTEXT).toMatchObject({ quietPeriodHours: 24, recoveryMinutes: 10 });
-    expect(CDK_JSON_CONTEXT.alarmEmail).toBeUndefined();
     expect(resources[logicalId(stack, stack.recoverySchedule)]!.Properties.ScheduleExpression).toBe('rate(10 minutes)');
   });
 

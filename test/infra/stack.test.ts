@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,8 @@ import { DEFAULT_BEELINE_API_URL } from '../../functions/commons/contracts/setti
 import { METRICS_NAMESPACE } from '../../functions/commons/contracts/metrics.js';
 import { EMPLOYEE_STREAM_FILTER } from '../../functions/commons/contracts/stream.js';
 import { createTableInput, TABLE_DEFINITION } from '../../functions/commons/contracts/table.js';
+import { newCall, summarise } from '../../functions/commons/domain/call.js';
+import { logEntryOf } from '../../functions/commons/domain/call-log.js';
 import { createHandler as createIngestHandler } from '../../functions/ingest.js';
 import { createHandler as createProcessorHandler } from '../../functions/processor.js';
 import { createHandler as createSweeperHandler } from '../../functions/sweeper.js';
@@ -182,7 +184,8 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
 
   it('is named BeelineTelephony-<stage> with stage "dev" by default and synthesizes without errors or warnings', () => {
     expect(stack.stackName).toBe('BeelineTelephony-dev');
-    expect(app.node.tryGetContext('stage')).toBe('dev');
+    expect(app.node.tryGetContext('stage')).toBeUndefined(); // cdk.json names no stage: the default is the code's
+    expect(stack.config.stage).toBe('dev');
     Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
     Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
@@ -204,6 +207,14 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(p.BillingMode).toBe(local.BillingMode);
     });
 
+    it("the call index holds the keys and a call log entry's attributes only: never a call's whole state, a version or a token", () => {
+      const gsi1 = (table().Properties.GlobalSecondaryIndexes as Json[])[0]!;
+      expect(gsi1.Projection.ProjectionType).toBe('INCLUDE');
+      const entry = logEntryOf(newCall('p', 'ext-1', Date.UTC(2026, 11, 3)), summarise(newCall('p', 'ext-1', Date.UTC(2026, 11, 3))));
+      expect([...gsi1.Projection.NonKeyAttributes].sort()).toEqual(Object.keys(entry).sort());
+      expect(gsi1.Projection.NonKeyAttributes).not.toContain('state');
+    });
+
     it('has point-in-time recovery, encryption at rest and is retained', () => {
       const t = table();
       expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -215,14 +226,15 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   });
 
   describe('queues', () => {
-    it('redrives the events and work queues to the DLQ after 5 receives, the delivery queue to its own; every DLQ keeps messages 14 days', () => {
+    it('redrives the events and work queues to the DLQ after 5 receives, the delivery queue to its own; every queue and DLQ keeps messages 14 days', () => {
       expect(resources[ids.events]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
       expect(resources[ids.work]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.dlq), maxReceiveCount: 5 });
       // A delivery job is no processor message: the events DLQ's replay would refuse it.
       expect(resources[ids.delivery]!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(ids.deliveryDlq), maxReceiveCount: 5 });
-      for (const dlq of [ids.dlq, ids.streamDlq, ids.deliveryDlq]) {
-        expect(resources[dlq]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-        expect(resources[dlq]!.Properties.RedrivePolicy).toBeUndefined();
+      for (const dlq of [ids.dlq, ids.streamDlq, ids.deliveryDlq]) expect(resources[dlq]!.Properties.RedrivePolicy).toBeUndefined();
+      // A queue that dropped messages sooner than its DLQ would lose an event waiting out an outage.
+      for (const queue of [ids.events, ids.work, ids.delivery, ids.dlq, ids.streamDlq, ids.deliveryDlq]) {
+        expect(resources[queue]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
       }
       expect(
         ofType(resources, 'AWS::SQS::Queue')
@@ -269,6 +281,20 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         expect(resources[queueId]!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
         expect(resources[queueId]!.Properties.VisibilityTimeout).toBe(visibility);
       }
+    });
+
+    it('bounds the processor on the events queue and reserves concurrency for the webhook and beeline_call functions (no burst starves them)', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: ref(ids.processor), EventSourceArn: arnOf(ids.events), ScalingConfig: { MaximumConcurrency: 100 } });
+      expect(fnProps(ids.ingest).ReservedConcurrentExecutions).toBe(50);
+      expect(fnProps(ids.callback).ReservedConcurrentExecutions).toBe(20);
+      // Only those two: a reservation also caps a function and takes from the account's pool.
+      expect(functionIds.filter((id) => fnProps(id).ReservedConcurrentExecutions !== undefined).sort()).toEqual([ids.ingest, ids.callback].sort());
+      // Configurable, and 0 reserves nothing (accounts with a small concurrency quota).
+      const small = build({ ingestReservedConcurrency: '0', callbackReservedConcurrency: 0, eventsMaxConcurrency: '10' });
+      expect(small.resources[logicalId(small.stack, small.stack.ingestFunction)]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(small.resources[logicalId(small.stack, small.stack.callbackFunction)]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      small.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: arnOf(logicalId(small.stack, small.stack.eventsQueue)), ScalingConfig: { MaximumConcurrency: 10 } });
+      expect(() => build({ eventsMaxConcurrency: 1 })).toThrow('context "eventsMaxConcurrency" must be an integer between 2 and 1000');
     });
 
     it('feeds PBX work in small batches with a bounded concurrency, so it never takes what live events need', () => {
@@ -329,6 +355,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
           POWERTOOLS_SERVICE_NAME: serviceOf[id],
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           LOG_LEVEL: 'INFO',
+          STAGE: 'dev', // the stage dimension of its metrics
         });
       }
       expect(METRICS_NAMESPACE).toBe('BeelineTelephony');
@@ -355,7 +382,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     });
 
     it('get exactly the environment they need', () => {
-      const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+      const base = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'STAGE'];
       /** Functions that talk to the PBX and build webhook URLs (subscription service). */
       const pbx = ['BEELINE_API_URL', 'PBX_TIMEOUT_MS', 'PUBLIC_URL', 'TABLE_NAME', 'TOKEN_KMS_KEY_ID', 'WEBHOOK_KEY_SECRET_ARN', 'WORK_QUEUE_URL'];
       const pipeline = [
@@ -379,6 +406,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'beeline-relay',
         POWERTOOLS_METRICS_NAMESPACE: 'BeelineTelephony',
+        STAGE: 'dev',
         TABLE_NAME: ref(ids.table),
         DELIVERY_QUEUE_URL: ref(ids.delivery),
         EVENT_BUS_NAME: ref(ids.eventBus),
@@ -389,6 +417,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'beeline-delivery',
         POWERTOOLS_METRICS_NAMESPACE: 'BeelineTelephony',
+        STAGE: 'dev',
         TABLE_NAME: ref(ids.table),
         DELIVERY_QUEUE_URL: ref(ids.delivery),
         TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
@@ -416,6 +445,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'beeline-callback',
         POWERTOOLS_METRICS_NAMESPACE: 'BeelineTelephony',
+        STAGE: 'dev',
         TABLE_NAME: ref(ids.table),
         TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
         ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken),
@@ -767,7 +797,9 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
           'AlarmTopicArn',
           'ApiUrl',
           'DashboardName',
+          'DeadLetterQueueArn',
           'DeadLetterQueueUrl',
+          'DeliveryDeadLetterQueueArn',
           'DeliveryQueueUrl',
           'EventBusName',
           'EventsQueueUrl',
@@ -785,6 +817,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(webhookParts.at(-1)).toBe('/webhooks/beeline/');
       expect(outputs.EventsQueueUrl.Value).toEqual(ref(ids.events));
       expect(outputs.DeadLetterQueueUrl.Value).toEqual(ref(ids.dlq));
+      expect(outputs.DeadLetterQueueArn.Value).toEqual(arnOf(ids.dlq)); // what `npm run dlq -- redrive --dlq-arn` takes
       expect(outputs.TableName.Value).toEqual(ref(ids.table));
       expect(outputs.DeliveryQueueUrl.Value).toEqual(ref(ids.delivery));
       expect(outputs.EventBusName.Value).toEqual(ref(ids.eventBus));
@@ -912,20 +945,45 @@ describe('context', () => {
     expect(() => build({ recoveryWindowSeconds: 600, recoveryLagSeconds: 300, recoveryMinutes: 5 })).not.toThrow();
   });
 
-  it('cdk.json states every setting with the default the code has', () => {
-    const { apiThrottle, webhookThrottle, callRateLimit, publicUrl, alarmEmail, ...flat } = DEFAULT_CONFIG;
-    expect(publicUrl).toBeUndefined();
-    expect(alarmEmail).toBeUndefined(); // optional, per deployment (-c alarmEmail=...)
-    expect(CDK_JSON_CONTEXT).toMatchObject({
-      ...flat,
-      apiThrottleRateLimit: apiThrottle.rateLimit,
-      apiThrottleBurstLimit: apiThrottle.burstLimit,
-      webhookThrottleRateLimit: webhookThrottle.rateLimit,
-      webhookThrottleBurstLimit: webhookThrottle.burstLimit,
-      callRateLimit: callRateLimit.calls,
-      callRateWindowSeconds: callRateLimit.windowSeconds,
-    });
+  it("cdk.json holds feature flags only: the defaults are the code's, a stage's own settings are in config/<stage>.json", () => {
+    expect(Object.keys(CDK_JSON_CONTEXT).filter((key) => !key.startsWith('@aws-cdk/'))).toEqual([]);
     expect(build().stack.config).toEqual(DEFAULT_CONFIG);
+  });
+
+  describe('stage files (config/<stage>.json)', () => {
+    const prodFile = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'prod.json'), 'utf8')) as Record<string, unknown>;
+    const tempFile = (content: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'stage-file-'));
+      writeFileSync(join(dir, 'settings.json'), content);
+      return join(dir, 'settings.json');
+    };
+
+    it('-c stage=prod reads config/prod.json, names it in the stack description, and a context key still wins', () => {
+      const { stack, template } = build({ stage: 'prod' });
+      expect(stack.config.settingsFile).toBe('config/prod.json');
+      expect(stack.config).toMatchObject({ logLevel: prodFile.logLevel, quietPeriodHours: prodFile.quietPeriodHours, callSettleSeconds: prodFile.callSettleSeconds });
+      expect(template.toJSON().Description).toContain('stage prod · settings config/prod.json');
+      expect(build({ stage: 'prod', quietPeriodHours: '72' }).stack.config.quietPeriodHours).toBe(72);
+      expect(build().template.toJSON().Description).toContain('stage dev · settings defaults and context only');
+    });
+
+    it('configFile names another file; its values are checked like context, and errors name the file', () => {
+      const good = tempFile(JSON.stringify({ alarmEmail: 'ops@example.com', publicUrl: 'https://telephony.example.com', callSettleSeconds: 20 }));
+      const { stack, resources } = build({ stage: 'prod', configFile: good });
+      expect(stack.config).toMatchObject({ alarmEmail: 'ops@example.com', publicUrl: 'https://telephony.example.com', callSettleSeconds: 20, settingsFile: good });
+      expect(resources[logicalId(stack, stack.processorFunction)]!.Properties.Environment.Variables.CALL_SETTLE_SECONDS).toBe('20');
+
+      const bad = tempFile(JSON.stringify({ callSettleSeconds: 5000 }));
+      expect(() => build({ configFile: bad })).toThrow(`"callSettleSeconds" in ${bad} must be an integer between 0 and 900, got "5000"`);
+      expect(() => build({ configFile: bad, callSettleSeconds: '20' })).not.toThrow(); // the context value is the one used
+      expect(() => build({ configFile: tempFile('{"callSettleSecond": 20}') })).toThrow('unknown setting "callSettleSecond"');
+      expect(() => build({ configFile: tempFile('{"stage": "prod"}') })).toThrow('"stage" is chosen with -c stage=');
+      expect(() => build({ configFile: tempFile('{"alarmEmail": ["a@b.c"]}') })).toThrow('"alarmEmail" must be a string or a number');
+      expect(() => build({ configFile: tempFile('[1]') })).toThrow('must be a JSON object of settings');
+      expect(() => build({ configFile: tempFile('{oops') })).toThrow('not valid JSON');
+      expect(() => build({ configFile: tempFile(`{"logLevel": "${'x'.repeat(20_000)}"}`) })).toThrow('larger than 16384 bytes');
+      expect(() => build({ configFile: join(tmpdir(), 'no-such-settings.json') })).toThrow('context "configFile": there is no file');
+    });
   });
 
   it('publicUrl (custom domain) becomes PUBLIC_URL of api, processor and subscription and the webhook base output', () => {

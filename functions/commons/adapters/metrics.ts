@@ -5,7 +5,8 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FUNCTIONS, type FunctionKey } from '../contracts/functions';
-import { METRIC, METRICS_NAMESPACE, type MetricOf } from '../contracts/metrics';
+import { LOCAL_STAGE, METRIC, METRICS_NAMESPACE, type MetricOf, STAGE_DIMENSION, STAGE_ENV } from '../contracts/metrics';
+import type { Environment } from '../environment';
 
 export interface MetricsSink<K extends string> {
   count(metric: K, value?: number): void;
@@ -13,8 +14,12 @@ export interface MetricsSink<K extends string> {
   publish(): void;
 }
 
-export function createMetrics<F extends FunctionKey>(fn: F): MetricsSink<MetricOf<F>> {
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: FUNCTIONS[fn].serviceName });
+export function createMetrics<F extends FunctionKey>(fn: F, env: Environment): MetricsSink<MetricOf<F>> {
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: FUNCTIONS[fn].serviceName,
+    defaultDimensions: { [STAGE_DIMENSION]: env[STAGE_ENV] || LOCAL_STAGE },
+  });
   let pending = false;
   return {
     count: (metric, value = 1) => {

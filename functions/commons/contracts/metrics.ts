@@ -6,6 +6,14 @@
 import type { FunctionKey } from './functions';
 
 export const METRICS_NAMESPACE = 'BeelineTelephony';
+/**
+ * Every business metric carries the stage beside `service`, so two stages in one account never
+ * share a metric (dev's failures never fire prod's alarms); each function's stage is in this
+ * environment variable, `local` when unset (the local stack and tests).
+ */
+export const STAGE_DIMENSION = 'stage';
+export const STAGE_ENV = 'STAGE';
+export const LOCAL_STAGE = 'local';
 
 export const METRIC = {
   webhookAccepted: 'WebhookAccepted',
@@ -28,6 +36,8 @@ export const METRIC = {
   quietEmployees: 'QuietEmployees',
   callStarted: 'CallStarted',
   callStartFailed: 'CallStartFailed',
+  /** Failures that are not the caller's: the PBX failed or refused, or this product did (the alarm's). */
+  callStartError: 'CallStartError',
   deliveryDelivered: 'DeliveryDelivered',
   deliveryRetried: 'DeliveryRetried',
   deliveryFailed: 'DeliveryFailed',
@@ -56,6 +66,7 @@ export const METRIC_EMITTERS = {
   quietEmployees: ['sweeper'],
   callStarted: ['callback'],
   callStartFailed: ['callback'],
+  callStartError: ['callback'],
   deliveryDelivered: ['delivery'],
   deliveryRetried: ['delivery'],
   deliveryFailed: ['delivery'],

@@ -11,8 +11,17 @@ export const TABLE_DEFINITION = {
   /** The subscription function consumes employee changes from the stream. */
   streamViewType: 'NEW_AND_OLD_IMAGES',
   globalSecondaryIndexes: [
-    /** Calls of a project, newest first: gsi1pk = `P#{projectId}#CALLS`, gsi1sk = `{startedAt ISO}#{extTrackingId}`. */
-    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    /**
+     * Calls of a project, newest first: gsi1pk = `P#{projectId}#CALLS`, gsi1sk = `{startedAt ISO}#{extTrackingId}`;
+     * also due renewals and connected projects, which read the keys only. It holds the keys and what
+     * the call log shows (a CallLogEntry, domain/call-log.ts), never a call's whole state or a token.
+     */
+    {
+      indexName: 'gsi1',
+      partitionKey: 'gsi1pk',
+      sortKey: 'gsi1sk',
+      nonKeyAttributes: ['extTrackingId', 'direction', 'outcome', 'clientPhone', 'clientId', 'operatorPhone', 'startedAt', 'endedAt', 'recordLink', 'recovered'],
+    },
   ],
 } as const;
 
@@ -36,7 +45,7 @@ export function createTableInput(tableName: string) {
         { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: g.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...g.nonKeyAttributes] },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: d.streamViewType },
   };

@@ -25,6 +25,12 @@ export const CALL_FAILURE_CODES = [
 ] as const;
 export type CallFailureCode = (typeof CALL_FAILURE_CODES)[number];
 
+/**
+ * Failures that are not the caller's doing: the PBX failed or refused (a revoked token refuses every
+ * call), or this product did. An operator should hear of these; a bot's bad request is its own.
+ */
+export const SERVICE_FAILURES: ReadonlySet<CallFailureCode> = new Set(['pbx_refused', 'pbx_unreachable', 'pbx_timeout', 'pbx_unreadable', 'temporarily_unavailable', 'internal_error']);
+
 /** Failures after which the employee's phone may be ringing: a retry without the same Idempotency-Key could ring it twice. */
 export const MAY_HAVE_STARTED: ReadonlySet<CallFailureCode> = new Set(['pbx_timeout', 'pbx_unreadable', 'idempotency_key_in_progress']);
 
