@@ -6,9 +6,11 @@
  * stderr: progress and the detail behind each figure. Also written to .bench/latest.json.
  *
  * `npm run bench -- --only=bundles,pipeline` runs some sections (ingest, bundles, requests,
- * delivery, pipeline, match) and writes .bench/partial.json instead.
+ * delivery, notify, pipeline, match) and writes .bench/partial.json instead. A full run also
+ * appends its figures to .bench/history.jsonl; `npm run bench -- --chart` draws that history into
+ * docs/bench-history.svg (and runs nothing).
  *
- * Bounded: every loop has a count or a deadline, a watchdog ends the run at 285 s, and every
+ * Bounded: every loop has a count or a deadline, a watchdog ends the run at 330 s, and every
  * server, worker and Java process the bench starts is stopped on success, error or signal.
  */
 import { cpus, loadavg } from 'node:os';
@@ -18,10 +20,20 @@ import { benchDdbRequests, benchProcessorRequests } from './ddb-requests';
 import { benchDelivery } from './delivery';
 import { benchIngest } from './ingest';
 import { benchMatch } from './match';
+import { benchNotify } from './notify';
 import { benchPipeline } from './pipeline';
-import { cleanupAll, keepStdoutForTheBench, log, onCleanup, out, Report, useLocalAwsEnvironment } from './support';
+import { SETTINGS } from '../functions/commons/contracts/settings';
+import { writeFileSync } from 'node:fs';
+import { appendHistory, CHART_FILE, HISTORY_FILE, historyChart, readHistory } from './history';
+import { cleanupAll, commitOf, keepStdoutForTheBench, log, onCleanup, out, Report, useLocalAwsEnvironment } from './support';
 
-const SECTIONS = ['ingest', 'bundles', 'requests', 'delivery', 'pipeline', 'match'] as const;
+const SECTIONS = ['ingest', 'bundles', 'requests', 'delivery', 'notify', 'pipeline', 'match'] as const;
+if (process.argv.includes('--chart')) {
+  const runs = readHistory();
+  writeFileSync(CHART_FILE, historyChart(runs));
+  console.log(`bench: ${runs.length} run(s) of ${HISTORY_FILE} drawn into ${CHART_FILE}`);
+  process.exit(0);
+}
 const only = process.argv
   .slice(2)
   .find((arg) => arg.startsWith('--only='))
@@ -36,7 +48,7 @@ if (unknownSections.length > 0) {
 const selected = (key: (typeof SECTIONS)[number]) => !only || only.includes(key);
 const reportFile = only ? 'partial.json' : 'latest.json';
 
-const BUDGET_MS = 285_000;
+const BUDGET_MS = 330_000;
 const started = Date.now();
 const remaining = () => BUDGET_MS - (Date.now() - started);
 
@@ -90,7 +102,7 @@ async function main(): Promise<void> {
   await section('ingest', '1 ingest overhead', () => benchIngest(report, { iterations: 1500, rounds: 15, warmupIterations: 3000 }));
   await section('bundles', '5 bundles and cold init', () => benchBundles(report, { coldRuns: 5, variantRuns: 3, variantFunctions: ['ingest', 'processor'] }));
 
-  if (!(['requests', 'delivery', 'pipeline', 'match'] as const).some(selected)) return;
+  if (!(['requests', 'delivery', 'notify', 'pipeline', 'match'] as const).some(selected)) return;
   const dynamo = await startDynamoDbLocal({ dataDir: ':memory:' });
   onCleanup('DynamoDB Local', () => dynamo.stop());
   log(`\nDynamoDB Local ${dynamo.endpoint} (in memory)`);
@@ -102,6 +114,9 @@ async function main(): Promise<void> {
     });
   });
   await section('delivery', '7 outbound delivery latency and requests', () => benchDelivery(report, { dynamoEndpoint: dynamo.endpoint, calls: 60, concurrency: 4 }));
+  await section('notify', '8 hang-up to notification', () =>
+    benchNotify(report, { dynamoEndpoint: dynamo.endpoint, calls: 20, concurrency: 10, settleSeconds: [SETTINGS.callSettleSeconds.default, 2] }),
+  );
   await section('pipeline', '4+6 pipeline throughput and webhook latency', () =>
     benchPipeline(report, {
       dynamoEndpoint: dynamo.endpoint,
@@ -155,4 +170,8 @@ if (dropped.writes > 0)
 for (const note of report.notes) out(`  note: ${note}`);
 const file = report.write({}, reportFile);
 out(`  details: ${file}`);
+if (!only && !failed) {
+  appendHistory({ at: new Date().toISOString(), ...commitOf(), figures: report.figures });
+  out(`  history: ${HISTORY_FILE} (npm run bench -- --chart draws it)`);
+}
 process.exit(failed ? 1 : 0);

@@ -2,6 +2,7 @@
  * Shared helpers of `npm run bench` (issue 7): figure recording, statistics, cleanup of every
  * process and server the bench starts, DynamoDB request counting, webhook bodies.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,7 @@ export class Report {
     const file = join(BENCH_DIR, fileName);
     const body = {
       at: new Date().toISOString(),
+      ...commitOf(),
       durationSeconds: round((Date.now() - this.started) / 1000),
       node: process.version,
       cpus: this.details.cpus,
@@ -78,6 +80,15 @@ export class Report {
     writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
     return file;
   }
+}
+
+/** The commit measured, and whether the work tree had changes on top of it. */
+export function commitOf(): { commit?: string; dirty?: boolean } {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', '--short=12', 'HEAD');
+  if (head.status !== 0) return {};
+  const status = git('status', '--porcelain', '--untracked-files=no');
+  return { commit: head.stdout.trim(), dirty: status.stdout.trim() !== '' };
 }
 
 export function round(value: number): number {

@@ -25,6 +25,13 @@ export interface StoredCall {
   version: number;
 }
 
+/**
+ * A save's answer: written, or refused because the call is no longer at the expected version,
+ * with the call as it is stored now when the refusal tells it (DynamoDB returns the item with a
+ * failed condition), so the caller merges again without reading.
+ */
+export type SaveResult = { saved: true } | { saved: false; current?: StoredCall };
+
 export interface CallFinalization {
   stored: StoredCall;
   /** The state with `finalized` set. */
@@ -45,7 +52,7 @@ export interface CallStore {
    * `started` (the state's `startReported` just set) is written in the same transaction, with
    * the client's active call when the state names one (`startReported.activeFor`).
    */
-  save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean>;
+  save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<SaveResult>;
   /**
    * In one transaction: the client's deal variables (unless a later call already wrote
    * them), the dialog notification, the end of the client's active call, and the call marked

@@ -48,11 +48,38 @@ describe('an answered incoming call', () => {
   });
 
   it('waits for the settle period after the last event before deciding (the clock is at the deadline, not before)', async () => {
-    const app = await appWithCall(answeredIncoming());
-    const settle = app.queue.sent.find((m) => m.message.kind === 'settle')!;
+    // Two members rang: a group may ring on, so the whole period.
+    const app = await appWithCall([...answeredIncoming(), { abonent: '9001234568', remote: { address: `tel:+${CLIENT}` }, startTime: T0, releaseTime: T0 + 7000 }]);
+    const settle = app.queue.sent.filter((m) => m.message.kind === 'settle').at(-1)!;
     expect(settle.delaySeconds).toBeGreaterThanOrEqual(14);
     await app.drain();
     expect(app.clock.now).toBeGreaterThanOrEqual(settle.dueAt);
+    expect(app.calls.callLog(PROJECT)[0]).toMatchObject({ outcome: 'answered', operatorPhone: OPERATOR });
+  });
+
+  it('a call answered on its one leg is decided 2 s after its hang-up; a transfer showing up later amends it, the dialog told once', async () => {
+    const app = await appWithCall(answeredIncoming());
+    const settle = app.queue.sent.find((m) => m.message.kind === 'settle')!;
+    expect(settle.delaySeconds).toBe(2);
+    await app.drain();
+    const [call] = app.calls.callLog(PROJECT);
+    expect(call).toMatchObject({ outcome: 'answered', operatorPhone: OPERATOR });
+    expect(app.clients.dialog(PROJECT, call!.clientId!)).toHaveLength(1);
+
+    // The employee had transferred the client: the colleague's leg (a tracking id of its own) arrives after the decision.
+    const colleague = '9001234568';
+    await app.deliver(
+      PROJECT,
+      callEvents('ext-transferred', [
+        { abonent: colleague, firstEvent: 'CallTransferredEvent', remote: { address: `tel:+${CLIENT}` }, startTime: T0 + 125_000, answerTime: T0 + 126_000, releaseTime: T0 + 200_000 },
+      ]),
+    );
+    await app.drain();
+    const log = app.calls.callLog(PROJECT);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ extTrackingId: 'ext-1', outcome: 'answered', operatorPhone: colleague });
+    expect(app.clients.get(PROJECT, call!.clientId!)!.dealVariables.beeline_operator_phone).toBe(colleague);
+    expect(app.clients.dialog(PROJECT, call!.clientId!)).toHaveLength(1);
   });
 
   it('redelivered and reordered events still give one call, the same variables and one notification', async () => {

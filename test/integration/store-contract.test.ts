@@ -106,7 +106,7 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
   /** Saves the call and finalizes it for a client (created when `create`). */
   async function finalizeFor(state: CallState, clientId: string, create?: Client, storedVersion?: number) {
     const summary = summarise(state);
-    if (storedVersion === undefined) expect(await subject.calls.save(state, summary, 0)).toBe(true);
+    if (storedVersion === undefined) expect((await subject.calls.save(state, summary, 0)).saved).toBe(true);
     const stored = (await subject.calls.load(state.projectId, state.extTrackingId))!;
     const finalState: CallState = { ...state, finalized: { outcome: 'answered', clientId, operatorPhone: OPERATOR, finalizedAt: T0 + 100_000 } };
     return subject.calls.finalize({
@@ -127,11 +127,24 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
   it('saves a call only over the version it read (0: only if it does not exist)', async () => {
     const state = callState(fresh(), 'v', answered('79160000001', T0));
     const summary = summarise(state);
-    expect(await subject.calls.save(state, summary, 0)).toBe(true);
-    expect(await subject.calls.save(state, summary, 0)).toBe(false);
-    expect(await subject.calls.save(state, summary, 1)).toBe(true);
-    expect(await subject.calls.save(state, summary, 1)).toBe(false);
+    expect((await subject.calls.save(state, summary, 0)).saved).toBe(true);
+    expect((await subject.calls.save(state, summary, 0)).saved).toBe(false);
+    expect((await subject.calls.save(state, summary, 1)).saved).toBe(true);
+    expect((await subject.calls.save(state, summary, 1)).saved).toBe(false);
     expect((await subject.calls.load(projectId, 'v'))!.version).toBe(2);
+  });
+
+  it('a refused save answers the call as it is stored, plain or with a start (no read needed to merge again)', async () => {
+    const p = fresh();
+    const state = callState(p, 'refused', answered('79160000011', T0));
+    const summary = summarise(state);
+    expect((await subject.calls.save(state, summary, 0)).saved).toBe(true);
+    const stored = await subject.calls.load(p, 'refused');
+    expect(await subject.calls.save(state, summary, 0)).toEqual({ saved: false, current: stored });
+    expect(await subject.calls.save(state, summary, 5)).toEqual({ saved: false, current: stored });
+    const started: CallState = { ...state, startReported: { reportedAt: T0 } };
+    expect(await subject.calls.save(started, summary, 0, callStartedEventOf(started, summary, undefined, new Date(T0)))).toEqual({ saved: false, current: stored });
+    expect((await subject.events(p)).filter((e) => e.type === 'beeline_call_started')).toEqual([]);
   });
 
   it('finalize creates the client with the variables and one notification; a second creator is told the client exists', async () => {
@@ -155,10 +168,10 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     const state: CallState = { ...callState(p, 'ring-1', answered(phone, T0)), startReported: { reportedAt: Date.now(), activeFor: 'tel-a' } };
     const summary = summarise(state);
     const event = callStartedEventOf(state, summary, 'tel-a', new Date(T0));
-    expect(await subject.calls.save(state, summary, 0, event)).toBe(true);
+    expect((await subject.calls.save(state, summary, 0, event)).saved).toBe(true);
     expect(await subject.activeCall(p, 'tel-a')).toEqual({ extTrackingId: 'ring-1', startedAt: new Date(T0).toISOString() });
     // The start lost a race (the call exists): nothing of it is written.
-    expect(await subject.calls.save(state, summary, 0, event)).toBe(false);
+    expect((await subject.calls.save(state, summary, 0, event)).saved).toBe(false);
     expect((await subject.events(p)).filter((e) => e.type === 'beeline_call_started')).toEqual([event]);
     expect(await finalizeFor(state, 'tel-a', undefined, 1)).toBe('committed');
     expect(await subject.activeCall(p, 'tel-a')).toBeUndefined();
@@ -170,7 +183,7 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     await subject.addClient(p, { clientId: 'tel-b', channel: 'telephony', phone, variables: {}, dealVariables: {}, createdAt: new Date(T0 - 86_400_000).toISOString() });
     const state: CallState = { ...callState(p, 'stale-1', answered(phone, T0)), startReported: { reportedAt: Date.now() - 4 * 3600_000 - 1000, activeFor: 'tel-b' } };
     const summary = summarise(state);
-    expect(await subject.calls.save(state, summary, 0, callStartedEventOf(state, summary, 'tel-b', new Date(T0)))).toBe(true);
+    expect((await subject.calls.save(state, summary, 0, callStartedEventOf(state, summary, 'tel-b', new Date(T0)))).saved).toBe(true);
     expect(await subject.activeCall(p, 'tel-b')).toBeUndefined();
   });
 
@@ -178,7 +191,7 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     const phone = '79160000003';
     const client = newClientForPhone(phone, defaultProject(fresh()), new Date(T0));
     const state = callState(projectId, 'stale', answered(phone, T0));
-    expect(await subject.calls.save(state, summarise(state), 0)).toBe(true);
+    expect((await subject.calls.save(state, summarise(state), 0)).saved).toBe(true);
     expect(await finalizeFor(state, client.clientId, client, 7)).toBe('call-changed');
     expect(await subject.variables(projectId, client.clientId)).toBeUndefined();
     expect((await subject.calls.load(projectId, 'stale'))!.state.finalized).toBeUndefined();
@@ -236,7 +249,7 @@ describe.each(subjects)('the call and client stores %s', (_name, make) => {
     const open = callState(fresh(), 'open', [{ abonent: OPERATOR, remote: { address: `tel:+${phone}` }, startTime: T0, releaseTime: T0 + 1000 }]);
     const { legs: _legs, ...rest } = open;
     const ringing: CallState = { ...rest, legs: Object.fromEntries(Object.entries(open.legs).map(([id, leg]) => [id, { ...leg, releasedAt: undefined }])) } as CallState;
-    expect(await subject.calls.save(ringing, summarise(ringing), 0)).toBe(true);
+    expect((await subject.calls.save(ringing, summarise(ringing), 0)).saved).toBe(true);
     const query = { clientPhone: phone, at: T0 + 20_000, lookbackMs: 3600_000, recentMs: 120_000, excluding: 'pickup' };
     expect(await subject.calls.findContinued(projectId, query)).toBe('open');
     expect(await subject.calls.findContinued(projectId, { ...query, clientPhone: '79160000099' })).toBeUndefined();

@@ -18,14 +18,14 @@ const named = (name: string) => Object.assign(new Error(name), { name });
 describe('saving a call while another event of it commits its start', () => {
   it('a plain write refused for the ongoing transaction is contention (false: merged again), not a failure', async () => {
     dynamo.on(PutCommand).rejects(named('TransactionConflictException'));
-    await expect(store.save(state, summarise(state), 1)).resolves.toBe(false);
+    await expect(store.save(state, summarise(state), 1)).resolves.toEqual({ saved: false }); // nothing known of the call: it is read again
   });
 
   it('a start transaction cancelled for a conflict is contention too; other errors still throw', async () => {
     const started = { ...state, startReported: { reportedAt: Date.UTC(2026, 11, 3), activeFor: 'c-1' } };
     const event = callStartedEventOf(started, summarise(started), 'c-1', new Date(Date.UTC(2026, 11, 3)));
     dynamo.on(TransactWriteCommand).rejects(Object.assign(named('TransactionCanceledException'), { CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }] }));
-    await expect(store.save(started, summarise(started), 0, event)).resolves.toBe(false);
+    await expect(store.save(started, summarise(started), 0, event)).resolves.toEqual({ saved: false }); // nothing known of the call: it is read again
     dynamo.on(PutCommand).rejects(named('ProvisionedThroughputExceededException'));
     await expect(store.save(state, summarise(state), 1)).rejects.toThrow('ProvisionedThroughputExceededException');
   });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, joinContinuation, MAX_LEGS, MAX_OTHER_EVENTS, MAX_SEEN_EVENT_IDS, newCall, seeksContinued, settleDeadline, summarise, type CallState } from '../../functions/commons/domain/call';
+import {
+  applyEvent,
+  CLEAR_CUT_SETTLE_MS,
+  joinContinuation,
+  MAX_LEGS,
+  MAX_OTHER_EVENTS,
+  MAX_SEEN_EVENT_IDS,
+  newCall,
+  seeksContinued,
+  settleDeadline,
+  summarise,
+  type CallState,
+} from '../../functions/commons/domain/call';
 import type { XsiCall, XsiEvent } from '../../functions/commons/domain/xsi-event';
 
 const T0 = Date.UTC(2026, 10, 29, 9, 30, 5);
@@ -66,8 +78,28 @@ describe('the call aggregate', () => {
 
   it('is still in progress while a leg has not ended, and settles only after the settle period', () => {
     expect(settleDeadline(play([received, answered]), 15_000)).toBeUndefined();
+    // A missed leg: a sequential hunt group may ring the next member right after it.
+    const missed = play([
+      received,
+      event('CallReleasedEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0, releaseTime: T0 + 20_000 }),
+    ]);
+    expect(settleDeadline(missed, 15_000)).toBe(missed.lastChangeAt + 15_000);
+    // Two legs (a group rang), one answered: the full period too.
+    const second = event('CallReleasedEvent', '9001234568', { callId: 'b', personality: 'Terminator', state: 'Released', remoteParty: client, startTime: T0, releaseTime: T0 + 5000 });
+    const group = play([received, answered, released, second]);
+    expect(settleDeadline(group, 15_000)).toBe(group.lastChangeAt + 15_000);
+    // A continuing leg (a pickup, a transfer) or a call something joined into: the full period.
+    const picked = play([event('CallPickedUpEvent', '9001234567', { callId: 'a', personality: 'Terminator', state: 'Active', remoteParty: client, startTime: T0, answerTime: T0 + 7000 }), released]);
+    expect(settleDeadline(picked, 15_000)).toBe(picked.lastChangeAt + 15_000);
+    const joined = { ...play([received, answered, released]), continuations: ['ext-2'] };
+    expect(settleDeadline(joined, 15_000)).toBe(joined.lastChangeAt + 15_000);
+  });
+
+  it('a call answered on its one leg, nothing joined, waits CLEAR_CUT_SETTLE_MS only (never longer than the settle period)', () => {
     const ended = play([received, answered, released]);
-    expect(settleDeadline(ended, 15_000)).toBe(ended.lastChangeAt + 15_000);
+    expect(settleDeadline(ended, 15_000)).toBe(ended.lastChangeAt + CLEAR_CUT_SETTLE_MS);
+    expect(settleDeadline(ended, 1000)).toBe(ended.lastChangeAt + 1000);
+    expect(CLEAR_CUT_SETTLE_MS).toBe(2000);
   });
 
   it('a click-to-call leg ringing the employee (remote = own number) is not the client', () => {

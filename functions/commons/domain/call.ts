@@ -358,7 +358,19 @@ export function needsAmend(state: CallState): boolean {
 export function settleDeadline(state: CallState, settleMs: number): number | undefined {
   const legs = Object.values(state.legs);
   if (legs.length === 0 || !legs.every((leg) => leg.released)) return undefined;
-  return state.lastChangeAt + settleMs;
+  return state.lastChangeAt + (clearCut(state) ? Math.min(settleMs, CLEAR_CUT_SETTLE_MS) : settleMs);
+}
+
+/**
+ * A call answered by one employee on its one leg, nothing joined into it or continued: no hunt
+ * group rings on after an answer, so only events arriving out of order are waited for. A transfer
+ * that shows up later still amends the call (operator and variables; the dialog is told once).
+ */
+export const CLEAR_CUT_SETTLE_MS = 2_000;
+
+function clearCut(state: CallState): boolean {
+  const legs = Object.values(state.legs);
+  return legs.length === 1 && legs[0]!.answerTime !== undefined && !legs[0]!.continuing && state.continues === undefined && (state.continuations ?? []).length === 0;
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -31,6 +31,7 @@ import type {
   PbxStore,
   ProjectStore,
   QueueMessage,
+  SaveResult,
   StoredCall,
   StoredConnection,
   VersionedState,
@@ -139,8 +140,9 @@ export class MemoryCallStore implements CallStore {
     return record && { state: clone(record.state), version: record.version };
   }
 
-  async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean> {
-    if ((this.calls.get(key(state.projectId, state.extTrackingId))?.version ?? 0) !== expectedVersion) return false;
+  async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<SaveResult> {
+    // Refused with the call as stored, as DynamoDB returns it with a failed condition.
+    if ((this.calls.get(key(state.projectId, state.extTrackingId))?.version ?? 0) !== expectedVersion) return { saved: false, current: await this.load(state.projectId, state.extTrackingId) };
     this.put(state, summary, expectedVersion);
     if (started) {
       this.events.push(clone(started));
@@ -149,7 +151,7 @@ export class MemoryCallStore implements CallStore {
         this.clients.startActiveCall(state.projectId, activeFor, { extTrackingId: state.extTrackingId, startedAt: new Date(summary.startedAt).toISOString(), reportedAt });
       }
     }
-    return true;
+    return { saved: true };
   }
 
   async finalize({ stored, state, summary, client, at }: CallFinalization): Promise<FinalizeResult> {
@@ -179,7 +181,7 @@ export class MemoryCallStore implements CallStore {
 
   async setRecordLink(stored: StoredCall, link: string, clientId: string | undefined, callStartedAt: number, event?: OutboundEvent): Promise<boolean> {
     const state: CallState = { ...stored.state, recordLink: link };
-    if (!(await this.save(state, summarise(state), stored.version))) return false;
+    if (!(await this.save(state, summarise(state), stored.version)).saved) return false;
     const client = clientId && this.clients.stored(state.projectId, clientId);
     if (client && client.lastCallStartedAt === callStartedAt) {
       client.dealVariables = { ...client.dealVariables, beeline_record_link: link };

@@ -1,13 +1,14 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { summarise, type CallState, type CallSummary, type Outcome } from '../../domain/call';
 import { logEntryOf, shownInCallLog } from '../../domain/call-log';
-import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, StoredCall } from '../../ports';
+import type { CallFinalization, CallLogEntry, CallStore, FinalizeResult, Page, SaveResult, StoredCall } from '../../ports';
 
 export type { CallLogEntry } from '../../ports';
 import type { DynamoClientStore } from './client-store';
 import type { OutboundEvent } from '../../domain/outbound-events';
 import { ACTIVE_CALL_MAX_MS } from '../../domain/clients';
-import { cancellationCodes, conditionally, conditionallyOrContended, queryPage } from './document-client';
+import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { cancellationCodes, cancellationItem, conditionally, queryPage } from './document-client';
 import { eventPut } from './event-feed';
 import { activeCallKey, callAliasKey, callKey, callsIndexPk, callsIndexSk, clickToCallStartPk, clientKey, messageKey } from './keys';
 
@@ -37,24 +38,33 @@ export class DynamoCallStore implements CallStore {
 
   async load(projectId: string, extTrackingId: string): Promise<StoredCall | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: callKey(projectId, extTrackingId), ConsistentRead: true }));
-    if (!Item) return undefined;
-    const item = Item as CallItem;
-    return { state: JSON.parse(item.state) as CallState, version: item.version };
+    return Item && storedCallOf(Item as CallItem);
   }
 
-  async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<boolean> {
-    const callPut = this.conditionalPut(state, summary, expectedVersion);
-    // Another event's start transaction may hold the item: contention, merged again like a lost race.
-    if (!started) return conditionallyOrContended(this.db.send(new PutCommand(callPut)));
+  async save(state: CallState, summary: CallSummary, expectedVersion: number, started?: OutboundEvent): Promise<SaveResult> {
+    // A refused write returns the call as stored: the caller merges into it without reading.
+    const callPut = { ...this.conditionalPut(state, summary, expectedVersion), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
+    if (!started) {
+      try {
+        await this.db.send(new PutCommand(callPut));
+        return { saved: true };
+      } catch (error) {
+        if (isNamed(error, 'ConditionalCheckFailedException')) return refusedWith((error as { Item?: Record<string, NativeAttributeValue> }).Item);
+        // Another event's start transaction holds the item (DynamoDB refuses a plain write meanwhile): contention, merged again.
+        if (isNamed(error, 'TransactionConflictException')) return { saved: false };
+        throw error;
+      }
+    }
     const activeFor = state.startReported?.activeFor;
     const activeCall = activeFor === undefined ? [] : [this.activeCallPut(state, summary, activeFor)];
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: callPut }, eventPut(this.tableName, started), ...activeCall] }));
-      return true;
+      return { saved: true };
     } catch (error) {
       const codes = cancellationCodes(error);
       // Another event of the call won the race (or is committing): the caller merges again.
-      if (codes?.includes('ConditionalCheckFailed') || codes?.includes('TransactionConflict')) return false;
+      if (codes?.[0] === 'ConditionalCheckFailed') return refusedWith(cancellationItem(error, 0));
+      if (codes?.includes('ConditionalCheckFailed') || codes?.includes('TransactionConflict')) return { saved: false };
       throw error;
     }
   }
@@ -101,7 +111,7 @@ export class DynamoCallStore implements CallStore {
       const codes = cancellationCodes(error);
       if (!codes) throw error;
       if (codes[0] === 'ConditionalCheckFailed') return false;
-      if (codes[1] === 'ConditionalCheckFailed') return this.save(state, summarise(state), stored.version);
+      if (codes[1] === 'ConditionalCheckFailed') return (await this.save(state, summarise(state), stored.version)).saved;
       throw error;
     }
   }
@@ -303,6 +313,19 @@ export class DynamoCallStore implements CallStore {
       ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':version': expectedVersion },
     };
   }
+}
+
+function storedCallOf(item: CallItem): StoredCall {
+  return { state: JSON.parse(item.state) as CallState, version: item.version };
+}
+
+/** A refusal, with the call as the refusal returned it (raw attribute values). */
+function refusedWith(item: Record<string, NativeAttributeValue> | undefined): SaveResult {
+  return item ? { saved: false, current: storedCallOf(unmarshall(item) as CallItem) } : { saved: false };
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
 }
 
 function toLogEntry(item: CallItem): CallLogEntry {

@@ -1,6 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { Environment } from '../../environment';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { InvalidCursorError } from '../../ports';
 
 /** One document client per process; the table name and endpoint come from configuration. */
@@ -32,20 +33,6 @@ export async function conditionally(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
-/**
- * A conditional write whose caller reloads and merges again on false: false also when another
- * transaction holds the item (DynamoDB refuses a plain write meanwhile). Never for a claim, where
- * false must mean "someone else holds it".
- */
-export async function conditionallyOrContended(write: Promise<unknown>): Promise<boolean> {
-  try {
-    return await conditionally(write);
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TransactionConflictException') return false;
-    throw error;
-  }
-}
-
 /** A transaction whose first item is conditional: true when written, false when that condition did not hold. */
 export async function conditionallyTransacted(write: Promise<unknown>): Promise<boolean> {
   try {
@@ -62,6 +49,12 @@ export function cancellationCodes(error: unknown): (string | undefined)[] | unde
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((reason) => (reason.Code === 'None' ? undefined : reason.Code));
+}
+
+/** The item a failed TransactWriteItems returned for the item at `position` (ReturnValuesOnConditionCheckFailure), raw. */
+export function cancellationItem(error: unknown, position: number): Record<string, NativeAttributeValue> | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  return (error as Error & { CancellationReasons?: { Item?: Record<string, NativeAttributeValue> }[] }).CancellationReasons?.[position]?.Item;
 }
 
 /** Every item of a query, following LastEvaluatedKey page by page. */

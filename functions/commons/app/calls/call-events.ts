@@ -7,7 +7,8 @@ import { applyEvent, callOf, joinContinuation, newCall, seeksContinued, startsNo
 import { newClientIdForPhone } from '../../domain/clients';
 import { callStartedEventOf, type OutboundEvent } from '../../domain/outbound-events';
 import type { XsiEvent } from '../../domain/xsi-event';
-import type { CallStore, ClientDirectory } from '../../ports';
+import type { CallStore, ClientDirectory, StoredCall } from '../../ports';
+import type { RecentCalls } from './recent-calls';
 import { backOff, ContentionError, MAX_ATTEMPTS, MAX_EVENT_ATTEMPTS } from './concurrency';
 import type { SettleTimer } from './settle-timer';
 
@@ -35,6 +36,7 @@ export class CallEvents {
     private readonly clients: ClientDirectory,
     private readonly timer: SettleTimer,
     private readonly now: () => number,
+    private readonly recent: RecentCalls,
   ) {}
 
   /** `delivered`: the subscription that delivered the event (an employee's, with its PBX number, or the whole PBX's). */
@@ -43,9 +45,17 @@ export class CallEvents {
     if (!call) return 'not-a-call';
     /** The client matched for the start report, once per event whatever the retries. */
     const matched = new Map<string, string | undefined>();
+    // One write per event when it can be: into the state this process saved last, or, for a call it
+    // never saw, as a new call (most are). A stale guess is refused, and the refusal carries the call.
+    let known: StoredCall | undefined = this.recent.get(projectId, call.extTrackingId);
+    let guessNew = known === undefined;
     for (let attempt = 0; attempt < MAX_EVENT_ATTEMPTS; attempt++) {
-      await backOff(attempt);
-      const stored = await this.calls.load(projectId, call.extTrackingId);
+      // The first refusal's call is current: merged into at once. Later ones are contention: wait, then read.
+      if (attempt > 1) {
+        known = undefined;
+        await backOff(attempt - 1);
+      }
+      const stored = known ?? (guessNew ? undefined : await this.calls.load(projectId, call.extTrackingId));
       const current = stored?.state ?? newCall(projectId, call.extTrackingId, receivedAt);
       const result = applyEvent(current, { event, receivedAt, operatorNumber: delivered.number, wholePbx: delivered.wholePbx });
       if (result.kind === 'duplicate') {
@@ -57,10 +67,16 @@ export class CallEvents {
       const summary = summarise(merged);
       const started = startsNow(merged, summary) ? await this.startReport(merged, summary, matched) : undefined;
       const next = started?.state ?? merged;
-      if (await this.calls.save(next, summary, stored?.version ?? 0, started?.event)) {
+      const version = stored?.version ?? 0;
+      const saved = await this.calls.save(next, summary, version, started?.event);
+      if (saved.saved) {
+        this.recent.remember({ state: next, version: version + 1 });
         await this.afterChange(next);
         return 'applied';
       }
+      this.recent.forget(projectId, call.extTrackingId);
+      known = saved.current;
+      guessNew = false;
     }
     throw new ContentionError(`call ${call.extTrackingId}: too many concurrent updates`);
   }
@@ -77,7 +93,7 @@ export class CallEvents {
         await this.timer.scheduleIfEnded(root.state);
         return;
       }
-      if (await this.calls.save(joined, summarise(joined), root.version)) {
+      if ((await this.calls.save(joined, summarise(joined), root.version)).saved) {
         await this.timer.scheduleIfEnded(joined);
         return;
       }

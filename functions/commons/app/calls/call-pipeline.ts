@@ -11,6 +11,7 @@ import { CallEvents, type EventDelivery, type EventOutcome } from './call-events
 import { MissedCalls, type MissedCheckOutcome } from './missed-calls';
 import { RecordLookups, type RecordingSettings, type RecordOutcome } from './record-lookups';
 import { CallRecovery, type RecoveryRun, type RecoverySettings } from './recovery';
+import { RecentCalls } from './recent-calls';
 import { CallSettlement, type SettleOutcome } from './settlement';
 import { SettleTimer } from './settle-timer';
 
@@ -49,7 +50,8 @@ export class CallPipeline {
   constructor(deps: PipelineDeps) {
     const now = deps.now ?? Date.now;
     const timer = new SettleTimer(deps.queue, deps.settleSeconds, now);
-    this.events = new CallEvents(deps.calls, deps.clients, timer, now);
+    const recent = new RecentCalls();
+    this.events = new CallEvents(deps.calls, deps.clients, timer, now, recent);
     this.recordLookups = new RecordLookups(deps.calls, deps.queue, deps.recordings, now);
     this.missedCalls = new MissedCalls(deps.calls, deps.projects, deps.events, deps.queue, now);
     this.settlement = new CallSettlement({
@@ -60,6 +62,7 @@ export class CallPipeline {
       events: this.events,
       recordLookups: this.recordLookups,
       missedCalls: this.missedCalls,
+      recent,
       now,
     });
     this.recovery = new CallRecovery(deps.calls, deps.queue, this.settlement, deps.recovery, now);

@@ -91,7 +91,7 @@ export class CallRecovery {
     const byId = await this.calls.load(projectId, candidate.extTrackingId);
     const near = byId || summary.clientPhone === undefined ? [] : await this.calls.callsNear(projectId, summary.startedAt, summary.clientPhone, RECOVERY_MATCH_MS);
     // `save` with version 0 only creates: a concurrent run or a late live call wins the race.
-    if (!byId && near.length === 0 && (await this.calls.save(candidate, summary, 0))) {
+    if (!byId && near.length === 0 && (await this.calls.save(candidate, summary, 0)).saved) {
       await this.settlement.settle(projectId, candidate.extTrackingId);
       return 'recovered';
     }
@@ -108,7 +108,7 @@ export class CallRecovery {
       // Still hearing from the PBX: its own webhooks will end it.
       if (!stored || stored.state.lastChangeAt > this.now() - lagMs) continue;
       const done = completeFromRecords(stored.state, candidate, RECOVERY_MATCH_MS);
-      if (done && (await this.calls.save(done, summarise(done), stored.version))) {
+      if (done && (await this.calls.save(done, summarise(done), stored.version)).saved) {
         await this.settlement.settle(projectId, done.extTrackingId);
         completed.push(done.extTrackingId);
       }

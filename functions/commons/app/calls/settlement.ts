@@ -12,6 +12,7 @@ import type { CallEvents } from './call-events';
 import { backOff, ContentionError, MAX_ATTEMPTS } from './concurrency';
 import type { MissedCalls } from './missed-calls';
 import type { RecordLookups } from './record-lookups';
+import type { RecentCalls } from './recent-calls';
 import type { SettleTimer } from './settle-timer';
 
 /** A click-to-call start and the first event of its call are this close (the PBX starts ringing the employee at once). */
@@ -30,6 +31,8 @@ export interface SettlementDeps {
   events: CallEvents;
   recordLookups: RecordLookups;
   missedCalls: MissedCalls;
+  /** A call this process saved last is committed from that state, the finalize's version condition guarding it. */
+  recent: RecentCalls;
   now: () => number;
 }
 
@@ -42,7 +45,9 @@ export class CallSettlement {
     let existingClientId: string | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       await backOff(attempt);
-      const stored = await calls.load(projectId, extTrackingId);
+      const recent = attempt === 0 ? this.deps.recent.get(projectId, extTrackingId) : undefined;
+      // Only to commit: a remembered state may be behind, so every decision that writes nothing is made on the stored call.
+      const stored = recent && this.dueToFinalize(recent.state) ? recent : await calls.load(projectId, extTrackingId);
       if (!stored) return { kind: 'unknown-call' };
       const { state } = stored;
       if (state.continues !== undefined) {
@@ -101,13 +106,21 @@ export class CallSettlement {
       });
       // `client-exists`: another call created this number's client a moment ago; match again.
       if (result === 'client-exists') existingClientId = resolved?.clientId;
+      if (result !== 'committed') this.deps.recent.forget(projectId, extTrackingId);
       if (result === 'committed') {
+        this.deps.recent.remember({ state: finalState, version: stored.version + 1 });
         if (clientId && outcome === 'answered') await this.deps.recordLookups.schedule(finalState, summary, 0);
         await this.deps.missedCalls.schedule(finalState, summary);
         return { kind: 'finalized', state: finalState, summary, clientId, clientCreated: resolved?.create !== undefined };
       }
     }
     throw new ContentionError(`call ${extTrackingId}: too many concurrent updates while settling`);
+  }
+
+  /** A call to finalize now, as far as this state tells: ended, settled long enough, not joined into another, not final yet. */
+  private dueToFinalize(state: CallState): boolean {
+    const deadline = this.deps.timer.deadlineOf(state);
+    return state.continues === undefined && state.finalized === undefined && deadline !== undefined && this.deps.now() >= deadline && summarise(state).fresh !== undefined;
   }
 
   /** §4: telephony client, else a client holding the number in a variable, else the one to create (its id derives from the number: concurrent creators collide). */
