@@ -8,11 +8,12 @@
  * nodejs22.x runtime ships SDK v3) and the cold init without `--enable-source-maps`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BENCH_DIR, log, median, ROOT, type Report } from './support';
 import { BUNDLING, MAX_BUNDLE_KB, NODE_OPTIONS } from '../functions/commons/contracts/bundling';
+import { FUNCTIONS } from '../functions/commons/contracts/functions';
 
 export interface BundleOptions {
   /** Fresh processes per bundle for the figures. */
@@ -106,6 +107,9 @@ async function bundle(options: BuildOptions, variant: string, name: string, entr
     ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.stdin, resolveDir: ROOT, loader: 'ts', sourcefile: '<stdin>' } }),
     outfile,
   });
+  // A function's files beside its bundle, as on Lambda: its handler reads them when it starts.
+  const copied = typeof entry === 'string' ? Object.values(FUNCTIONS).find((f) => f.entryFile === basename(entry) && 'copiedFolder' in f) : undefined;
+  if (copied && 'copiedFolder' in copied) cpSync(join(ROOT, 'functions', copied.copiedFolder), join(dir, copied.copiedFolder), { recursive: true });
   let mapBytes = 0;
   try {
     mapBytes = statSync(`${outfile}.map`).size;

@@ -15,8 +15,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { callsIndexPk } from '../functions/commons/adapters/dynamo/keys';
+import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { callKey, callsIndexPk } from '../functions/commons/adapters/dynamo/keys';
 import { createDocumentClient } from '../functions/commons/adapters/dynamo/document-client';
 import { webhookSecret } from '../functions/commons/domain/webhook-secret';
 import { sqsClientFrom } from '../functions/commons/adapters/sqs-queue';
@@ -136,14 +136,27 @@ export async function benchPipeline(report: Report, options: PipelineOptions): P
             IndexName: 'gsi1',
             KeyConditionExpression: 'gsi1pk = :pk',
             ExpressionAttributeValues: { ':pk': callsIndexPk(projectId) },
-            ProjectionExpression: 'extTrackingId, outcome, #s',
-            ExpressionAttributeNames: { '#s': 'state' },
+            ProjectionExpression: 'extTrackingId, outcome',
             ExclusiveStartKey: startKey,
           }),
         );
-        for (const item of page.Items ?? []) {
-          const state = JSON.parse(item.state as string) as { seenEventIds: string[] };
-          calls.push({ ext: item.extTrackingId as string, outcome: item.outcome as string, eventIds: state.seenEventIds });
+        // The index holds a call-log entry, not the state: the states are read from the call items.
+        const entries = (page.Items ?? []).map((item) => ({ ext: item.extTrackingId as string, outcome: item.outcome as string }));
+        for (let i = 0; i < entries.length; i += 100) {
+          const chunk = entries.slice(i, i + 100);
+          const states = new Map<string, string>();
+          let keys: Record<string, unknown>[] | undefined = chunk.map(({ ext }) => callKey(projectId, ext));
+          while (keys?.length) {
+            const got: BatchGetCommandOutput = await db.send(
+              new BatchGetCommand({ RequestItems: { [stack.env.TABLE_NAME!]: { Keys: keys, ProjectionExpression: 'extTrackingId, #s', ExpressionAttributeNames: { '#s': 'state' } } } }),
+            );
+            for (const item of got.Responses?.[stack.env.TABLE_NAME!] ?? []) states.set(item.extTrackingId as string, item.state as string);
+            keys = got.UnprocessedKeys?.[stack.env.TABLE_NAME!]?.Keys;
+          }
+          for (const { ext, outcome } of chunk) {
+            const state = JSON.parse(states.get(ext) ?? '{"seenEventIds":[]}') as { seenEventIds: string[] };
+            calls.push({ ext, outcome, eventIds: state.seenEventIds });
+          }
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey);

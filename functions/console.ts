@@ -9,7 +9,7 @@ import { CONSOLE_FILES, createConsoleSite, type ConsoleFile } from './commons/ht
 import { error } from './commons/http/responses';
 
 /** `functions/console/` beside this file, and `console/` beside the bundle (the stack copies it there). */
-const FILES_DIR = new URL('./console/', import.meta.url);
+const FILES_DIR = new URL(`./${FUNCTIONS.console.copiedFolder}/`, import.meta.url);
 
 export function readConsoleFiles(dir: URL = FILES_DIR): Record<ConsoleFile, string> {
   return Object.fromEntries(Object.keys(CONSOLE_FILES).map((name) => [name, readFileSync(new URL(name, dir), 'utf8')])) as Record<ConsoleFile, string>;

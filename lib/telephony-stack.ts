@@ -22,7 +22,6 @@ import { MAX_RECEIVE_COUNT } from '../functions/commons/contracts/sqs.js';
 import { EMPLOYEE_STREAM_FILTER } from '../functions/commons/contracts/stream.js';
 import { DELIVERY_QUEUE_ENV, EVENT_BUS_ENV, EVENT_BUS_SOURCE, OUTBOUND_EVENT_STREAM_FILTER } from '../functions/commons/contracts/events.js';
 import { SETTINGS } from '../functions/commons/contracts/settings.js';
-import { CONSOLE_FILES_DIR } from '../functions/commons/contracts/console.js';
 import { API_FUNCTION_TIMEOUT_SECONDS, readConfig, type TelephonyConfig } from './config.js';
 import { TelephonyFunction } from './function.js';
 import { TelephonyMonitoring } from './monitoring.js';
@@ -407,7 +406,6 @@ export class BeelineTelephonyStack extends Stack {
       description: 'The admin console: GET /console and its script and style sheet (static, no data access)',
       timeout: Duration.seconds(5),
       memorySize: 128,
-      copiedFolder: CONSOLE_FILES_DIR,
     });
 
     // ---- HTTP API ----------------------------------------------------------------------------

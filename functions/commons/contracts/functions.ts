@@ -1,3 +1,5 @@
+import { CONSOLE_FILES_DIR } from './console';
+
 /**
  * The product's functions: the key each is known by, its handler file under functions/ and its
  * Powertools service name (`POWERTOOLS_SERVICE_NAME`, the `service` key of its logs and the
@@ -12,7 +14,8 @@ export const FUNCTIONS = {
   callback: { entryFile: 'callback.ts', serviceName: 'beeline-callback' },
   relay: { entryFile: 'relay.ts', serviceName: 'beeline-relay' },
   delivery: { entryFile: 'delivery.ts', serviceName: 'beeline-delivery' },
-  console: { entryFile: 'console.ts', serviceName: 'beeline-console' },
+  // Its static files are copied beside the bundle.
+  console: { entryFile: 'console.ts', serviceName: 'beeline-console', copiedFolder: CONSOLE_FILES_DIR },
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
