@@ -20,6 +20,7 @@ import type { MessageQueue, QueueMessage } from '../functions/commons/ports';
 import { ensureTable, LOCAL_AWS } from '../local/dynamodb';
 import { createHandler as createProcessor } from '../functions/processor';
 import { answeredIncomingCall, countRequests, countSends, log, phoneFor, registerBenchSubscription, type Report } from './support';
+import { LOCAL_CIPHER_SECRET_ENV } from '../functions/commons/contracts/keys';
 
 export interface DdbRequestOptions {
   endpoint: string;
@@ -112,7 +113,7 @@ export async function benchProcessorRequests(report: Report, options: DdbRequest
     CALL_SETTLE_SECONDS: '0',
     WEBHOOK_KEY: 'bench-webhook-key',
     ADMIN_TOKEN: 'bench-admin-token',
-    TOKEN_KEY: 'bench-token-key',
+    [LOCAL_CIPHER_SECRET_ENV]: 'bench-token-key',
     PUBLIC_URL: 'http://127.0.0.1:9',
     BEELINE_API_URL: 'http://127.0.0.1:9/',
   };

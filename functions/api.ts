@@ -2,7 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { secretFromEnvironment } from './commons/adapters/secrets';
-import { tokenCipherFrom } from './commons/adapters/token-cipher';
+import { cipherFrom } from './commons/adapters/token-cipher';
 import { deliverySettingsFrom } from './commons/composition/delivery';
 import { credentialsFrom, pbxClientsFrom, queueFrom, storesFrom, subscriptionServiceFrom } from './commons/composition';
 import { FUNCTIONS } from './commons/contracts/functions';
@@ -27,7 +27,7 @@ export function createHandler(env: Environment = process.env, { logger = new Log
       calls: stores.calls,
       webhookKey: secretFromEnvironment('WEBHOOK_KEY', env),
       recordLinks: { ttlDays: recordLinkTtlDaysFrom(env), publicUrl: required(env, 'PUBLIC_URL') },
-      cipher: tokenCipherFrom(env),
+      cipher: cipherFrom(env, 'pbxTokens'),
       pbx: pbxClientsFrom(env),
       subscriptions: subscriptionServiceFrom(env, stores, (message, details) => logger.info(message, details)),
       queue: queueFrom(env, ['work']),

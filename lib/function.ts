@@ -12,6 +12,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BUNDLING, NODE_OPTIONS, NODE_RUNTIME_MAJOR } from '../functions/commons/contracts/bundling.js';
 import { METRICS_NAMESPACE, STAGE_ENV } from '../functions/commons/contracts/metrics.js';
+import { CIPHER_KEYS, type CipherPurpose } from '../functions/commons/contracts/keys.js';
 import { acknowledge, nagArnRef } from './nag.js';
 
 /** Repository root (the folder holding package.json, package-lock.json and functions/). */
@@ -165,15 +166,15 @@ export class TelephonyFunction extends NodejsFunction {
   }
 
   /**
-   * Grants use of the KMS key and sets its ARN in the environment, in one call.
+   * Grants use of the KMS key and sets its ARN in the environment under the purpose's name, in one call.
    * @param access `decrypt` (kms:Decrypt) or `encryptDecrypt` (kms:Encrypt and kms:Decrypt). Exactly
    *   these actions: the token cipher encrypts small values directly, so no data keys (GenerateDataKey*)
    *   and no ReEncrypt*, unlike `grantEncryptDecrypt`.
    */
-  public bindKey(key: IKey, access: 'encryptDecrypt' | 'decrypt' = 'decrypt', envVarName = 'TOKEN_KMS_KEY_ID'): this {
+  public bindKey(key: IKey, purpose: CipherPurpose, access: 'encryptDecrypt' | 'decrypt' = 'decrypt'): this {
     if (access === 'encryptDecrypt') key.grant(this, 'kms:Encrypt', 'kms:Decrypt');
     else key.grantDecrypt(this);
-    this.addEnvironment(envVarName, key.keyArn);
+    this.addEnvironment(CIPHER_KEYS[purpose].kmsKeyEnv, key.keyArn);
     return this;
   }
 

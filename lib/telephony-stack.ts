@@ -109,6 +109,7 @@ export class BeelineTelephonyStack extends Stack {
   public readonly adminTokenSecret: Secret;
   /** Encrypts PBX API tokens at rest (encryption context `{ projectId }`). */
   public readonly tokenKey: Key;
+  public readonly deliveryKey: Key;
   public readonly ingestFunction: TelephonyFunction;
   public readonly processorFunction: TelephonyFunction;
   public readonly apiFunction: TelephonyFunction;
@@ -196,6 +197,12 @@ export class BeelineTelephonyStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN, // losing it would make every stored token unreadable
     });
+    this.deliveryKey = new Key(this, 'DeliveryKey', {
+      description: `Beeline telephony (${config.stage}): the outbound receivers' signing secrets at rest`,
+      alias: `alias/beeline-telephony-${config.stage}-delivery-secrets`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN, // losing it would make every receiver's secret unreadable
+    });
 
     // ---- Secrets (generated at deploy time; never in the template) ---------------------------
     this.webhookKeySecret = new Secret(this, 'WebhookKey', {
@@ -259,7 +266,7 @@ export class BeelineTelephonyStack extends Stack {
       .bindTable(this.table, 'readWrite')
       .bindQueueSender(this.eventsQueue) // delayed "settle" messages
       .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar) // look-ups, recovery pages, re-subscriptions
-      .bindKey(this.tokenKey, 'decrypt')
+      .bindKey(this.tokenKey, 'pbxTokens')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN'); // (re)subscribing builds webhook URLs
     this.processorFunction.addEventSource(
       new SqsEventSource(this.eventsQueue, {
@@ -290,7 +297,8 @@ export class BeelineTelephonyStack extends Stack {
       .bindTable(this.table, 'readWrite')
       // The subscription service it composes queues subscription retries and re-subscriptions.
       .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar)
-      .bindKey(this.tokenKey, 'encryptDecrypt') // the only function that stores (encrypts) tokens
+      .bindKey(this.tokenKey, 'pbxTokens', 'encryptDecrypt') // the only function that stores (encrypts) tokens
+      .bindKey(this.deliveryKey, 'deliverySecrets', 'encryptDecrypt') // and receivers' secrets
       .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
 
@@ -304,7 +312,7 @@ export class BeelineTelephonyStack extends Stack {
     })
       .bindTable(this.table, 'readWrite')
       .bindQueueSender(this.workQueue, QUEUE_LANES.work.envVar) // failed (re)subscriptions are retried through the work queue
-      .bindKey(this.tokenKey, 'decrypt')
+      .bindKey(this.tokenKey, 'pbxTokens')
       .bindSecretReader(this.webhookKeySecret, 'WEBHOOK_KEY_SECRET_ARN');
     this.subscriptionFunction.addEventSource(
       new DynamoEventSource(this.table, {
@@ -335,7 +343,7 @@ export class BeelineTelephonyStack extends Stack {
       // Reads the project's connection item and decrypts its token, checks project keys (and notes
       // their last use), counts calls for the per-project rate limit: no queue, no webhook key.
       .bindTable(this.table, 'readUpdate')
-      .bindKey(this.tokenKey, 'decrypt')
+      .bindKey(this.tokenKey, 'pbxTokens')
       .bindSecretReader(this.adminTokenSecret, 'ADMIN_TOKEN_SECRET_ARN');
 
     this.sweeperFunction = new TelephonyFunction(this, 'Sweeper', {
@@ -395,7 +403,7 @@ export class BeelineTelephonyStack extends Stack {
     })
       .bindTable(this.table, 'readWrite') // receiver settings and health, delivery records
       .bindQueueSender(this.deliveryQueue, DELIVERY_QUEUE_ENV) // retries
-      .bindKey(this.tokenKey, 'decrypt'); // the receivers' signing secrets
+      .bindKey(this.deliveryKey, 'deliverySecrets'); // the receivers' signing secrets, never a PBX token
     this.deliveryFunction.addEventSource(
       new SqsEventSource(this.deliveryQueue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), maxConcurrency: DELIVERY_MAX_CONCURRENCY, reportBatchItemFailures: true }),
     );
@@ -569,6 +577,7 @@ export class BeelineTelephonyStack extends Stack {
       description: 'Platform API bearer token: aws secretsmanager get-secret-value --secret-id <arn>',
     });
     new CfnOutput(this, 'TokenKeyArn', { value: this.tokenKey.keyArn, description: 'KMS key encrypting PBX API tokens at rest' });
+    new CfnOutput(this, 'DeliveryKeyArn', { value: this.deliveryKey.keyArn, description: "KMS key encrypting the outbound receivers' signing secrets at rest" });
     new CfnOutput(this, 'SubscriptionStreamDlqUrl', {
       value: this.subscriptionStreamDlq.queueUrl,
       description: 'Failed employee-change stream batches (stream coordinates) of the subscription function',

@@ -36,6 +36,7 @@ import { freePort } from './free-port';
 import { QueuePoller } from './queue-poller';
 import { employeeRecords, outboundEventRecords, StreamPoller } from './stream-poller';
 import { startLocalQueues } from './sqs';
+import { LOCAL_CIPHER_SECRET_ENV } from '../functions/commons/contracts/keys';
 
 export interface LocalStackOptions {
   /** API port; 0 = any free port. */
@@ -165,7 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CALL_RATE_LIMIT: options.callRateLimit && String(options.callRateLimit.calls),
       CALL_RATE_WINDOW_SECONDS: options.callRateLimit && String(options.callRateLimit.windowSeconds),
       BEELINE_API_URL: pbxUrl,
-      TOKEN_KEY: options.tokenKey ?? 'local-token-key',
+      [LOCAL_CIPHER_SECRET_ENV]: options.tokenKey ?? 'local-token-key',
       PBX_TIMEOUT_MS: '5000',
       RECORD_FIRST_DELAY_SECONDS: String(options.recordFirstDelaySeconds ?? 90),
       RECORD_GIVE_UP_SECONDS: String(options.recordGiveUpSeconds ?? 1200),

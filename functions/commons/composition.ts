@@ -18,7 +18,7 @@ import { documentClientFrom } from './adapters/dynamo/document-client';
 import { BeelinePbxClient } from './adapters/pbx-client';
 import { secretFromEnvironment, secretVersionsFromEnvironment } from './adapters/secrets';
 import { SqsMessageQueue, sqsClientFrom } from './adapters/sqs-queue';
-import { tokenCipherFrom } from './adapters/token-cipher';
+import { cipherFrom } from './adapters/token-cipher';
 import { CallPipeline } from './app/calls/call-pipeline';
 import { captureCheckMsFrom, captureRecorder, type CaptureRecorder } from './app/capture-recorder';
 import { createCredentials } from './app/credentials';
@@ -95,7 +95,7 @@ export function pbxClientsFrom(env: Environment): PbxClientFactory {
 /** A project's PBX clients; in capture mode their exchanges are kept, with the token redacted. */
 export function projectPbxFrom(env: Environment, stores: Pick<ProcessingStores, 'pbx' | 'capture'>): ProjectPbx {
   const capture = captureRecorderFrom(env, stores);
-  return new ProjectPbx(stores.pbx, tokenCipherFrom(env), pbxClientsFrom(env), (projectId, token) => (exchange) => capture.pbx(projectId, exchange, [token]));
+  return new ProjectPbx(stores.pbx, cipherFrom(env, 'pbxTokens'), pbxClientsFrom(env), (projectId, token) => (exchange) => capture.pbx(projectId, exchange, [token]));
 }
 
 /**

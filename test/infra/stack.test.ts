@@ -154,6 +154,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
     webhookKey: logicalId(stack, stack.webhookKeySecret),
     adminToken: logicalId(stack, stack.adminTokenSecret),
     tokenKey: logicalId(stack, stack.tokenKey),
+    deliveryKey: logicalId(stack, stack.deliveryKey),
     httpApi: logicalId(stack, stack.httpApi),
     schedule: logicalId(stack, stack.renewalSchedule),
     recoverySchedule: logicalId(stack, stack.recoverySchedule),
@@ -396,7 +397,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       ];
       expect(Object.keys(env(ids.ingest)).sort()).toEqual([...base, 'QUEUE_URL', 'TABLE_NAME', 'WEBHOOK_KEY_SECRET_ARN'].sort());
       expect(Object.keys(env(ids.processor)).sort()).toEqual([...base, ...pbx, ...pipeline, 'QUEUE_URL'].sort());
-      expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN', 'RECORD_LINK_TTL_DAYS'].sort());
+      expect(Object.keys(env(ids.api)).sort()).toEqual([...base, ...pbx, 'ADMIN_TOKEN_SECRET_ARN', 'DELIVERY_KMS_KEY_ID', 'RECORD_LINK_TTL_DAYS'].sort());
       expect(env(ids.api).RECORD_LINK_TTL_DAYS).toBe('30');
       expect(Object.keys(env(ids.subscription)).sort()).toEqual([...base, ...pbx].sort());
       expect(Object.keys(env(ids.sweeper)).sort()).toEqual([...base, 'QUIET_PERIOD_SECONDS', 'TABLE_NAME', 'WORK_QUEUE_URL'].sort());
@@ -420,7 +421,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         STAGE: 'dev',
         TABLE_NAME: ref(ids.table),
         DELIVERY_QUEUE_URL: ref(ids.delivery),
-        TOKEN_KMS_KEY_ID: arnOf(ids.tokenKey),
+        DELIVERY_KMS_KEY_ID: arnOf(ids.deliveryKey),
         DELIVERY_TIMEOUT_SECONDS: '10',
         DELIVERY_RETRY_BASE_SECONDS: '5',
         DELIVERY_GIVE_UP_SECONDS: '86400',
@@ -455,7 +456,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
         CALL_RATE_LIMIT: '30',
         CALL_RATE_WINDOW_SECONDS: '60',
       });
-      expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken) });
+      expect(env(ids.api)).toMatchObject({ TABLE_NAME: ref(ids.table), ADMIN_TOKEN_SECRET_ARN: ref(ids.adminToken), DELIVERY_KMS_KEY_ID: arnOf(ids.deliveryKey) });
       expect(env(ids.sweeper)).toEqual(expect.objectContaining({ WORK_QUEUE_URL: ref(ids.work), TABLE_NAME: ref(ids.table) }));
       for (const id of [ids.processor, ids.api, ids.subscription]) {
         expect(env(id)).toMatchObject({
@@ -686,7 +687,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       });
     });
 
-    it('uses the token key with exactly kms:Encrypt+Decrypt (api) or kms:Decrypt (processor, subscription, callback); only api may encrypt', () => {
+    it('uses the token key with exactly kms:Encrypt+Decrypt (api) or kms:Decrypt (processor, subscription, callback), the delivery key with Encrypt+Decrypt (api) or Decrypt (delivery); only api may encrypt', () => {
       const kmsActions = (roleId: string) => actionsOf(withPrefix(roleStatements(resources, roleId), 'kms:')).sort();
       expect(kmsActions(ids.apiRole)).toEqual(['kms:Decrypt', 'kms:Encrypt']);
       expect(kmsActions(ids.processorRole)).toEqual(['kms:Decrypt']);
@@ -696,15 +697,21 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(kmsActions(ids.sweeperRole)).toEqual([]);
       expect(kmsActions(ids.relayRole)).toEqual([]);
       expect(kmsActions(ids.delivererRole)).toEqual(['kms:Decrypt']); // the receivers' signing secrets
-      for (const roleId of roleIds) {
+      const keysOf = (roleId: string) => withPrefix(roleStatements(resources, roleId), 'kms:').flatMap((s) => asArray(s.Resource).map((r) => JSON.stringify(r)));
+      // The delivery function reads the receivers' secrets only, never a PBX token; the others never a receiver's secret.
+      expect(keysOf(ids.delivererRole)).toEqual([JSON.stringify(arnOf(ids.deliveryKey))]);
+      expect(new Set(keysOf(ids.apiRole))).toEqual(new Set([arnOf(ids.tokenKey), arnOf(ids.deliveryKey)].map((arn) => JSON.stringify(arn))));
+      for (const roleId of roleIds.filter((id) => id !== ids.delivererRole && id !== ids.apiRole)) {
         for (const s of withPrefix(roleStatements(resources, roleId), 'kms:')) expect(s.Resource).toEqual(arnOf(ids.tokenKey));
       }
       const encrypters = roleIds.filter((roleId) => kmsActions(roleId).includes('kms:Encrypt'));
       expect(encrypters).toEqual([ids.apiRole]);
       // Nothing else in the stack gets kms:Encrypt either (no other identity policy, no key policy grant).
-      expect(allStatements(resources).filter((s) => actionsOf([s]).includes('kms:Encrypt'))).toHaveLength(1);
-      const keyPolicy = resources[ids.tokenKey]!.Properties.KeyPolicy.Statement as Statement[];
-      expect(keyPolicy).toHaveLength(1); // the default account-root statement only: access is by identity policies
+      expect(allStatements(resources).filter((s) => actionsOf([s]).includes('kms:Encrypt'))).toHaveLength(1); // api's, on both keys
+      for (const key of [ids.tokenKey, ids.deliveryKey]) {
+        const keyPolicy = resources[key]!.Properties.KeyPolicy.Statement as Statement[];
+        expect(keyPolicy).toHaveLength(1); // the default account-root statement only: access is by identity policies
+      }
     });
   });
 
@@ -800,6 +807,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
           'DeadLetterQueueArn',
           'DeadLetterQueueUrl',
           'DeliveryDeadLetterQueueArn',
+          'DeliveryKeyArn',
           'DeliveryQueueUrl',
           'EventBusName',
           'EventsQueueUrl',
@@ -823,6 +831,7 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
       expect(outputs.EventBusName.Value).toEqual(ref(ids.eventBus));
       expect(outputs.AdminTokenSecretArn.Value).toEqual(ref(ids.adminToken));
       expect(outputs.TokenKeyArn.Value).toEqual(arnOf(ids.tokenKey));
+      expect(outputs.DeliveryKeyArn.Value).toEqual(arnOf(ids.deliveryKey));
     });
 
     it('gives api, processor and subscription PUBLIC_URL = the HTTP API endpoint (no trailing slash; $default has no prefix)', () => {
@@ -844,14 +853,17 @@ describe('BeelineTelephonyStack (synth without bundling)', () => {
   });
 
   describe('subscription lifecycle', () => {
-    it('keeps PBX tokens under a KMS key with rotation, retained, aliased per stage', () => {
+    it("keeps PBX tokens and the receivers' secrets under a KMS key each, with rotation, retained, aliased per stage", () => {
       const keys = ofType(resources, 'AWS::KMS::Key');
-      expect(keys.map(([id]) => id).sort()).toEqual([ids.tokenKey, ids.alarmTopicKey].sort()); // the other encrypts the alarm topic
-      const key = resources[ids.tokenKey]!;
-      expect(key.Properties.EnableKeyRotation).toBe(true);
-      expect(key.DeletionPolicy).toBe('Retain');
-      expect(key.UpdateReplacePolicy).toBe('Retain');
+      expect(keys.map(([id]) => id).sort()).toEqual([ids.tokenKey, ids.deliveryKey, ids.alarmTopicKey].sort()); // the third encrypts the alarm topic
+      for (const id of [ids.tokenKey, ids.deliveryKey]) {
+        const key = resources[id]!;
+        expect(key.Properties.EnableKeyRotation).toBe(true);
+        expect(key.DeletionPolicy).toBe('Retain');
+        expect(key.UpdateReplacePolicy).toBe('Retain');
+      }
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/beeline-telephony-dev-tokens', TargetKeyId: arnOf(ids.tokenKey) });
+      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/beeline-telephony-dev-delivery-secrets', TargetKeyId: arnOf(ids.deliveryKey) });
     });
 
     it('feeds the table stream to the subscription function: employee items only, TRIM_HORIZON, bisect, 5 retries, partial batches, DLQ', () => {

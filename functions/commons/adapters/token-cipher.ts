@@ -1,10 +1,12 @@
 /**
- * Field-level encryption of PBX tokens at rest: AWS KMS on AWS, a local AES-256-GCM key in the
- * local stack, behind one interface. The project id is bound to the ciphertext (KMS encryption
- * context / GCM additional data), so a token copied to another project's item does not decrypt.
+ * Field-level encryption of secrets at rest (PBX tokens, receivers' signing secrets): AWS KMS on
+ * AWS, a local AES-256-GCM key in the local stack, behind one interface, a key per purpose. The
+ * project id is bound to the ciphertext (KMS encryption context / GCM additional data), so a value
+ * copied to another project's item does not decrypt.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CIPHER_KEYS, LOCAL_CIPHER_SECRET_ENV, type CipherPurpose } from '../contracts/keys';
 import type { Environment } from '../environment';
 
 import type { TokenCipher } from '../ports';
@@ -14,8 +16,8 @@ export type { TokenCipher };
 export class LocalTokenCipher implements TokenCipher {
   private readonly key: Buffer;
 
-  constructor(secret: string) {
-    this.key = createHash('sha256').update(`beeline-token-key:${secret}`).digest();
+  constructor(secret: string, label: string = CIPHER_KEYS.pbxTokens.localLabel) {
+    this.key = createHash('sha256').update(`${label}:${secret}`).digest();
   }
 
   async encrypt(plaintext: string, projectId: string): Promise<string> {
@@ -56,9 +58,12 @@ export class KmsTokenCipher implements TokenCipher {
   }
 }
 
-/** `TOKEN_KMS_KEY_ID` (AWS) or `TOKEN_KEY` (local stack). */
-export function tokenCipherFrom(env: Environment): TokenCipher {
-  if (env.TOKEN_KMS_KEY_ID) return new KmsTokenCipher(new KMSClient({ region: env.AWS_REGION }), env.TOKEN_KMS_KEY_ID);
-  if (env.TOKEN_KEY) return new LocalTokenCipher(env.TOKEN_KEY);
-  throw new Error('configuration: set TOKEN_KMS_KEY_ID or TOKEN_KEY');
+/** The purpose's KMS key (AWS), or its key derived from the local stack's secret. */
+export function cipherFrom(env: Environment, purpose: CipherPurpose): TokenCipher {
+  const { kmsKeyEnv, localLabel } = CIPHER_KEYS[purpose];
+  const kmsKeyId = env[kmsKeyEnv];
+  if (kmsKeyId) return new KmsTokenCipher(new KMSClient({ region: env.AWS_REGION }), kmsKeyId);
+  const localSecret = env[LOCAL_CIPHER_SECRET_ENV];
+  if (localSecret) return new LocalTokenCipher(localSecret, localLabel);
+  throw new Error(`configuration: set ${kmsKeyEnv} or ${LOCAL_CIPHER_SECRET_ENV}`);
 }

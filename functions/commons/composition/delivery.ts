@@ -4,7 +4,7 @@ import { documentClientFrom } from '../adapters/dynamo/document-client';
 import { EventBridgeBus, eventBridgeClient } from '../adapters/event-bus';
 import { SqsDeliveryQueue } from '../adapters/sqs-delivery-queue';
 import { sqsClientFrom } from '../adapters/sqs-queue';
-import { tokenCipherFrom } from '../adapters/token-cipher';
+import { cipherFrom } from '../adapters/token-cipher';
 import { HttpWebhookSender } from '../adapters/webhook-sender';
 import { Deliverer } from '../app/delivery/deliverer';
 import { DeliverySettingsService } from '../app/delivery/settings';
@@ -24,7 +24,7 @@ export function targetPolicyFrom(env: Environment): TargetPolicy {
 }
 
 export function deliverySettingsFrom(env: Environment, now: () => Date = () => new Date()): DeliverySettingsService {
-  return new DeliverySettingsService({ store: deliveryStoreFrom(env), cipher: tokenCipherFrom(env), policy: targetPolicyFrom(env), now });
+  return new DeliverySettingsService({ store: deliveryStoreFrom(env), cipher: cipherFrom(env, 'deliverySecrets'), policy: targetPolicyFrom(env), now });
 }
 
 function deliveryQueueFrom(env: Environment): SqsDeliveryQueue {
@@ -46,7 +46,7 @@ export function delivererFrom(env: Environment, now: () => number = Date.now): D
     store: deliveryStoreFrom(env),
     queue: deliveryQueueFrom(env),
     sender: new HttpWebhookSender(targetPolicyFrom(env)),
-    cipher: tokenCipherFrom(env),
+    cipher: cipherFrom(env, 'deliverySecrets'),
     timeoutMs: settingFrom(env, SETTINGS.deliveryTimeoutSeconds) * 1000,
     retryBaseSeconds: settingFrom(env, SETTINGS.deliveryRetryBaseSeconds),
     giveUpSeconds: settingFrom(env, SETTINGS.deliveryGiveUpSeconds),
