@@ -74,7 +74,8 @@ export function historyChart(lines: readonly HistoryLine[], names: readonly stri
   const last = lines.at(-1);
   const caption = `npm run bench: ${lines.length} run(s)${last ? `, last ${last.at.slice(0, 10)}${last.commit ? ` at ${last.commit}${last.dirty ? ' (uncommitted changes)' : ''}` : ''}` : ''}`;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11" role="img" aria-labelledby="title">`,
+    `<title id="title">${escapeXml(`Bench history: ${names.join(', ')}`)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     ...panels,
     `<text x="8" y="${height - 8}" fill="#666">${escapeXml(caption)}</text>`,

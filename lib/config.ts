@@ -240,10 +240,8 @@ export function readConfig(scope: Construct): TelephonyConfig {
     throw new Error(`context "stage" must be 1-31 letters, digits or "-" starting with a letter, got "${stage}"`);
   }
   const givenFile = scope.node.tryGetContext(CONFIG_FILE_CONTEXT) as unknown;
-  const file = readStageFile(
-    givenFile === undefined || givenFile === null || givenFile === '' ? stageFilePath(stage) : String(givenFile),
-    givenFile !== undefined && givenFile !== null && givenFile !== '',
-  );
+  const given = givenFile !== undefined && givenFile !== null && givenFile !== '';
+  const file = readStageFile(given ? String(givenFile) : stageFilePath(stage), given);
   const fromContext = (key: SettingKey) => scope.node.tryGetContext(key) !== undefined;
   // A context key (-c key=value) wins over the stage file, which wins over the defaults.
   const ctx = (key: SettingKey): unknown => (fromContext(key) ? scope.node.tryGetContext(key) : file.values[key]);
