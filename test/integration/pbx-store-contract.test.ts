@@ -66,6 +66,21 @@ describe.each(subjects)('the PBX store %s', (_name, make) => {
     expect((await store.getState(projectId, 'anna')).state.lastEventAt).toBe('2026-12-02T10:30:00.000Z');
   });
 
+  it("a state decided before an event was seen keeps that event's lastEventAt (the PBX's first event arrives during the subscribe)", async () => {
+    fresh();
+    await store.saveEmployee(projectId, anna);
+    const read = await store.getState(projectId, 'anna');
+    await store.touchLastEvent(projectId, 'anna', '2026-12-02T10:30:00.000Z');
+    const active = { status: 'active' as const, subscriptionId: 'sub-1', renewAt: '2026-12-02T11:00:00.000Z', expiresAt: '2026-12-02T12:00:00.000Z', lastError: 'old' };
+    expect(await store.putState(projectId, 'anna', active, read.version)).toBe(true);
+    expect((await store.getState(projectId, 'anna')).state).toMatchObject({ ...active, lastEventAt: '2026-12-02T10:30:00.000Z' });
+    // Fields the new state lacks are gone, the renewal index entry too; lastEventAt still stays.
+    const { version } = await store.getState(projectId, 'anna');
+    expect(await store.putState(projectId, 'anna', { status: 'none' }, version)).toBe(true);
+    expect((await store.getState(projectId, 'anna')).state).toEqual({ status: 'none', lastEventAt: '2026-12-02T10:30:00.000Z' });
+    expect((await store.dueRenewals('2031-01-01T00:00:00.000Z')).filter((due) => due.projectId === projectId)).toEqual([]);
+  });
+
   it('names a renewal once its time has come, not before', async () => {
     fresh();
     await store.saveEmployee(projectId, anna);

@@ -398,8 +398,12 @@ export class MemoryPbxStore implements PbxStore {
     return clone(this.states.get(projectId)?.get(employeeId) ?? { state: { status: 'none' } as SubscriptionState, version: 0 });
   }
   async putState(projectId: string, employeeId: string, state: SubscriptionState, version: number) {
-    if ((await this.getState(projectId, employeeId)).version !== version) return false;
-    this.mapOf(this.states, projectId).set(employeeId, { state: clone(state), version: version + 1 });
+    const stored = await this.getState(projectId, employeeId);
+    if (stored.version !== version) return false;
+    // As DynamoDB's: the stored lastEventAt stays (touchLastEvent's alone).
+    const { lastEventAt: _ignored, ...rest } = clone(state);
+    const lastEventAt = stored.state.lastEventAt;
+    this.mapOf(this.states, projectId).set(employeeId, { state: { ...rest, ...(lastEventAt !== undefined && { lastEventAt }) }, version: version + 1 });
     return true;
   }
   async touchLastEvent(projectId: string, employeeId: string, at: string) {

@@ -193,17 +193,37 @@ export class DynamoPbxStore implements PbxStore {
     return { state: Item ? toState(Item) : { status: 'none' }, version: (Item?.version as number | undefined) ?? 0 };
   }
 
-  /** Replaces the state if nobody changed it since `version` was read; false on a conflict. */
+  /**
+   * Replaces the state if nobody changed it since `version` was read; false on a conflict. Every
+   * field but `lastEventAt`, which only `touchLastEvent` writes: an event seen while the state was
+   * being decided (the PBX's first event comes right after its subscribe answer) is not erased.
+   */
   async putState(projectId: string, employeeId: string, state: SubscriptionState, version: number): Promise<boolean> {
     // Active: when to renew. Failed: when to try again (the sweep is the safety net of retries).
-    const renewal = (state.status === 'active' || state.status === 'failed') && state.renewAt ? { gsi1pk: RENEWALS_INDEX_PK, gsi1sk: renewalsIndexSk(state.renewAt, projectId, employeeId) } : {};
+    const renews = (state.status === 'active' || state.status === 'failed') && state.renewAt !== undefined;
+    const fields: Record<string, unknown> = {
+      ...Object.fromEntries(STATE_FIELDS.map((field) => [field, state[field]])),
+      gsi1pk: renews ? RENEWALS_INDEX_PK : undefined,
+      gsi1sk: renews ? renewalsIndexSk(state.renewAt!, projectId, employeeId) : undefined,
+    };
+    const names = Object.fromEntries(Object.keys(fields).map((field) => [`#${field}`, field]));
+    const set = Object.keys(fields).filter((field) => fields[field] !== undefined);
+    const removed = Object.keys(fields).filter((field) => fields[field] === undefined);
     return conditionally(
       this.db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: { ...subscriptionStateKey(projectId, employeeId), ...state, ...renewal, version: version + 1 },
+          Key: subscriptionStateKey(projectId, employeeId),
+          UpdateExpression: [`SET ${[...set.map((field) => `#${field} = :${field}`), 'version = :next'].join(', ')}`, removed.length ? `REMOVE ${removed.map((field) => `#${field}`).join(', ')}` : '']
+            .join(' ')
+            .trim(),
           ConditionExpression: version === 0 ? 'attribute_not_exists(version) OR version = :zero' : 'version = :version',
-          ExpressionAttributeValues: version === 0 ? { ':zero': 0 } : { ':version': version },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(set.map((field) => [`:${field}`, fields[field]])),
+            ':next': version + 1,
+            ...(version === 0 ? { ':zero': 0 } : { ':version': version }),
+          },
         }),
       ),
     );
@@ -289,6 +309,14 @@ function toEmployee(item: Record<string, unknown>): Employee {
     savedAt: item.savedAt as string,
   };
 }
+
+/** What `putState` writes: every field of a state but `lastEventAt` (`touchLastEvent`'s alone). */
+const STATE_FIELDS = ['status', 'subscriptionId', 'number', 'expiresAt', 'renewAt', 'activeSince', 'lastError', 'failures'] as const satisfies readonly Exclude<
+  keyof SubscriptionState,
+  'lastEventAt'
+>[];
+// A field added to SubscriptionState and not listed above fails to compile here.
+const _everyStateField: Exclude<keyof SubscriptionState, 'lastEventAt' | (typeof STATE_FIELDS)[number]> extends never ? true : never = true;
 
 function toState(item: Record<string, unknown>): SubscriptionState {
   return {
