@@ -16,7 +16,7 @@ export type { TokenCipher };
 export class LocalTokenCipher implements TokenCipher {
   private readonly key: Buffer;
 
-  constructor(secret: string, label: string = CIPHER_KEYS.pbxTokens.localLabel) {
+  constructor(secret: string, label: string) {
     this.key = createHash('sha256').update(`${label}:${secret}`).digest();
   }
 
